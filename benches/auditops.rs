@@ -1,0 +1,747 @@
+//! Benchmark harness of git-auditops: checks the performance targets of
+//! DESIGN.md ("Performance targets") against baselines measured in the same run,
+//! on real temporary repositories and the real release binary.
+//!
+//! It measures:
+//! 1. `git-auditops evidence add` (one signed record, from the CLI) against
+//!    `git update-ref` in the same repository: median wall time; target ≤ 3×.
+//! 2. Whether the cost of one append grows with the history: single-record
+//!    appends (in-process `Store::append`, and the CLI `evidence add`) on a
+//!    nearly empty log and on one holding 100,000 records, interleaved;
+//!    target ≤ 1.2× (the 100,000th append against the first). For context it
+//!    also times in-process appends into a nearly full group directory (the
+//!    largest tree an append rewrites).
+//! 3. `git-auditops verify` of those 100,000 signed records: CPU time
+//!    (user + system, from `wait4`), peak RSS and wall time of the child;
+//!    targets < 1 s CPU and < 100 MB. If `python3` can import
+//!    securesystemslib, the exported envelopes are also verified with it on a
+//!    subset, and the per-record costs are compared; target ≥ 20× faster.
+//!
+//! Run it with
+//!
+//! ```text
+//! cargo bench --bench auditops               # full run: 100,000 records
+//! cargo bench --bench auditops -- --quick    # smoke run: 10,000 records
+//! AUDITOPS_BENCH_QUICK=1 cargo bench --bench auditops
+//! cargo bench --bench auditops -- --records 50000
+//! cargo bench --bench auditops -- --quick --keep   # keep the repositories to profile
+//! TMPDIR=/dev/shm cargo bench --bench auditops      # repositories on tmpfs
+//! ```
+//!
+//! The first table row depends heavily on how fast the file system creates files
+//! (an append writes 6 new files, `update-ref` 1), so the run also reports that
+//! cost as a `context` row.
+//!
+//! Without `--bench` on its command line (that is, under `cargo test --benches`
+//! or `--all-targets`), it runs a tiny smoke pass (1,000 records, few runs) so that
+//! the harness itself is exercised without taking minutes.
+//!
+//! Results print as a table (measurement, ours, baseline, ratio, target,
+//! PASS/MISS). A MISS does not fail the run: these are benchmarks, not tests.
+//! docs/performance.md explains the measurements and records results.
+
+mod support;
+
+use git_auditops::sign::{self, KeySource};
+use git_auditops::store::{EVIDENCE_LOG, Store, layout};
+use std::fs::File;
+use std::path::Path;
+use std::time::Duration;
+use support::fixture::{BenchRepo, QUOTED_FILE, QUOTED_LINES, Workspace, isolate_environment};
+use support::measure::{
+    ChildUsage, Samples, fmt_duration, ratio, run_text, run_timed, run_with_rusage, time,
+};
+use support::records::{RecordFactory, count_records, fill};
+use support::report::{Table, Verdict};
+use support::{fmt_count, python};
+
+/// The record count the targets are stated for.
+const TARGET_RECORDS: u64 = 100_000;
+
+struct Options {
+    mode: &'static str,
+    /// Records in the big state.
+    records: u64,
+    /// Runs of each CLI measurement (after warm-up).
+    cli_runs: usize,
+    /// Runs of each in-process measurement (after warm-up).
+    inproc_runs: usize,
+    warmup: usize,
+    /// Child runs of `verify`.
+    verify_runs: usize,
+    /// Records per `Store::append` while filling.
+    fill_batch: u64,
+    /// Envelopes given to securesystemslib.
+    python_subset: u64,
+    /// Leave the scratch repositories in place for profiling.
+    keep: bool,
+}
+
+impl Options {
+    fn from_args() -> Options {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let env_quick = std::env::var("AUDITOPS_BENCH_QUICK")
+            .is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
+        let quick = env_quick || args.iter().any(|a| a == "--quick");
+        let benching = args.iter().any(|a| a == "--bench");
+        let records_arg = args.iter().position(|a| a == "--records").map(|i| {
+            args.get(i + 1)
+                .and_then(|n| n.replace(['_', ','], "").parse::<u64>().ok())
+                .filter(|n| *n > 0)
+                .expect("--records takes a positive number")
+        });
+        let mut options = if !benching && !quick && records_arg.is_none() {
+            Options {
+                mode: "smoke (no --bench: cargo test)",
+                records: 1_000,
+                cli_runs: 3,
+                inproc_runs: 5,
+                warmup: 1,
+                verify_runs: 1,
+                fill_batch: 500,
+                python_subset: 200,
+                keep: false,
+            }
+        } else if quick {
+            Options {
+                mode: "quick",
+                records: 10_000,
+                cli_runs: 30,
+                inproc_runs: 100,
+                warmup: 3,
+                verify_runs: 3,
+                fill_batch: 1_000,
+                python_subset: 2_000,
+                keep: false,
+            }
+        } else {
+            Options {
+                mode: "full",
+                records: TARGET_RECORDS,
+                cli_runs: 30,
+                inproc_runs: 100,
+                warmup: 3,
+                verify_runs: 3,
+                fill_batch: 1_000,
+                python_subset: 5_000,
+                keep: false,
+            }
+        };
+        if let Some(records) = records_arg {
+            options.records = records;
+            if !quick {
+                options.mode = "custom size";
+            }
+        }
+        options.python_subset = options.python_subset.min(options.records);
+        options.keep = args.iter().any(|a| a == "--keep");
+        options
+    }
+}
+
+fn main() {
+    // When started as the child-measuring helper, this runs the child and exits.
+    support::measure::helper_main();
+    let options = Options::from_args();
+    let root = tempfile::Builder::new()
+        .prefix("auditops-bench-")
+        .tempdir()
+        .expect("create a temporary directory");
+    // Before any thread starts: the whole process, the library included, sees
+    // only the bench HOME and repository-local git configuration.
+    isolate_environment(&root.path().join("home"));
+    let bin = Path::new(env!("CARGO_BIN_EXE_git-auditops"));
+    let ws = Workspace::new(root.path(), bin);
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+
+    println!("git-auditops benchmarks — {} mode", options.mode);
+    println!("  binary:  {}", bin.display());
+    println!(
+        "  git:     {}",
+        run_text(std::process::Command::new("git").arg("--version"))
+    );
+    if cfg!(debug_assertions) {
+        println!("  profile: debug (unoptimised): timings are not meaningful; use `cargo bench`");
+    }
+    println!("  records: {}", fmt_count(options.records));
+    println!("  cores:   {threads}");
+    println!("  scratch: {}", root.path().display());
+    println!("  keyid:   {}", ws.keyid);
+
+    let small = ws.repo("small");
+    let big = ws.repo("big");
+    let edge = ws.repo("edge");
+    let mut table = Table::default();
+    let mut adder = CliAdder::default();
+
+    add_vs_update_ref(&ws, &small, &options, &mut adder, &mut table);
+    fill_big_state(&ws, &big, &options, threads);
+    fill_edge_state(&ws, &edge, &options, threads);
+    append_growth(&ws, [&small, &big, &edge], &options, &mut adder, &mut table);
+    profile_add(&ws, &big, &options);
+    verify_big_state(&ws, &big, &options, &mut table);
+
+    println!();
+    println!(
+        "Summary ({} mode, {} records, medians):",
+        options.mode,
+        fmt_count(options.records)
+    );
+    print!("{}", table.render());
+    match table.misses() {
+        0 => println!("All targets met."),
+        n => println!("{n} target(s) missed (see docs/performance.md)."),
+    }
+    if options.keep {
+        println!("Kept the scratch repositories in {}", root.keep().display());
+    }
+}
+
+/// `evidence add` runs with a fresh description each time, so that no two
+/// records are identical even when made within the same second.
+#[derive(Default)]
+struct CliAdder {
+    next: u64,
+}
+
+impl CliAdder {
+    fn add(&mut self, ws: &Workspace, repo: &BenchRepo) -> Duration {
+        self.next += 1;
+        let description = format!("cli bench record {}", self.next);
+        let (_, elapsed) = run_timed(ws.auditops(&repo.dir).args([
+            "evidence",
+            "add",
+            "--phase",
+            "1",
+            "--file",
+            QUOTED_FILE,
+            "--lines",
+            QUOTED_LINES,
+            "--description",
+            &description,
+        ]));
+        elapsed
+    }
+}
+
+/// The request `evidence add --phase 1 --file QUOTED_FILE --lines QUOTED_LINES` makes.
+fn request(description: &str) -> git_auditops::evidence::Request<'_> {
+    git_auditops::evidence::Request {
+        phase: 1,
+        file: QUOTED_FILE,
+        lines: QUOTED_LINES.parse().expect("QUOTED_LINES is a line range"),
+        description,
+        id: None,
+        rev: "HEAD",
+    }
+}
+
+fn section(title: &str) {
+    println!();
+    println!("== {title}");
+}
+
+/// 1. `evidence add` against `git update-ref`, interleaved run by run so that
+///    background load hits both alike.
+fn add_vs_update_ref(
+    ws: &Workspace,
+    repo: &BenchRepo,
+    options: &Options,
+    adder: &mut CliAdder,
+    table: &mut Table,
+) {
+    section("1. evidence add (CLI) vs git update-ref");
+    let update_ref = |i: usize| {
+        let target = &repo.commits[i % 2];
+        run_timed(
+            ws.git(&repo.dir)
+                .args(["update-ref", "refs/bench/x", target.as_str()]),
+        )
+        .1
+    };
+    for i in 0..options.warmup {
+        adder.add(ws, repo);
+        update_ref(i);
+    }
+    let (mut ours, mut base) = (Samples::default(), Samples::default());
+    let mut probe = FileProbe::new(&repo.dir.join(".git/objects"));
+    for i in 0..options.cli_runs {
+        ours.push(adder.add(ws, repo));
+        base.push(update_ref(i));
+        probe.sample();
+    }
+    println!("  git-auditops evidence add: {}", ours.summary());
+    println!("  git update-ref:            {}", base.summary());
+    let r = ratio(ours.median(), base.median());
+    println!("  ratio: {r:.2}×");
+    let files = probe.finish();
+    println!(
+        "  context: creating one file in .git/objects (create + write + rename): {}",
+        files.summary()
+    );
+    println!(
+        "  (evidence add creates 6 files: 5 loose objects and the ref lock; update-ref creates 1)"
+    );
+    table.push(
+        "evidence add (CLI) vs git update-ref",
+        fmt_duration(ours.median()),
+        fmt_duration(base.median()),
+        format!("{r:.2}×"),
+        "≤ 3×",
+        Verdict::from_bool(r <= 3.0),
+    );
+    table.push(
+        "context: one file create+rename in .git/objects",
+        fmt_duration(files.median()),
+        "—",
+        "—",
+        "—",
+        Verdict::Info,
+    );
+}
+
+/// Times what the file system charges for one new file where loose objects
+/// go (`.git/objects`, as gix writes them: temporary file, then rename).
+struct FileProbe {
+    dir: std::path::PathBuf,
+    samples: Samples,
+}
+
+impl FileProbe {
+    fn new(dir: &Path) -> FileProbe {
+        FileProbe {
+            dir: dir.to_owned(),
+            samples: Samples::default(),
+        }
+    }
+
+    fn path(&self, i: usize) -> std::path::PathBuf {
+        self.dir.join(format!(".bench-probe-{i}"))
+    }
+
+    fn sample(&mut self) {
+        let i = self.samples.len();
+        let tmp = self.dir.join(format!(".bench-probe-tmp-{i}"));
+        let target = self.path(i);
+        let (_, elapsed) = time(|| {
+            std::fs::write(&tmp, [b'x'; 200]).expect("write a probe file");
+            std::fs::rename(&tmp, &target).expect("rename a probe file");
+        });
+        self.samples.push(elapsed);
+    }
+
+    /// Removes the probe files and returns the timings.
+    fn finish(self) -> Samples {
+        for i in 0..self.samples.len() {
+            std::fs::remove_file(self.path(i)).expect("remove a probe file");
+        }
+        self.samples
+    }
+}
+
+fn load_key(ws: &Workspace) -> sign::SigningKey {
+    sign::key::load(&ws.key_path, KeySource::DefaultPath).expect("load the bench signing key")
+}
+
+/// Fills the big repository's state to `options.records` records in-process.
+fn fill_big_state(ws: &Workspace, repo: &BenchRepo, options: &Options, threads: usize) {
+    section(&format!(
+        "filling a state with {} signed records in-process ({} per Store::append, {threads} signing threads)",
+        fmt_count(options.records),
+        fmt_count(options.fill_batch)
+    ));
+    let gix_repo = repo.open();
+    let factory = RecordFactory::new(&gix_repo, load_key(ws), "fill");
+    let (stats, elapsed) = time(|| {
+        fill(
+            &gix_repo,
+            &factory,
+            options.records,
+            options.fill_batch,
+            threads,
+        )
+    });
+    let per_record = |d: Duration| fmt_duration(d / u32::try_from(stats.records).unwrap_or(1));
+    println!("  total:   {}", fmt_duration(elapsed));
+    println!(
+        "  signing: {} ({} per record, wall over {threads} threads)",
+        fmt_duration(stats.sign),
+        per_record(stats.sign)
+    );
+    println!(
+        "  appends: {} ({} per record); one batch: {}",
+        fmt_duration(stats.append),
+        per_record(stats.append),
+        stats.batch_appends.summary()
+    );
+    println!(
+        "  first batch append {}, last {}",
+        fmt_duration(stats.first_batch_append),
+        fmt_duration(stats.last_batch_append)
+    );
+    let objects = run_text(ws.git(&repo.dir).args(["count-objects", "-v"]));
+    let objects: Vec<&str> = objects
+        .lines()
+        .filter(|l| l.starts_with("count:") || l.starts_with("size:"))
+        .collect();
+    println!(
+        "  object database: {} (loose objects; size in KiB)",
+        objects.join(", ")
+    );
+}
+
+/// Records that fill one group directory of a log (its segment tree is full).
+const GROUP_RECORDS: u64 = layout::SEGMENT_RECORDS as u64 * layout::SEGMENTS_PER_GROUP;
+
+/// Fills the edge repository so that the in-process appends of section 2 land
+/// in the last segments of a group: the largest tree an append rewrites.
+fn fill_edge_state(ws: &Workspace, repo: &BenchRepo, options: &Options, threads: usize) {
+    let appends = (options.warmup + options.inproc_runs) as u64;
+    let records = GROUP_RECORDS.saturating_sub(appends + 1);
+    let gix_repo = repo.open();
+    let factory = RecordFactory::new(&gix_repo, load_key(ws), "edge");
+    let (_, elapsed) = time(|| fill(&gix_repo, &factory, records, options.fill_batch, threads));
+    println!(
+        "  (also filled a third state to {} records, just short of a full group of {} segments, in {})",
+        fmt_count(records),
+        layout::SEGMENTS_PER_GROUP,
+        fmt_duration(elapsed)
+    );
+}
+
+/// 2. One append on a nearly empty log against one on the full log, plus (in
+///    process only) one at the end of a group directory.
+fn append_growth(
+    ws: &Workspace,
+    [small, big, edge]: [&BenchRepo; 3],
+    options: &Options,
+    adder: &mut CliAdder,
+    table: &mut Table,
+) {
+    let repos = [small.open(), big.open(), edge.open()];
+    let counts = repos.each_ref().map(count_records);
+    section(&format!(
+        "2. one append with {} records in the log vs {}",
+        fmt_count(counts[0]),
+        fmt_count(counts[1])
+    ));
+    let stores = repos
+        .each_ref()
+        .map(|r| Store::new(r, git_auditops::store::DEFAULT_REF).expect("open the store"));
+    // Lines are signed beforehand: only Store::append is timed.
+    let n = (options.warmup + options.inproc_runs) as u64;
+    let lines = repos
+        .each_ref()
+        .map(|r| RecordFactory::new(r, load_key(ws), "one").lines(0..n, 1));
+    let mut samples: [Samples; 3] = Default::default();
+    let rounds = lines[0].iter().zip(&lines[1]).zip(&lines[2]);
+    for (i, ((a, b), c)) in rounds.enumerate() {
+        // Interleaved, so that background load hits all three alike.
+        for ((store, line), samples) in stores.iter().zip([a, b, c]).zip(&mut samples) {
+            let (written, elapsed) = time(|| {
+                store.append(
+                    EVIDENCE_LOG,
+                    std::slice::from_ref(line),
+                    "evidence: add 1 record (bench)",
+                )
+            });
+            written.expect("append one record");
+            if i >= options.warmup {
+                samples.push(elapsed);
+            }
+        }
+    }
+    let [first, last, edge_samples] = samples;
+    let label = format!("{}th / first", fmt_count(counts[1]));
+    let r = ratio(last.median(), first.median());
+    for (count, s) in [(counts[0], &first), (counts[1], &last)] {
+        println!(
+            "  in-process Store::append, {} records: {}",
+            fmt_count(count),
+            s.summary()
+        );
+    }
+    println!("  ratio {label}: {r:.2}×");
+    table.push(
+        format!("append in-process (Store::append), {label}"),
+        fmt_duration(last.median()),
+        fmt_duration(first.median()),
+        format!("{r:.2}×"),
+        "≤ 1.2×",
+        Verdict::from_bool(r <= 1.2),
+    );
+    let r_edge = ratio(edge_samples.median(), first.median());
+    println!(
+        "  in-process Store::append, {} records (group nearly full, ~{} entries per group tree): {}",
+        fmt_count(counts[2]),
+        layout::SEGMENTS_PER_GROUP,
+        edge_samples.summary()
+    );
+    println!(
+        "  ratio at a full group / first: {r_edge:.2}× (the worst point of the per-group sawtooth)"
+    );
+    table.push(
+        format!(
+            "append in-process at a full group ({} records) / first",
+            fmt_count(counts[2])
+        ),
+        fmt_duration(edge_samples.median()),
+        fmt_duration(first.median()),
+        format!("{r_edge:.2}×"),
+        "—",
+        Verdict::Info,
+    );
+
+    for _ in 0..options.warmup {
+        adder.add(ws, small);
+        adder.add(ws, big);
+    }
+    let (mut first, mut last) = (Samples::default(), Samples::default());
+    for _ in 0..options.cli_runs {
+        first.push(adder.add(ws, small));
+        last.push(adder.add(ws, big));
+    }
+    let r = ratio(last.median(), first.median());
+    for (count, s) in [(counts[0], &first), (counts[1], &last)] {
+        println!(
+            "  CLI evidence add, ~{} records: {}",
+            fmt_count(count),
+            s.summary()
+        );
+    }
+    println!("  ratio {label}: {r:.2}×");
+    table.push(
+        format!("evidence add (CLI), {label}"),
+        fmt_duration(last.median()),
+        fmt_duration(first.median()),
+        format!("{r:.2}×"),
+        "≤ 1.2×",
+        Verdict::from_bool(r <= 1.2),
+    );
+}
+
+/// Where the time of one `evidence add` goes: its steps timed in-process on
+/// the big state, plus the floors of starting a process.
+fn profile_add(ws: &Workspace, big: &BenchRepo, options: &Options) {
+    section("where one evidence add spends its time (in-process steps, big state)");
+    let runs = options.cli_runs;
+    let measure = |name: &str, f: &mut dyn FnMut(usize)| {
+        let mut samples = Samples::default();
+        f(0);
+        for i in 1..=runs {
+            samples.push(time(|| f(i)).1);
+        }
+        println!("  {name:<50} {}", samples.summary());
+    };
+    measure("process start: git-auditops --version", &mut |_| {
+        run_timed(ws.auditops(&big.dir).arg("--version"));
+    });
+    measure("process start: git rev-parse HEAD", &mut |_| {
+        run_timed(ws.git(&big.dir).args(["rev-parse", "HEAD"]));
+    });
+    measure("open repository + load .auditops.toml", &mut |_| {
+        let repo = git_auditops::git::open(&big.dir).expect("open");
+        git_auditops::config::Config::load(repo.workdir()).expect("config");
+    });
+    let repo = big.open();
+    let config = git_auditops::config::Config::load(repo.workdir())
+        .expect("config")
+        .config;
+    measure("find + read the signing key", &mut |_| {
+        sign::key::find(&repo).expect("key");
+    });
+    measure("evidence::build (read the quoted lines)", &mut |_| {
+        git_auditops::evidence::build(&repo, &request("profile"), "2025-01-01T00:00:00Z")
+            .expect("build");
+    });
+    let factory = RecordFactory::new(&repo, load_key(ws), "profile");
+    let statement = factory.evidence(0).statement();
+    measure("sign::seal (canonical JSON + ed25519 sign)", &mut |_| {
+        sign::seal(&statement, Some(factory.key()));
+    });
+    let store = Store::new(&repo, git_auditops::store::DEFAULT_REF).expect("store");
+    measure("Store::tip + Store::view (read the tip)", &mut |_| {
+        store.view().expect("view").expect("state exists");
+    });
+    // Signed beforehand: only the append is timed.
+    let lines = factory.lines(0..runs as u64 + 1, 1);
+    measure("Store::append of 1 record", &mut |i| {
+        store
+            .append(
+                EVIDENCE_LOG,
+                std::slice::from_ref(&lines[i]),
+                "evidence: add 1 record (bench)",
+            )
+            .expect("append");
+    });
+    measure(
+        "evidence::record::add (key, build, seal, append)",
+        &mut |i| {
+            let description = format!("profile whole {i}");
+            git_auditops::evidence::record::add(&repo, &config, &request(&description))
+                .expect("record::add");
+        },
+    );
+}
+
+/// 3. `verify` of the big state, and the securesystemslib comparison.
+fn verify_big_state(ws: &Workspace, big: &BenchRepo, options: &Options, table: &mut Table) {
+    let records = count_records(&big.open());
+    section(&format!(
+        "3. git-auditops verify of {} records",
+        fmt_count(records)
+    ));
+    let out_dir = ws.home.join("out");
+    std::fs::create_dir_all(&out_dir).expect("create the output directory");
+    let mut runs: Vec<ChildUsage> = Vec::new();
+    for run in 0..options.verify_runs {
+        let stdout_path = out_dir.join(format!("verify-{run}.json"));
+        let stderr_path = out_dir.join(format!("verify-{run}.err"));
+        let usage = run_with_rusage(
+            ws.auditops(&big.dir).args(["verify", "--json"]),
+            File::create(&stdout_path)
+                .expect("create the verify output file")
+                .into(),
+            File::create(&stderr_path)
+                .expect("create the verify error file")
+                .into(),
+        );
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&stdout_path).expect("read the verify output"))
+                .expect("`verify --json` prints JSON");
+        if usage.exit_code != Some(0) || report["ok"] != serde_json::Value::Bool(true) {
+            println!(
+                "  WARNING: verify did not succeed (exit {:?}); stderr: {}",
+                usage.exit_code,
+                std::fs::read_to_string(&stderr_path).unwrap_or_default()
+            );
+        }
+        println!(
+            "  run {}: wall {}, CPU {} (user {}, sys {}), peak RSS {:.1} MB, {} records ok={}",
+            run + 1,
+            fmt_duration(usage.wall),
+            fmt_duration(usage.cpu()),
+            fmt_duration(usage.user),
+            fmt_duration(usage.system),
+            mb(usage.max_rss_kib),
+            report["records"],
+            report["ok"]
+        );
+        runs.push(usage);
+    }
+    let median_of = |f: fn(&ChildUsage) -> Duration| {
+        let mut s = Samples::default();
+        runs.iter().for_each(|u| s.push(f(u)));
+        s.median()
+    };
+    let cpu = median_of(ChildUsage::cpu);
+    let wall = median_of(|u| u.wall);
+    let peak_mb = runs.iter().map(|u| mb(u.max_rss_kib)).fold(0.0, f64::max);
+    // The target is stated for 100k records; other sizes scale it linearly.
+    let scale = options.records as f64 / TARGET_RECORDS as f64;
+    let cpu_target = Duration::from_secs_f64(scale);
+    let per_record = cpu / u32::try_from(records.max(1)).expect("record count fits u32");
+    println!(
+        "  median CPU {} ({} per record), median wall {}, peak RSS {peak_mb:.1} MB",
+        fmt_duration(cpu),
+        fmt_duration(per_record),
+        fmt_duration(wall)
+    );
+    let size = fmt_count(records);
+    let cpu_target_label = if options.records == TARGET_RECORDS {
+        "< 1 s".to_owned()
+    } else {
+        format!("< {} (1 s per 100k)", fmt_duration(cpu_target))
+    };
+    table.push(
+        format!("verify {size} records: CPU user+sys"),
+        fmt_duration(cpu),
+        "—",
+        "—",
+        cpu_target_label,
+        Verdict::from_bool(cpu < cpu_target),
+    );
+    table.push(
+        format!("verify {size} records: peak RSS"),
+        format!("{peak_mb:.1} MB"),
+        "—",
+        "—",
+        "< 100 MB",
+        Verdict::from_bool(peak_mb < 100.0),
+    );
+    table.push(
+        format!("verify {size} records: wall"),
+        fmt_duration(wall),
+        "—",
+        "—",
+        "—",
+        Verdict::Info,
+    );
+
+    if !python::available() {
+        println!(
+            "  securesystemslib comparison skipped: python3 cannot import securesystemslib \
+             (install with `pip install securesystemslib`)"
+        );
+        table.push(
+            "verify vs securesystemslib (per record)",
+            fmt_duration(per_record),
+            "not installed",
+            "—",
+            "≥ 20×",
+            Verdict::Skipped,
+        );
+        return;
+    }
+    let export = out_dir.join("envelopes.jsonl");
+    let usage = run_with_rusage(
+        ws.auditops(&big.dir).args(["evidence", "export"]),
+        File::create(&export)
+            .expect("create the export file")
+            .into(),
+        std::process::Stdio::inherit(),
+    );
+    assert_eq!(usage.exit_code, Some(0), "`evidence export` failed");
+    let exported = std::fs::read(&export).expect("read the export");
+    println!(
+        "  evidence export: {} envelopes, {:.1} MB in {} (CPU {}, peak RSS {:.1} MB)",
+        fmt_count(exported.iter().filter(|b| **b == b'\n').count() as u64),
+        exported.len() as f64 / 1e6,
+        fmt_duration(usage.wall),
+        fmt_duration(usage.cpu()),
+        mb(usage.max_rss_kib)
+    );
+    drop(exported);
+    let py = python::verify(&export, options.python_subset, &ws.keyid, &ws.public_hex);
+    let py_per = py.per_record_cpu();
+    let r = ratio(py_per, per_record);
+    println!(
+        "  securesystemslib: {} envelopes in {} CPU ({} wall), {} failed; {} per record, \
+         {} extrapolated to {size}",
+        fmt_count(py.checked),
+        fmt_duration(py.cpu),
+        fmt_duration(py.wall),
+        py.failed,
+        fmt_duration(py_per),
+        fmt_duration(py_per * u32::try_from(records).expect("record count fits u32"))
+    );
+    if py.failed > 0 {
+        println!(
+            "  WARNING: securesystemslib rejected {} of our envelopes",
+            py.failed
+        );
+    }
+    println!("  speed ratio (securesystemslib / ours, per record CPU): {r:.1}×");
+    table.push(
+        "verify vs securesystemslib (CPU per record)",
+        fmt_duration(per_record),
+        fmt_duration(py_per),
+        format!("{r:.1}×"),
+        "≥ 20×",
+        Verdict::from_bool(r >= 20.0 && py.failed == 0),
+    );
+}
+
+fn mb(kib: u64) -> f64 {
+    kib as f64 * 1024.0 / 1e6
+}

@@ -1,0 +1,188 @@
+//! Real temporary repositories for the benchmarks: an isolated HOME holding a
+//! generated signing key, and repositories that trust it.
+
+use super::measure::{run_text, run_timed};
+use base64::Engine as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The file every evidence record quotes, and the lines quoted.
+pub const QUOTED_FILE: &str = "src/sample.rs";
+pub const QUOTED_LINES: &str = "1-5";
+pub const PRINCIPAL: &str = "bench@example.com";
+
+/// Environment variables that would point git (or the tool) somewhere else.
+const SCRUBBED_ENV: &[&str] = &[
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_CEILING_DIRECTORIES",
+    "GIT_NAMESPACE",
+    "GIT_AUTHOR_NAME",
+    "GIT_AUTHOR_EMAIL",
+    "GIT_COMMITTER_NAME",
+    "GIT_COMMITTER_EMAIL",
+    "GIT_CONFIG",
+    "GIT_CONFIG_PARAMETERS",
+    "GIT_CONFIG_COUNT",
+    "RUST_LOG",
+    "AUDITOPS_KEY_PASSPHRASE",
+];
+
+/// Points this process (and so every child and the in-process library) at an
+/// isolated HOME and git configuration.
+///
+/// Must be called before the harness starts any thread.
+pub fn isolate_environment(home: &Path) {
+    // SAFETY: called from `main` before any other thread exists, so nothing can
+    // read the environment concurrently.
+    unsafe {
+        for var in SCRUBBED_ENV {
+            std::env::remove_var(var);
+        }
+        std::env::set_var("HOME", home);
+        std::env::set_var("GIT_CONFIG_NOSYSTEM", "1");
+        std::env::set_var("GIT_CONFIG_GLOBAL", "/dev/null");
+        std::env::set_var("GIT_TERMINAL_PROMPT", "0");
+        std::env::set_var("LC_ALL", "C");
+    }
+}
+
+/// The isolated HOME with its key, and the tool binary.
+pub struct Workspace {
+    root: PathBuf,
+    pub home: PathBuf,
+    pub bin: PathBuf,
+    /// `ssh-ed25519 AAAA…` as `key show --json` prints it.
+    pub public_key: String,
+    /// securesystemslib's keyid of the key.
+    pub keyid: String,
+    /// The raw 32-byte public key in hex (what securesystemslib calls `public`).
+    pub public_hex: String,
+    pub key_path: PathBuf,
+}
+
+impl Workspace {
+    /// Creates HOME under `root` and generates the signing key there. The
+    /// environment must already be isolated with [`isolate_environment`].
+    pub fn new(root: &Path, bin: &Path) -> Workspace {
+        let home = root.join("home");
+        std::fs::create_dir_all(&home).expect("create the bench HOME");
+        let mut ws = Workspace {
+            root: root.to_owned(),
+            home,
+            bin: bin.to_owned(),
+            public_key: String::new(),
+            keyid: String::new(),
+            public_hex: String::new(),
+            key_path: PathBuf::new(),
+        };
+        // `key generate` runs inside a repository like every command.
+        let scratch = root.join("keygen");
+        ws.git_init(&scratch);
+        run_text(ws.auditops(&scratch).args(["key", "generate", "--json"]));
+        let shown: serde_json::Value = serde_json::from_str(&run_text(
+            ws.auditops(&scratch).args(["key", "show", "--json"]),
+        ))
+        .expect("`key show --json` prints JSON");
+        let field = |name: &str| {
+            shown[name]
+                .as_str()
+                .unwrap_or_else(|| panic!("`key show --json` has no string `{name}`: {shown}"))
+                .to_owned()
+        };
+        ws.public_key = field("public_key");
+        ws.keyid = field("keyid");
+        ws.key_path = PathBuf::from(field("path"));
+        ws.public_hex = raw_public_hex(&ws.public_key);
+        ws
+    }
+
+    /// A `git` command run in `dir` (isolated by [`isolate_environment`]).
+    pub fn git(&self, dir: &Path) -> Command {
+        let mut cmd = Command::new("git");
+        cmd.current_dir(dir);
+        cmd
+    }
+
+    /// A `git-auditops` command (the release binary) run in `dir`.
+    pub fn auditops(&self, dir: &Path) -> Command {
+        let mut cmd = Command::new(&self.bin);
+        cmd.current_dir(dir);
+        cmd
+    }
+
+    fn git_init(&self, dir: &Path) {
+        std::fs::create_dir_all(dir).expect("create a repository directory");
+        run_timed(self.git(dir).args(["init", "-q", "-b", "main"]));
+        for (key, value) in [
+            ("user.name", "Bench User"),
+            ("user.email", PRINCIPAL),
+            ("commit.gpgsign", "false"),
+            ("gc.auto", "0"),
+        ] {
+            run_timed(self.git(dir).args(["config", key, value]));
+        }
+    }
+
+    /// A repository with a committed `.auditops.toml`, an allowed_signers file
+    /// trusting the workspace key, a file to quote, and an initialised state ref.
+    pub fn repo(&self, name: &str) -> BenchRepo {
+        let dir = self.root.join(name);
+        self.git_init(&dir);
+        std::fs::write(dir.join("README.md"), "bench fixture\n").expect("write README.md");
+        run_timed(self.git(&dir).args(["add", "README.md"]));
+        run_timed(self.git(&dir).args(["commit", "-q", "-m", "readme"]));
+
+        std::fs::create_dir_all(dir.join("src")).expect("create src/");
+        let sample: String = (1..=40)
+            .map(|i| format!("pub fn step_{i}(x: u64) -> u64 {{ x.wrapping_mul({i}) + 1 }}\n"))
+            .collect();
+        std::fs::write(dir.join(QUOTED_FILE), sample).expect("write the quoted file");
+        std::fs::create_dir_all(dir.join(".auditops")).expect("create .auditops/");
+        std::fs::write(
+            dir.join(".auditops/allowed_signers"),
+            format!("{PRINCIPAL} namespaces=\"auditops\" {}\n", self.public_key),
+        )
+        .expect("write allowed_signers");
+        run_text(self.auditops(&dir).arg("init"));
+        run_timed(self.git(&dir).args(["add", "-A"]));
+        run_timed(self.git(&dir).args(["commit", "-q", "-m", "bench fixture"]));
+        let head = run_text(self.git(&dir).args(["rev-parse", "HEAD"]));
+        let parent = run_text(self.git(&dir).args(["rev-parse", "HEAD~1"]));
+        BenchRepo {
+            dir,
+            commits: [head, parent],
+        }
+    }
+}
+
+/// One benchmark repository.
+pub struct BenchRepo {
+    pub dir: PathBuf,
+    /// Two commit ids to point the `update-ref` baseline at in turn.
+    pub commits: [String; 2],
+}
+
+impl BenchRepo {
+    /// Opens the repository in-process the way the CLI does.
+    pub fn open(&self) -> gix::Repository {
+        git_auditops::git::open(&self.dir).expect("open the bench repository in-process")
+    }
+}
+
+/// The last 32 bytes of the OpenSSH public key blob, in hex.
+fn raw_public_hex(openssh: &str) -> String {
+    let b64 = openssh
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_else(|| panic!("`{openssh}` is not an OpenSSH public key line"));
+    let blob = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("the OpenSSH public key is base64");
+    assert!(blob.len() >= 32, "the public key blob is too short");
+    hex::encode(&blob[blob.len() - 32..])
+}

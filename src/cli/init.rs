@@ -1,0 +1,109 @@
+//! `init` and `config check`.
+
+use super::context::Context;
+use super::output;
+use crate::config::{self, Config, ConfigError};
+use crate::error::{ExitCode, Result};
+use crate::store::Store;
+use clap::{Args, Subcommand};
+
+#[derive(Args)]
+pub struct InitArgs {
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(serde::Serialize)]
+struct InitReport {
+    config_file: String,
+    config_written: bool,
+    state_ref: String,
+    state_created: bool,
+    state_commit: String,
+}
+
+pub fn init(ctx: &Context, args: InitArgs) -> Result<ExitCode> {
+    let workdir = crate::git::workdir(&ctx.repo)?;
+    let file = workdir.join(config::FILE_NAME);
+    let config_written = !file.exists();
+    let config = if config_written {
+        std::fs::write(&file, config::TEMPLATE).map_err(|err| ConfigError::Read {
+            file: file.clone(),
+            message: err.to_string(),
+        })?;
+        Config::parse(config::TEMPLATE, &file)?
+    } else {
+        // An existing file is never rewritten, but it must be valid to go on.
+        ctx.config()?.clone()
+    };
+    let store = Store::new(&ctx.repo, config.ref_name())?;
+    let (tip, state_created) = store.init()?;
+    let report = InitReport {
+        config_file: file.display().to_string(),
+        config_written,
+        state_ref: config.ref_name().to_owned(),
+        state_created,
+        state_commit: tip.to_string(),
+    };
+    if args.json {
+        output::json(&report);
+        return Ok(ExitCode::Success);
+    }
+    match config_written {
+        true => println!(
+            "wrote {} (commit it: it is part of the audit trail)",
+            config::FILE_NAME
+        ),
+        false => println!("kept the existing {}", config::FILE_NAME),
+    }
+    match state_created {
+        true => println!("created {} at {}", report.state_ref, tip),
+        false => println!("{} already exists at {}", report.state_ref, tip),
+    }
+    println!(
+        "next: `git auditops key generate` if you have no ed25519 key, then add its \
+allowed_signers line to {} and commit it",
+        config.allowed_signers()
+    );
+    Ok(ExitCode::Success)
+}
+
+#[derive(Subcommand)]
+pub enum ConfigCommand {
+    /// Validate .auditops.toml; errors name the file, line and key (exit 2).
+    Check {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn config(ctx: &Context, command: ConfigCommand) -> Result<ExitCode> {
+    let ConfigCommand::Check { json } = command;
+    let config = ctx.config()?;
+    let Some(file) = &ctx.config_file else {
+        let workdir = crate::git::workdir(&ctx.repo)?;
+        return Err(ConfigError::Missing {
+            file: workdir.join(config::FILE_NAME),
+        }
+        .into());
+    };
+    if json {
+        output::json(&serde_json::json!({
+            "ok": true,
+            "file": file.display().to_string(),
+            "version": config.version.get_ref(),
+            "state_ref": config.ref_name(),
+            "allowed_signers": config.allowed_signers(),
+            "require_signed": config.trust.require_signed,
+        }));
+    } else {
+        println!(
+            "{}: ok (schema version {})",
+            file.display(),
+            config.version.get_ref()
+        );
+    }
+    Ok(ExitCode::Success)
+}

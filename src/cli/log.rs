@@ -1,0 +1,49 @@
+//! `log`.
+
+use super::context::Context;
+use super::output;
+use crate::error::{ExitCode, Result};
+use crate::store::Store;
+use clap::Args;
+
+#[derive(Args)]
+pub struct LogArgs {
+    /// Show at most N transactions.
+    #[arg(
+        short = 'n',
+        long = "max-count",
+        value_name = "N",
+        default_value_t = 50
+    )]
+    max_count: usize,
+    /// Print a JSON array of {commit, parents, author, email, time, message}.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(ctx: &Context, args: LogArgs) -> Result<ExitCode> {
+    let config = ctx.config()?;
+    let store = Store::new(&ctx.repo, config.ref_name())?;
+    let history = store.history(args.max_count)?;
+    if args.json {
+        output::json(&history);
+        return Ok(ExitCode::Success);
+    }
+    if history.is_empty() {
+        println!(
+            "{} does not exist yet; run `git auditops init`",
+            store.ref_name()
+        );
+    }
+    for t in &history {
+        let merge = if t.parents.len() > 1 { " (merge)" } else { "" };
+        println!(
+            "{}  {}  {}{merge}  {}",
+            &t.commit[..12],
+            t.time,
+            t.author,
+            t.message
+        );
+    }
+    Ok(ExitCode::Success)
+}

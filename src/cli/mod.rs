@@ -1,0 +1,119 @@
+//! The command line: argument parsing (clap) and dispatch. Each command group
+//! lives in its own file and only parses and prints; the work is in the library.
+
+mod context;
+mod evidence;
+mod hooks;
+mod init;
+mod key;
+mod log;
+mod output;
+mod phase;
+mod state;
+mod verify;
+
+use crate::error::{Error, ExitCode};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "git-auditops",
+    bin_name = "git auditops",
+    version,
+    about = "A signed, offline-first audit trail kept in a git ref",
+    long_about = "git-auditops keeps signed evidence and other audit records in a git ref \
+(refs/auditops/state) that any reviewer can fetch and verify offline.\n\n\
+Set up a repository with `git auditops init`, make a key with `git auditops key generate`, \
+then record evidence with `git auditops evidence add` and check everything with \
+`git auditops verify`.",
+    after_help = "Exit codes: 0 success, 1 refused, 2 usage or input error, 3 verification failed, 4 busy."
+)]
+pub struct Cli {
+    /// Run as if started in PATH (like `git -C PATH`).
+    #[arg(short = 'C', value_name = "PATH", global = true)]
+    directory: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Set up this repository: write a commented .auditops.toml if there is none and
+    /// create the state ref. Safe to run again.
+    Init(init::InitArgs),
+    /// Check .auditops.toml.
+    #[command(subcommand)]
+    Config(init::ConfigCommand),
+    /// Create or show the ed25519 signing key.
+    #[command(subcommand)]
+    Key(key::KeyCommand),
+    /// Record, list and export signed evidence.
+    #[command(subcommand)]
+    Evidence(evidence::EvidenceCommand),
+    /// Verify every record: signatures against the trusted keys, evidence hashes
+    /// against git. Exit 3 when anything fails.
+    Verify(verify::VerifyArgs),
+    /// Show the transactions of the state ref, newest first.
+    Log(log::LogArgs),
+    /// Share the state with a git remote.
+    #[command(subcommand)]
+    State(state::StateCommand),
+    /// Phases: status, start, complete, report.
+    #[command(subcommand)]
+    Phase(phase::PhaseCommand),
+    /// Run a phase's gates.
+    #[command(subcommand)]
+    Gate(phase::GateCommand),
+    /// Sign an approval of a phase at HEAD.
+    Approve(phase::ApproveArgs),
+    /// Install, remove or inspect the git hooks.
+    #[command(subcommand)]
+    Hooks(hooks::HooksCommand),
+    /// What the installed hook scripts call (reads the hook's standard input).
+    Hook {
+        /// The hook's name, e.g. pre-push.
+        name: String,
+        /// The arguments git gave the hook.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code as i32,
+        Err(err) => {
+            eprintln!("error: {err}");
+            err.exit_code() as i32
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Error> {
+    if let Some(dir) = &cli.directory {
+        std::env::set_current_dir(dir)
+            .map_err(|err| Error::Usage(format!("cannot change to {}: {err}", dir.display())))?;
+    }
+    let ctx = context::Context::open()?;
+    match cli.command {
+        Command::Init(args) => init::init(&ctx, args),
+        Command::Config(command) => init::config(&ctx, command),
+        Command::Key(command) => key::run(&ctx, command),
+        Command::Evidence(command) => evidence::run(&ctx, command),
+        Command::Verify(args) => verify::run(&ctx, args),
+        Command::Log(args) => log::run(&ctx, args),
+        Command::State(command) => state::run(&ctx, command),
+        Command::Phase(command) => phase::phase(&ctx, command),
+        Command::Gate(command) => phase::gate(&ctx, command),
+        Command::Approve(args) => phase::approve(&ctx, args),
+        Command::Hooks(command) => hooks::run(&ctx, command),
+        Command::Hook { name, args } => hooks::hook(&ctx, &name, &args),
+    }
+}

@@ -1,0 +1,419 @@
+//! `.auditops.toml`: the repository's policy, its schema, defaults and validation.
+//!
+//! Unknown keys are errors (a typo must not silently disable a control), and every
+//! error names the file, the line and the key.
+
+mod phases;
+
+pub use phases::{Category, GateConfig, PhaseConfig, PolicyConfig};
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+pub const FILE_NAME: &str = ".auditops.toml";
+pub const SCHEMA_VERSION: u32 = 1;
+pub const DEFAULT_ALLOWED_SIGNERS: &str = ".auditops/allowed_signers";
+
+/// The commented file `init` writes.
+pub const TEMPLATE: &str = include_str!("../../templates/auditops.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default = "default_version")]
+    pub version: Spanned<u32>,
+    #[serde(default)]
+    pub trust: TrustConfig,
+    #[serde(default)]
+    pub state: StateConfig,
+    /// The phases, in order (`[[phases]]`).
+    #[serde(default)]
+    pub phases: Vec<PhaseConfig>,
+    /// Gate definitions by id (`[gates.<ID>]`).
+    #[serde(default)]
+    pub gates: BTreeMap<String, GateConfig>,
+    #[serde(default)]
+    pub policy: PolicyConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustConfig {
+    /// Repository path of the allowed_signers file, read as committed at HEAD.
+    #[serde(default = "default_allowed_signers")]
+    pub allowed_signers: Spanned<String>,
+    /// Whether records must be signed; `false` allows unsigned records.
+    #[serde(default = "default_true")]
+    pub require_signed: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateConfig {
+    #[serde(rename = "ref", default = "default_ref")]
+    pub ref_name: Spanned<String>,
+}
+
+fn default_version() -> Spanned<u32> {
+    Spanned::new(0..0, SCHEMA_VERSION)
+}
+fn default_allowed_signers() -> Spanned<String> {
+    Spanned::new(0..0, DEFAULT_ALLOWED_SIGNERS.to_owned())
+}
+fn default_true() -> bool {
+    true
+}
+fn default_ref() -> Spanned<String> {
+    Spanned::new(0..0, crate::store::DEFAULT_REF.to_owned())
+}
+
+impl Default for TrustConfig {
+    fn default() -> Self {
+        TrustConfig {
+            allowed_signers: default_allowed_signers(),
+            require_signed: true,
+        }
+    }
+}
+
+impl Default for StateConfig {
+    fn default() -> Self {
+        StateConfig {
+            ref_name: default_ref(),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            version: default_version(),
+            trust: TrustConfig::default(),
+            state: StateConfig::default(),
+            phases: Vec::new(),
+            gates: BTreeMap::new(),
+            policy: PolicyConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}:{line}: {}{message}", file.display(), key.as_ref().map(|k| format!("key `{k}`: ")).unwrap_or_default())]
+    Invalid {
+        file: PathBuf,
+        line: usize,
+        key: Option<String>,
+        message: String,
+    },
+    #[error("cannot read {}: {message}", file.display())]
+    Read { file: PathBuf, message: String },
+    #[error("{} not found; create it with `git auditops init`", file.display())]
+    Missing { file: PathBuf },
+}
+
+/// A loaded configuration and where it came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    /// `None` when no file exists and the defaults are in force.
+    pub file: Option<PathBuf>,
+}
+
+impl Config {
+    pub fn ref_name(&self) -> &str {
+        self.state.ref_name.get_ref()
+    }
+
+    pub fn allowed_signers(&self) -> &str {
+        self.trust.allowed_signers.get_ref()
+    }
+
+    pub fn phase(&self, id: u32) -> Option<&PhaseConfig> {
+        self.phases.get(id as usize)
+    }
+
+    pub fn gate(&self, id: &str) -> Option<&GateConfig> {
+        self.gates.get(id)
+    }
+
+    /// Parses and validates `text` read from `file`.
+    pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|err| {
+            let line = err.span().map(|s| line_of(text, s.start)).unwrap_or(1);
+            ConfigError::Invalid {
+                file: file.to_owned(),
+                line,
+                key: key_at(text, line),
+                message: err.message().trim().to_owned(),
+            }
+        })?;
+        let invalid = |span: std::ops::Range<usize>, message: String| {
+            let line = line_of(text, span.start);
+            ConfigError::Invalid {
+                file: file.to_owned(),
+                line,
+                key: key_at(text, line),
+                message,
+            }
+        };
+        if *config.version.get_ref() != SCHEMA_VERSION {
+            return Err(invalid(
+                config.version.span(),
+                format!(
+                    "schema version {} is not supported (this tool reads version {SCHEMA_VERSION})",
+                    config.version.get_ref()
+                ),
+            ));
+        }
+        let signers = config.trust.allowed_signers.get_ref();
+        if let Err(reason) = check_repo_path(signers) {
+            return Err(invalid(config.trust.allowed_signers.span(), reason));
+        }
+        let ref_name = config.state.ref_name.get_ref();
+        if let Err(reason) = check_ref_name(ref_name) {
+            return Err(invalid(config.state.ref_name.span(), reason));
+        }
+        if let Err(problem) = phases::validate(&config.phases, &config.gates, &config.policy) {
+            let offset = match (problem.span, problem.search) {
+                (Some(span), _) => span.start,
+                (None, Some(needle)) => text.find(&needle).unwrap_or(0),
+                (None, None) => 0,
+            };
+            return Err(invalid(offset..offset, problem.message));
+        }
+        Ok(config)
+    }
+
+    /// Reads `.auditops.toml` at the top of `workdir`; the defaults when absent.
+    pub fn load(workdir: Option<&Path>) -> Result<Loaded, ConfigError> {
+        let Some(workdir) = workdir else {
+            return Ok(Loaded {
+                config: Config::default(),
+                file: None,
+            });
+        };
+        let file = workdir.join(FILE_NAME);
+        match std::fs::read_to_string(&file) {
+            Ok(text) => Ok(Loaded {
+                config: Config::parse(&text, &file)?,
+                file: Some(file),
+            }),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Loaded {
+                config: Config::default(),
+                file: None,
+            }),
+            Err(err) => Err(ConfigError::Read {
+                file,
+                message: err.to_string(),
+            }),
+        }
+    }
+}
+
+fn check_repo_path(path: &str) -> Result<(), String> {
+    let bad = path.is_empty()
+        || path.starts_with('/')
+        || path
+            .split('/')
+            .any(|c| c == ".." || c == ".git" || c.is_empty());
+    if bad {
+        Err(format!(
+            "`{path}` must be a relative path inside the repository (no `..`, no `.git`)"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_ref_name(name: &str) -> Result<(), String> {
+    if !name.starts_with("refs/") {
+        return Err(format!(
+            "`{name}` must be a full ref name starting with refs/"
+        ));
+    }
+    if name.starts_with("refs/heads/")
+        || name.starts_with("refs/tags/")
+        || name.starts_with("refs/remotes/")
+    {
+        return Err(format!(
+            "`{name}` would mix the audit state with branches or tags; use a ref under refs/auditops/ or similar"
+        ));
+    }
+    gix::refs::FullName::try_from(name)
+        .map(|_| ())
+        .map_err(|err| format!("`{name}` is not a valid ref name: {err}"))
+}
+
+/// 1-based line of byte `offset`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// The dotted key defined on `line` (`trust.allowed_signers`), from the nearest
+/// table header above it; the header itself when the line is a header.
+fn key_at(text: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let current = lines.get(line.checked_sub(1)?)?.trim();
+    let header = |l: &str| -> Option<String> {
+        let l = l.trim();
+        let inner = l
+            .strip_prefix("[[")
+            .and_then(|r| r.strip_suffix("]]"))
+            .or_else(|| l.strip_prefix('[').and_then(|r| r.strip_suffix(']')))?;
+        Some(inner.trim().to_owned())
+    };
+    if let Some(table) = header(current) {
+        return Some(table);
+    }
+    let (key, _) = current.split_once('=')?;
+    let key = key.trim().trim_matches('"');
+    if key.is_empty() || key.starts_with('#') {
+        return None;
+    }
+    let table = lines[..line - 1].iter().rev().find_map(|l| header(l));
+    Some(match table {
+        Some(table) => format!("{table}.{key}"),
+        None => key.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new(".auditops.toml"))
+    }
+
+    fn error(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn defaults_apply_to_an_empty_file() {
+        let c = parse("").unwrap();
+        assert_eq!(c.ref_name(), "refs/auditops/state");
+        assert_eq!(c.allowed_signers(), ".auditops/allowed_signers");
+        assert!(c.trust.require_signed);
+    }
+
+    #[test]
+    fn the_template_is_valid() {
+        parse(TEMPLATE).unwrap();
+    }
+
+    #[test]
+    fn this_projects_own_policy_is_valid() {
+        let own = parse(include_str!("../../.auditops.toml")).unwrap();
+        assert_eq!(own.phases.len(), 1);
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_key() {
+        let msg = error("version = 1\n\n[trust]\nrequire_signd = false\n");
+        assert!(
+            msg.starts_with(".auditops.toml:4: key `trust.require_signd`"),
+            "{msg}"
+        );
+        assert!(msg.contains("unknown field"), "{msg}");
+    }
+
+    #[test]
+    fn wrong_type_names_line_and_key() {
+        let msg = error("[trust]\nrequire_signed = \"yes\"\n");
+        assert!(
+            msg.starts_with(".auditops.toml:2: key `trust.require_signed`"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn bad_ref_names_line_and_key() {
+        let msg = error("[state]\nref = \"refs/heads/main\"\n");
+        assert!(
+            msg.starts_with(".auditops.toml:2: key `state.ref`"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn escaping_signers_path_is_refused() {
+        let msg = error("[trust]\nallowed_signers = \"../outside\"\n");
+        assert!(msg.contains("key `trust.allowed_signers`"), "{msg}");
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let msg = error("version = 2\n");
+        assert!(msg.starts_with(".auditops.toml:1: key `version`"), "{msg}");
+    }
+
+    const PHASES: &str = "version = 1\n\n[[phases]]\nid = 0\nname = \"Setup\"\ngates = [\"lint\"]\n\n[[phases]]\nid = 1\nname = \"Build\"\ngates = [\"lint\", \"test\"]\nevidence_min = 2\napprovals = 1\n\n[gates.lint]\nrun = \"true\"\ncategory = \"quality\"\n\n[gates.test]\nrun = \"cargo test\"\ntimeout = \"20m\"\ncategory = \"testing\"\nenv = { RUST_LOG = \"info\" }\n\n[policy]\nprotected = [\"refs/heads/main\", \"refs/heads/release/*\"]\n";
+
+    #[test]
+    fn phases_gates_and_policy_parse() {
+        let c = parse(PHASES).unwrap();
+        assert_eq!(c.phases.len(), 2);
+        assert_eq!(
+            c.phase(1).unwrap().gate_ids().collect::<Vec<_>>(),
+            ["lint", "test"]
+        );
+        assert_eq!(c.gate("test").unwrap().timeout().as_secs(), 1200);
+        assert_eq!(c.gate("lint").unwrap().timeout().as_secs(), 600);
+        assert!(c.policy.is_protected("refs/heads/release/2.0"));
+        assert!(!c.policy.is_protected("refs/heads/feature"));
+        assert!(!c.policy.run_missing_gates);
+    }
+
+    #[test]
+    fn phase_problems_name_line_and_key() {
+        let gap = PHASES.replace("id = 1", "id = 2");
+        let msg = error(&gap);
+        assert!(
+            msg.starts_with(".auditops.toml:9: key `phases.id`"),
+            "{msg}"
+        );
+        assert!(msg.contains("expected phase id 1"), "{msg}");
+
+        let dup = PHASES.replace("id = 1", "id = 0");
+        assert!(error(&dup).contains("used twice"));
+
+        let unknown = PHASES.replace("[\"lint\", \"test\"]", "[\"lint\", \"tset\"]");
+        let msg = error(&unknown);
+        assert!(
+            msg.starts_with(".auditops.toml:11: key `phases.gates`"),
+            "{msg}"
+        );
+        assert!(msg.contains("unknown gate `tset`"), "{msg}");
+
+        let duration = PHASES.replace("\"20m\"", "\"20 minutes\"");
+        let msg = error(&duration);
+        assert!(
+            msg.starts_with(".auditops.toml:21: key `gates.test.timeout`"),
+            "{msg}"
+        );
+
+        let category = PHASES.replace("\"quality\"", "\"vibes\"");
+        let msg = error(&category);
+        assert!(
+            msg.starts_with(".auditops.toml:17: key `gates.lint.category`"),
+            "{msg}"
+        );
+
+        let pattern = PHASES.replace("\"refs/heads/main\"", "\"main\"");
+        let msg = error(&pattern);
+        assert!(msg.contains("key `policy.protected`"), "{msg}");
+
+        let dup_gate = format!("{PHASES}\n[gates.lint]\nrun = \"x\"\ncategory = \"quality\"\n");
+        assert!(error(&dup_gate).contains("gates.lint"));
+    }
+
+    #[test]
+    fn syntax_error_names_the_line() {
+        let msg = error("[trust]\nrequire_signed = \n");
+        assert!(msg.starts_with(".auditops.toml:2:"), "{msg}");
+    }
+}

@@ -1,0 +1,240 @@
+//! The `[[phases]]`, `[gates.<ID>]` and `[policy]` sections: what must pass, in
+//! which order, before work moves on, and which refs are protected.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use toml::Spanned;
+
+/// One phase of the work. Phases are numbered 0, 1, 2 … and completed in order.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseConfig {
+    pub id: Spanned<u32>,
+    pub name: String,
+    /// Gate ids, run in this order.
+    #[serde(default)]
+    pub gates: Vec<Spanned<String>>,
+    /// Evidence records of this phase required to complete it.
+    #[serde(default)]
+    pub evidence_min: u32,
+    /// Distinct trusted signers who must approve the phase at the commit.
+    #[serde(default)]
+    pub approvals: u32,
+}
+
+impl PhaseConfig {
+    pub fn gate_ids(&self) -> impl Iterator<Item = &str> {
+        self.gates.iter().map(|g| g.get_ref().as_str())
+    }
+}
+
+/// What kind of check a gate is (for reports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    Quality,
+    Security,
+    Performance,
+    Dependencies,
+    Testing,
+    Build,
+    Infrastructure,
+}
+
+pub const DEFAULT_GATE_TIMEOUT: &str = "10m";
+
+/// A check run as a shell command in a throwaway worktree of the commit.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateConfig {
+    pub run: Spanned<String>,
+    #[serde(default = "default_timeout")]
+    pub timeout: Spanned<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    pub category: Category,
+}
+
+fn default_timeout() -> Spanned<String> {
+    Spanned::new(0..0, DEFAULT_GATE_TIMEOUT.to_owned())
+}
+
+impl GateConfig {
+    /// The validated timeout (validation guarantees it parses).
+    pub fn timeout(&self) -> Duration {
+        crate::phase::duration::parse(self.timeout.get_ref()).unwrap_or(Duration::from_secs(600))
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// Ref patterns (`refs/heads/main`, `refs/heads/release/*`) a push to which
+    /// needs the active phase's gates to have passed.
+    #[serde(default)]
+    pub protected: Vec<Spanned<String>>,
+    /// Run missing gates during pre-push instead of refusing.
+    #[serde(default)]
+    pub run_missing_gates: bool,
+}
+
+impl PolicyConfig {
+    pub fn is_protected(&self, refname: &str) -> bool {
+        self.protected
+            .iter()
+            .any(|pattern| ref_pattern_matches(pattern.get_ref(), refname))
+    }
+}
+
+/// `*` matches any run of characters (including `/`), as in git refspecs.
+pub fn ref_pattern_matches(pattern: &str, name: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = name.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty();
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
+pub fn valid_gate_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// A problem found after parsing, with the span of the offending value (or the
+/// header text to search for when there is no span).
+pub struct Problem {
+    pub span: Option<std::ops::Range<usize>>,
+    pub search: Option<String>,
+    pub message: String,
+}
+
+/// Checks the sections against each other.
+pub fn validate(
+    phases: &[PhaseConfig],
+    gates: &BTreeMap<String, GateConfig>,
+    policy: &PolicyConfig,
+) -> Result<(), Problem> {
+    let at = |span: std::ops::Range<usize>, message: String| Problem {
+        span: Some(span),
+        search: None,
+        message,
+    };
+    for (id, gate) in gates {
+        let header = |message: String| Problem {
+            span: None,
+            search: Some(format!("[gates.{id}]")),
+            message,
+        };
+        if !valid_gate_id(id) {
+            return Err(header(format!(
+                "gate id `{id}` must be 1-64 letters, digits, `-` or `_`"
+            )));
+        }
+        if gate.run.get_ref().trim().is_empty() {
+            return Err(at(
+                gate.run.span(),
+                format!("gate `{id}` has an empty `run`"),
+            ));
+        }
+        if let Err(message) = crate::phase::duration::parse(gate.timeout.get_ref()) {
+            return Err(match gate.timeout.span() {
+                span if span.is_empty() => header(message),
+                span => at(span, message),
+            });
+        }
+    }
+    for (index, phase) in phases.iter().enumerate() {
+        let id = *phase.id.get_ref();
+        if id as usize != index {
+            let message = if phases[..index].iter().any(|p| *p.id.get_ref() == id) {
+                format!("phase id {id} is used twice; phase ids are 0, 1, 2 … in order")
+            } else {
+                format!(
+                    "expected phase id {index} here (phase ids are 0, 1, 2 … in order, without gaps), found {id}"
+                )
+            };
+            return Err(at(phase.id.span(), message));
+        }
+        for (n, gate) in phase.gates.iter().enumerate() {
+            let name = gate.get_ref();
+            if !gates.contains_key(name) {
+                let known: Vec<&str> = gates.keys().map(String::as_str).collect();
+                return Err(at(
+                    gate.span(),
+                    format!(
+                        "phase {id} names unknown gate `{name}` (defined: {})",
+                        if known.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            known.join(", ")
+                        }
+                    ),
+                ));
+            }
+            if phase.gates[..n].iter().any(|g| g.get_ref() == name) {
+                return Err(at(
+                    gate.span(),
+                    format!("phase {id} lists gate `{name}` twice"),
+                ));
+            }
+        }
+    }
+    for pattern in &policy.protected {
+        let text = pattern.get_ref();
+        if !text.starts_with("refs/") || text.contains("**") || text.contains(char::is_whitespace) {
+            return Err(at(
+                pattern.span(),
+                format!(
+                    "`{text}` is not a ref pattern like refs/heads/main or refs/heads/release/*"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_like_refspecs() {
+        assert!(ref_pattern_matches("refs/heads/main", "refs/heads/main"));
+        assert!(!ref_pattern_matches("refs/heads/main", "refs/heads/main2"));
+        assert!(ref_pattern_matches(
+            "refs/heads/release/*",
+            "refs/heads/release/1.0"
+        ));
+        assert!(ref_pattern_matches(
+            "refs/heads/release/*",
+            "refs/heads/release/a/b"
+        ));
+        assert!(!ref_pattern_matches(
+            "refs/heads/release/*",
+            "refs/heads/releases"
+        ));
+        assert!(ref_pattern_matches(
+            "refs/heads/*-stable",
+            "refs/heads/2.x-stable"
+        ));
+        assert!(!ref_pattern_matches(
+            "refs/heads/*-stable",
+            "refs/heads/stable"
+        ));
+    }
+}

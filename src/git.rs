@@ -1,0 +1,136 @@
+//! Opening the repository and reading committed content. Read-only: writing the
+//! state ref is the store's job, and nothing here touches the working tree.
+
+use gix::ObjectId;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("not a git repository (or any parent directory): {}", path.display())]
+    NotARepository { path: PathBuf },
+    #[error("`{rev}` does not name a commit: {reason}")]
+    BadRevision { rev: String, reason: String },
+    #[error("this command needs a working tree, and {} is a bare repository", git_dir.display())]
+    Bare { git_dir: PathBuf },
+    #[error("`{path}` is outside the repository")]
+    OutsideRepository { path: String },
+    #[error("git: {0}")]
+    Object(String),
+}
+
+impl GitError {
+    fn object(err: impl std::fmt::Display) -> Self {
+        GitError::Object(err.to_string())
+    }
+}
+
+/// Opens the repository containing `dir`, honouring `GIT_DIR` and friends as git does
+/// (hooks run with them set).
+pub fn open(dir: &Path) -> Result<gix::Repository, GitError> {
+    let mut repo =
+        gix::discover_with_environment_overrides(dir).map_err(|_| GitError::NotARepository {
+            path: dir.to_owned(),
+        })?;
+    repo.object_cache_size_if_unset(8 * 1024 * 1024);
+    Ok(repo)
+}
+
+pub fn workdir(repo: &gix::Repository) -> Result<&Path, GitError> {
+    repo.workdir().ok_or_else(|| GitError::Bare {
+        git_dir: repo.git_dir().to_owned(),
+    })
+}
+
+/// The commit `rev` names (`HEAD`, a branch, a tag, an abbreviated id …).
+pub fn resolve_commit(repo: &gix::Repository, rev: &str) -> Result<ObjectId, GitError> {
+    let bad = |reason: String| GitError::BadRevision {
+        rev: rev.to_owned(),
+        reason,
+    };
+    let id = repo
+        .rev_parse_single(rev)
+        .map_err(|err| bad(format!("{err}")))?;
+    let commit = id
+        .object()
+        .map_err(|err| bad(format!("{err}")))?
+        .peel_to_commit()
+        .map_err(|_| bad("it is not a commit".into()))?;
+    Ok(commit.id)
+}
+
+/// The commit HEAD points at, or `None` on an unborn branch.
+pub fn head_commit(repo: &gix::Repository) -> Result<Option<ObjectId>, GitError> {
+    match repo.head_id() {
+        Ok(id) => Ok(Some(id.detach())),
+        Err(_) if repo.head().is_ok_and(|h| h.is_unborn()) => Ok(None),
+        Err(err) => Err(GitError::object(err)),
+    }
+}
+
+/// What a path is in a committed tree.
+#[derive(Debug)]
+pub enum Committed {
+    File(Vec<u8>),
+    Missing,
+    /// A directory, symlink or submodule.
+    NotAFile,
+}
+
+/// The content of `path` (repository-relative, `/`-separated) in `commit`.
+pub fn read_committed(
+    repo: &gix::Repository,
+    commit: ObjectId,
+    path: &str,
+) -> Result<Committed, GitError> {
+    let tree = repo
+        .find_commit(commit)
+        .and_then(|c| c.tree())
+        .map_err(GitError::object)?;
+    let Some(entry) = tree.lookup_entry_by_path(path).map_err(GitError::object)? else {
+        return Ok(Committed::Missing);
+    };
+    if !entry.mode().is_blob() {
+        return Ok(Committed::NotAFile);
+    }
+    let blob = repo.find_blob(entry.oid()).map_err(GitError::object)?;
+    Ok(Committed::File(blob.detach().data))
+}
+
+/// Turns a path typed by the user (relative to the current directory, or already
+/// repository-relative) into the repository-relative `/`-separated form.
+pub fn repo_relative(repo: &gix::Repository, user_path: &str) -> Result<String, GitError> {
+    let outside = || GitError::OutsideRepository {
+        path: user_path.to_owned(),
+    };
+    let workdir = workdir(repo)?;
+    let workdir = workdir
+        .canonicalize()
+        .unwrap_or_else(|_| workdir.to_owned());
+    let cwd = std::env::current_dir().map_err(GitError::object)?;
+    let cwd = cwd.canonicalize().unwrap_or(cwd);
+    let joined = if Path::new(user_path).is_absolute() {
+        PathBuf::from(user_path)
+    } else {
+        cwd.join(user_path)
+    };
+    // Normalise lexically: the file need not exist in the working tree.
+    let mut parts: Vec<String> = Vec::new();
+    for component in joined.components() {
+        match component {
+            std::path::Component::Normal(part) => {
+                parts.push(part.to_str().ok_or_else(outside)?.to_owned())
+            }
+            std::path::Component::ParentDir => {
+                parts.pop();
+            }
+            _ => {}
+        }
+    }
+    let normalised = PathBuf::from("/").join(parts.join("/"));
+    let relative = normalised.strip_prefix(&workdir).map_err(|_| outside())?;
+    let relative = relative.to_str().ok_or_else(outside)?.to_owned();
+    if relative.is_empty() || relative == ".git" || relative.starts_with(".git/") {
+        return Err(outside());
+    }
+    Ok(relative)
+}

@@ -1,0 +1,319 @@
+//! Installing, removing and inspecting the git hooks that call git-auditops.
+//!
+//! Our hook files carry a marker and do nothing but `exec git-auditops hook …`.
+//! A hook that was there before is kept: moved aside, run first by
+//! `git auditops hook` with the same arguments and standard input, and put back
+//! byte for byte on uninstall.
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+
+/// The hooks git-auditops installs, with their scripts.
+pub const MANAGED: &[(&str, &str)] = &[("pre-push", include_str!("../hooks/pre-push"))];
+
+/// Every hook file of ours has this on its second line.
+pub const MARKER: &str = "# git-auditops hook";
+
+/// Where a foreign hook is kept while ours is installed.
+pub fn chained_name(hook: &str) -> String {
+    format!("{hook}.auditops-chained")
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HookError {
+    #[error("the hooks folder {} is outside this repository (core.hooksPath = {hooks_path}); installing there changes the hooks of every repository that uses it. Re-run with --force if that is what you want", dir.display())]
+    OutsideRepository { dir: PathBuf, hooks_path: String },
+    #[error("{} already exists; a chained hook is in the way: move it, then install again", path.display())]
+    ChainedInTheWay { path: PathBuf },
+    #[error("`git {args}` failed: {message}")]
+    Git { args: String, message: String },
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{0}` is not a hook git-auditops handles (known: pre-push)")]
+    Unknown(String),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> HookError + '_ {
+    move |source| HookError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Where git looks for hooks, as git itself reports it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Location {
+    pub dir: PathBuf,
+    /// `core.hooksPath`, when set.
+    pub hooks_path: Option<String>,
+    /// The folder is not inside this repository (its git dir or working tree).
+    pub outside: bool,
+}
+
+fn git_output(repo: &gix::Repository, args: &[&str]) -> Result<String, HookError> {
+    let cwd = repo.workdir().unwrap_or(repo.git_dir());
+    let out = Command::new("git")
+        .current_dir(cwd)
+        .args(args)
+        .output()
+        .map_err(|err| HookError::Git {
+            args: args.join(" "),
+            message: err.to_string(),
+        })?;
+    if !out.status.success() {
+        return Err(HookError::Git {
+            args: args.join(" "),
+            message: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+pub fn location(repo: &gix::Repository) -> Result<Location, HookError> {
+    let cwd = repo.workdir().unwrap_or(repo.git_dir()).to_owned();
+    let dir = PathBuf::from(git_output(repo, &["rev-parse", "--git-path", "hooks"])?);
+    let dir = if dir.is_absolute() {
+        dir
+    } else {
+        cwd.join(dir)
+    };
+    let hooks_path = repo
+        .config_snapshot()
+        .string("core.hooksPath")
+        .map(|v| v.to_string());
+    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_owned());
+    let resolved = canonical(&dir);
+    let inside = [
+        Some(repo.common_dir()),
+        Some(repo.git_dir()),
+        repo.workdir(),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|root| resolved.starts_with(canonical(root)));
+    Ok(Location {
+        dir,
+        hooks_path,
+        outside: !inside,
+    })
+}
+
+/// The hooks folder, resolved without running git (for the hook's hot path):
+/// `core.hooksPath` (relative to the working tree, as git runs hooks there), else
+/// `hooks` in the common git dir.
+fn hooks_dir_in_process(repo: &gix::Repository) -> PathBuf {
+    match repo.config_snapshot().string("core.hooksPath") {
+        Some(value) => {
+            let value = value.to_string();
+            let path = match (value.strip_prefix("~/"), std::env::var_os("HOME")) {
+                (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+                _ => PathBuf::from(&value),
+            };
+            match path.is_absolute() {
+                true => path,
+                false => repo.workdir().unwrap_or(repo.git_dir()).join(path),
+            }
+        }
+        None => repo.common_dir().join("hooks"),
+    }
+}
+
+fn is_ours(content: &[u8]) -> bool {
+    content
+        .split(|b| *b == b'\n')
+        .take(3)
+        .any(|line| line.starts_with(MARKER.as_bytes()))
+}
+
+fn write_script(path: &Path, script: &str) -> Result<(), HookError> {
+    let tmp = path.with_extension("auditops-tmp");
+    std::fs::write(&tmp, script).map_err(io(&tmp))?;
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).map_err(io(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(io(path))
+}
+
+/// What install or uninstall did to one hook.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Change {
+    pub hook: String,
+    /// `installed`, `updated`, `unchanged`, `chained` (installed, the existing hook
+    /// kept and run first), `removed`, `restored` (ours removed, the kept hook put
+    /// back), `absent`, `left` (someone else's hook, not ours to remove).
+    pub action: &'static str,
+    pub path: PathBuf,
+}
+
+pub fn install(repo: &gix::Repository, force: bool) -> Result<(Location, Vec<Change>), HookError> {
+    let location = location(repo)?;
+    if location.outside && !force {
+        return Err(HookError::OutsideRepository {
+            dir: location.dir.clone(),
+            hooks_path: location.hooks_path.clone().unwrap_or_default(),
+        });
+    }
+    std::fs::create_dir_all(&location.dir).map_err(io(&location.dir))?;
+    let mut changes = Vec::new();
+    for (hook, script) in MANAGED {
+        let path = location.dir.join(hook);
+        let action = match std::fs::symlink_metadata(&path) {
+            Err(_) => {
+                write_script(&path, script)?;
+                "installed"
+            }
+            Ok(_) => {
+                let current = std::fs::read(&path).unwrap_or_default();
+                if current == script.as_bytes() {
+                    "unchanged"
+                } else if is_ours(&current) {
+                    write_script(&path, script)?;
+                    "updated"
+                } else {
+                    let kept = location.dir.join(chained_name(hook));
+                    if std::fs::symlink_metadata(&kept).is_ok() {
+                        return Err(HookError::ChainedInTheWay { path: kept });
+                    }
+                    // A rename keeps the file exactly: bytes, mode, even a symlink.
+                    std::fs::rename(&path, &kept).map_err(io(&path))?;
+                    write_script(&path, script)?;
+                    "chained"
+                }
+            }
+        };
+        changes.push(Change {
+            hook: (*hook).to_owned(),
+            action,
+            path,
+        });
+    }
+    Ok((location, changes))
+}
+
+pub fn uninstall(repo: &gix::Repository) -> Result<(Location, Vec<Change>), HookError> {
+    let location = location(repo)?;
+    let mut changes = Vec::new();
+    for (hook, _) in MANAGED {
+        let path = location.dir.join(hook);
+        let kept = location.dir.join(chained_name(hook));
+        let ours = std::fs::read(&path).is_ok_and(|c| is_ours(&c));
+        let action = if ours {
+            std::fs::remove_file(&path).map_err(io(&path))?;
+            if std::fs::symlink_metadata(&kept).is_ok() {
+                std::fs::rename(&kept, &path).map_err(io(&kept))?;
+                "restored"
+            } else {
+                "removed"
+            }
+        } else if std::fs::symlink_metadata(&path).is_ok() {
+            "left"
+        } else {
+            "absent"
+        };
+        changes.push(Change {
+            hook: (*hook).to_owned(),
+            action,
+            path,
+        });
+    }
+    Ok((location, changes))
+}
+
+/// The state of one managed hook.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Status {
+    pub hook: String,
+    pub path: PathBuf,
+    /// `installed`, `outdated` (ours, older script), `missing`, `foreign`
+    /// (another tool's hook is there instead of ours), or `bypassed` (ours is
+    /// installed, but git will not run it).
+    pub state: &'static str,
+    /// Why the hook is bypassed, when it is.
+    pub reason: Option<String>,
+    /// An earlier hook is kept and run first.
+    pub chained: bool,
+}
+
+pub fn status(repo: &gix::Repository) -> Result<(Location, Vec<Status>), HookError> {
+    let location = location(repo)?;
+    let default_dir = repo.common_dir().join("hooks");
+    let mut out = Vec::new();
+    for (hook, script) in MANAGED {
+        let path = location.dir.join(hook);
+        let chained = std::fs::symlink_metadata(location.dir.join(chained_name(hook))).is_ok();
+        let mut reason = None;
+        let state = match std::fs::read(&path) {
+            Ok(content) if is_ours(&content) => {
+                let executable =
+                    std::fs::metadata(&path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0);
+                if !executable {
+                    reason = Some(format!(
+                        "{} is not executable, so git skips it",
+                        path.display()
+                    ));
+                    "bypassed"
+                } else if content == script.as_bytes() {
+                    "installed"
+                } else {
+                    "outdated"
+                }
+            }
+            Ok(_) => "foreign",
+            Err(_) => {
+                let stranded = default_dir.join(hook);
+                let ours_elsewhere = location.dir != default_dir
+                    && std::fs::read(&stranded).is_ok_and(|c| is_ours(&c));
+                if ours_elsewhere {
+                    reason = Some(format!(
+                        "installed in {}, but core.hooksPath = {} sends git to {}",
+                        default_dir.display(),
+                        location.hooks_path.clone().unwrap_or_default(),
+                        location.dir.display()
+                    ));
+                    "bypassed"
+                } else {
+                    "missing"
+                }
+            }
+        };
+        out.push(Status {
+            hook: (*hook).to_owned(),
+            path,
+            state,
+            reason,
+            chained,
+        });
+    }
+    Ok((location, out))
+}
+
+/// Runs the hook that was there before ours, if any, with the same arguments and
+/// standard input. `None` when there is none.
+pub fn run_chained(
+    repo: &gix::Repository,
+    hook: &str,
+    args: &[String],
+    stdin: &[u8],
+) -> Result<Option<ExitStatus>, HookError> {
+    if !MANAGED.iter().any(|(name, _)| *name == hook) {
+        return Err(HookError::Unknown(hook.to_owned()));
+    }
+    let kept = hooks_dir_in_process(repo).join(chained_name(hook));
+    if std::fs::metadata(&kept).is_err() {
+        return Ok(None);
+    }
+    let mut child = Command::new(&kept)
+        .args(args)
+        .stdin(Stdio::piped())
+        .spawn()
+        .map_err(io(&kept))?;
+    if let Some(mut input) = child.stdin.take() {
+        // A hook that does not read its input closes the pipe early; that is fine.
+        let _ = input.write_all(stdin);
+    }
+    child.wait().map(Some).map_err(io(&kept))
+}

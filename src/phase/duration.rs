@@ -1,0 +1,89 @@
+//! Durations as people write them in config: `90s`, `10m`, `1h30m`, `72h`.
+
+use std::time::Duration;
+
+/// Parses `<number><unit>` terms (units `ms`, `s`, `m`, `h`, `d`), e.g. `1h30m`.
+pub fn parse(text: &str) -> Result<Duration, String> {
+    let bad = || format!("`{text}` is not a duration like 90s, 10m, 1h30m or 72h");
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(bad());
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return Err(bad());
+        }
+        let value: u64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
+        let unit = match &rest[..unit_len] {
+            "ms" => Duration::from_millis(1),
+            "s" => Duration::from_secs(1),
+            "m" => Duration::from_secs(60),
+            "h" => Duration::from_secs(3600),
+            "d" => Duration::from_secs(86_400),
+            _ => return Err(bad()),
+        };
+        rest = &rest[unit_len..];
+        let term = unit
+            .checked_mul(u32::try_from(value).map_err(|_| bad())?)
+            .ok_or_else(bad)?;
+        total = total.checked_add(term).ok_or_else(bad)?;
+    }
+    if total.is_zero() {
+        return Err(format!("`{text}` is zero; give a positive duration"));
+    }
+    Ok(total)
+}
+
+/// The compact form: `1h30m`, `45s`, `250ms`.
+pub fn format(duration: Duration) -> String {
+    let ms = duration.as_millis();
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    let secs = duration.as_secs();
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let mut out = String::new();
+    if h > 0 {
+        out += &format!("{h}h");
+    }
+    if m > 0 {
+        out += &format!("{m}m");
+    }
+    if s > 0 || out.is_empty() {
+        out += &format!("{s}s");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_units_and_sums() {
+        assert_eq!(parse("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse("10m").unwrap(), Duration::from_secs(600));
+        assert_eq!(parse("1h30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse("72h").unwrap(), Duration::from_secs(72 * 3600));
+        assert_eq!(parse("250ms").unwrap(), Duration::from_millis(250));
+    }
+
+    #[test]
+    fn rejects_nonsense() {
+        for bad in ["", "10", "m", "10x", "1.5h", "0s", "-1s", "10 m"] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn formats_compactly() {
+        assert_eq!(format(Duration::from_secs(5400)), "1h30m");
+        assert_eq!(format(Duration::from_millis(1500)), "1s");
+        assert_eq!(format(Duration::from_millis(20)), "20ms");
+    }
+}

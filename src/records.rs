@@ -1,0 +1,142 @@
+//! Typed records: a predicate of a known kind, sealed into a signed statement,
+//! and read back from the state with its signature checked.
+//!
+//! Each kind says where it is stored (its key, for keyed kinds) and what it is
+//! about (its in-toto subjects); this module does the rest once for all kinds.
+
+use crate::sign::{self, SignatureStatus, SigningKey, Statement, Subject, TrustSet};
+use crate::store::{Op, RecordId, StateView, StoreError};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// A kind of record stored under a key in the index.
+pub trait KeyedKind: Serialize + DeserializeOwned {
+    /// The kind's name: its index folder and its predicate type's path.
+    const KIND: &'static str;
+    const VERSION: u32 = 1;
+
+    /// The key the record is stored under.
+    fn key(&self) -> Vec<String>;
+    fn subjects(&self) -> Vec<Subject>;
+    /// When the record says it was made (for key validity windows).
+    fn unix_seconds(&self) -> Option<i64>;
+
+    fn predicate_type() -> String {
+        format!(
+            "{}{}/v{}",
+            sign::statement::PREDICATE_PREFIX,
+            Self::KIND,
+            Self::VERSION
+        )
+    }
+
+    fn statement(&self) -> Statement {
+        Statement::new(
+            self.subjects(),
+            Self::predicate_type(),
+            serde_json::to_value(self).expect("records serialize"),
+        )
+    }
+
+    /// The store operation that records this, signed with `key` when given.
+    fn put(&self, key: Option<&SigningKey>) -> Op {
+        Op::Put {
+            kind: Self::KIND.to_owned(),
+            key: self.key(),
+            line: sign::seal(&self.statement(), key),
+        }
+    }
+
+    fn from_statement(statement: &Statement) -> Result<Self, String> {
+        if statement.predicate_type != Self::predicate_type() {
+            return Err(format!(
+                "predicate type is {}, not {}",
+                statement.predicate_type,
+                Self::predicate_type()
+            ));
+        }
+        let record = Self::deserialize(&statement.predicate)
+            .map_err(|err| format!("malformed {} predicate: {err}", Self::KIND))?;
+        if statement.subject != record.subjects() {
+            return Err("statement subjects disagree with the predicate".into());
+        }
+        Ok(record)
+    }
+}
+
+/// A record read back with what its signatures establish.
+pub struct Read<K> {
+    pub id: RecordId,
+    pub record: K,
+    pub status: SignatureStatus,
+}
+
+impl<K> Read<K> {
+    /// Whether it counts: signed by a trusted key, or unsigned where signatures
+    /// are not required.
+    pub fn counts(&self, require_signed: bool) -> bool {
+        match &self.status {
+            SignatureStatus::Trusted { .. } => true,
+            SignatureStatus::Unsigned => !require_signed,
+            _ => false,
+        }
+    }
+
+    /// Who signed it (the first principal of the trusted key), if trusted.
+    pub fn signer(&self) -> Option<&str> {
+        match &self.status {
+            SignatureStatus::Trusted { principals, keyid } => {
+                Some(principals.first().map(String::as_str).unwrap_or(keyid))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The records of kind `K` stored under `key`, each with its signature checked.
+/// Records that do not parse, or sit under a key their content does not imply,
+/// are left out (`verify` reports them).
+pub fn read_keyed<K: KeyedKind>(
+    view: &StateView<'_>,
+    key: &[String],
+    trust: &TrustSet,
+) -> Result<Vec<Read<K>>, StoreError> {
+    let mut out = Vec::new();
+    for raw in view.keyed(K::KIND, key)? {
+        let Ok(envelope) = sign::Envelope::parse(&raw.line) else {
+            continue;
+        };
+        let Ok(payload) = envelope.payload_bytes() else {
+            continue;
+        };
+        let Ok(statement) = serde_json::from_slice::<Statement>(&payload) else {
+            continue;
+        };
+        let Ok(record) = K::from_statement(&statement) else {
+            continue;
+        };
+        if record.key() != key {
+            continue;
+        }
+        let status = sign::trust::check_envelope(&envelope, &payload, trust, record.unix_seconds());
+        out.push(Read {
+            id: raw.id,
+            record,
+            status,
+        });
+    }
+    Ok(out)
+}
+
+/// RFC 3339 UTC, whole seconds: the timestamp of every record.
+pub fn now() -> String {
+    let now = jiff::Timestamp::now();
+    now.round(jiff::Unit::Second).unwrap_or(now).to_string()
+}
+
+pub fn unix_seconds(timestamp: &str) -> Option<i64> {
+    timestamp
+        .parse::<jiff::Timestamp>()
+        .ok()
+        .map(|t| t.as_second())
+}

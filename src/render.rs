@@ -1,0 +1,90 @@
+//! Rendering reports and bodies from templates (minijinja, strict: a missing
+//! value is an error, never an empty string or a literal `{{ … }}` in the output).
+//!
+//! Templates are embedded from `templates/`; a repository may override one by
+//! committing a file of the same name under `.auditops/templates/`.
+
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+use std::path::Path;
+
+/// The embedded templates, by name.
+pub const TEMPLATES: &[(&str, &str)] = &[(
+    "phase-report.md.j2",
+    include_str!("../templates/phase-report.md.j2"),
+)];
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("no template named `{0}`")]
+    Unknown(String),
+    #[error("template {name}: {message}")]
+    Template { name: String, message: String },
+}
+
+/// The text of template `name`: the repository's override if present, else ours.
+fn source(name: &str, workdir: Option<&Path>) -> Result<(String, String), RenderError> {
+    if let Some(path) = workdir.map(|w| w.join(".auditops/templates").join(name))
+        && let Ok(text) = std::fs::read_to_string(&path)
+    {
+        return Ok((path.display().to_string(), text));
+    }
+    TEMPLATES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(n, text)| (format!("templates/{n}"), (*text).to_owned()))
+        .ok_or_else(|| RenderError::Unknown(name.to_owned()))
+}
+
+/// Renders template `name` with `context`.
+pub fn render(
+    name: &str,
+    workdir: Option<&Path>,
+    context: &impl Serialize,
+) -> Result<String, RenderError> {
+    let (origin, text) = source(name, workdir)?;
+    let error = |err: minijinja::Error| RenderError::Template {
+        name: origin.clone(),
+        message: match err.line() {
+            Some(line) => format!("line {line}: {err}"),
+            None => err.to_string(),
+        },
+    };
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_keep_trailing_newline(true);
+    env.add_template_owned(name.to_owned(), text)
+        .map_err(error)?;
+    let template = env.get_template(name).map_err(error)?;
+    template
+        .render(minijinja::Value::from_serialize(context))
+        .map_err(error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_value_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let overrides = dir.path().join(".auditops/templates");
+        std::fs::create_dir_all(&overrides).unwrap();
+        std::fs::write(
+            overrides.join("phase-report.md.j2"),
+            "Phase {{ phase.nope }}\n",
+        )
+        .unwrap();
+        let err = render(
+            "phase-report.md.j2",
+            Some(dir.path()),
+            &serde_json::json!({"phase": {"id": 1}}),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(".auditops/templates/phase-report.md.j2"),
+            "{err}"
+        );
+    }
+}

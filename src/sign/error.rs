@@ -1,0 +1,47 @@
+//! Errors of key handling and trust loading.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error("no signing key found (tried: {}); create one with `git auditops key generate`, or set `[trust] require_signed = false` to record unsigned", tried.join("; "))]
+    NoKey { tried: Vec<String> },
+    #[error("cannot read the signing key {path}: {source}")]
+    KeyRead {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not an OpenSSH private key: {reason}")]
+    KeyParse { path: PathBuf, reason: String },
+    #[error("{path} is a {algorithm} key; git-auditops signs with ed25519 keys only")]
+    NotEd25519 { path: PathBuf, algorithm: String },
+    #[error("{path} holds a public key; point auditops.signingKey at the private key file")]
+    PublicKeyOnly { path: PathBuf },
+    #[error(
+        "{path} is protected by a passphrase: set AUDITOPS_KEY_PASSPHRASE or run from a terminal to be asked"
+    )]
+    PassphraseNeeded { path: PathBuf },
+    #[error("wrong passphrase for {path}")]
+    BadPassphrase { path: PathBuf },
+    #[error("{path} already exists; not overwriting a key (choose another path with --out)")]
+    KeyExists { path: PathBuf },
+    #[error("cannot write {path}: {source}")]
+    KeyWrite {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read the trust file {path}: {source}")]
+    TrustRead {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{source_name}:{line}: {message}")]
+    TrustParse {
+        source_name: String,
+        line: usize,
+        message: String,
+    },
+}

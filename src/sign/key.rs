@@ -1,0 +1,278 @@
+//! The signing key: where it is found, how it is read, and how a new one is made.
+//!
+//! Keys are OpenSSH ed25519 keys, so the key a developer already uses for git's
+//! ssh signing works. Lookup order: git config `auditops.signingKey`, then git's
+//! `user.signingKey` when it names an ssh ed25519 key, then `~/.ssh/id_ed25519`.
+
+use super::error::SignError;
+use super::public_key::PublicKey;
+use ed25519_dalek::Signer;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+/// Where the key in use was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeySource {
+    /// git config `auditops.signingKey`
+    AuditopsSigningKey,
+    /// git config `user.signingKey` (with `gpg.format = ssh`)
+    GitUserSigningKey,
+    /// `~/.ssh/id_ed25519`
+    DefaultPath,
+}
+
+impl KeySource {
+    pub fn describe(self) -> &'static str {
+        match self {
+            KeySource::AuditopsSigningKey => "git config auditops.signingKey",
+            KeySource::GitUserSigningKey => "git config user.signingKey",
+            KeySource::DefaultPath => "~/.ssh/id_ed25519",
+        }
+    }
+}
+
+/// A private key ready to sign.
+pub struct SigningKey {
+    key: ed25519_dalek::SigningKey,
+    pub public: PublicKey,
+    pub path: PathBuf,
+    pub source: KeySource,
+}
+
+impl SigningKey {
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.key.sign(message).to_bytes()
+    }
+}
+
+pub const PASSPHRASE_ENV: &str = "AUDITOPS_KEY_PASSPHRASE";
+
+fn home() -> Option<PathBuf> {
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+}
+
+fn expand_home(path: &str) -> PathBuf {
+    match (path.strip_prefix("~/"), home()) {
+        (Some(rest), Some(home)) => home.join(rest),
+        _ => PathBuf::from(path),
+    }
+}
+
+/// The path of the private key to use, by the lookup order above.
+/// `Err(NoKey)` lists what was tried.
+pub fn locate(repo: &gix::Repository) -> Result<(PathBuf, KeySource), SignError> {
+    let config = repo.config_snapshot();
+    let mut tried = Vec::new();
+    if let Some(value) = config.string("auditops.signingKey") {
+        // An explicit choice is never silently skipped: a bad path is an error.
+        return Ok((
+            expand_home(&value.to_string()),
+            KeySource::AuditopsSigningKey,
+        ));
+    }
+    tried.push("git config auditops.signingKey (unset)".to_owned());
+    let ssh_format = config
+        .string("gpg.format")
+        .is_some_and(|f| f.eq_ignore_ascii_case(b"ssh"));
+    match config.string("user.signingKey") {
+        Some(value) if ssh_format => {
+            let value = value.to_string();
+            match git_signing_key_file(&value) {
+                Some(path) => return Ok((path, KeySource::GitUserSigningKey)),
+                None => tried.push(format!(
+                    "git config user.signingKey ({value}: not an ed25519 private key file)"
+                )),
+            }
+        }
+        Some(_) => tried.push("git config user.signingKey (gpg.format is not ssh)".into()),
+        None => tried.push("git config user.signingKey (unset)".into()),
+    }
+    if let Some(home) = home() {
+        let path = home.join(".ssh/id_ed25519");
+        if path.exists() {
+            return Ok((path, KeySource::DefaultPath));
+        }
+        tried.push(format!("{} (absent)", path.display()));
+    }
+    Err(SignError::NoKey { tried })
+}
+
+/// git's `user.signingKey` may be a private key file, a public key file next to
+/// its private key, or a literal public key (which we cannot sign with).
+fn git_signing_key_file(value: &str) -> Option<PathBuf> {
+    let value = value.strip_prefix("key::").unwrap_or(value);
+    if value.starts_with("ssh-") {
+        return None;
+    }
+    let path = expand_home(value);
+    let private = match path.extension() {
+        Some(ext) if ext == "pub" => path.with_extension(""),
+        _ => path,
+    };
+    let head = std::fs::read_to_string(&private).ok()?;
+    let key = ssh_key::PrivateKey::from_openssh(head.trim()).ok()?;
+    (key.algorithm() == ssh_key::Algorithm::Ed25519).then_some(private)
+}
+
+/// Finds and reads the signing key.
+pub fn find(repo: &gix::Repository) -> Result<SigningKey, SignError> {
+    let (path, source) = locate(repo)?;
+    load(&path, source)
+}
+
+/// Reads an OpenSSH ed25519 private key, asking for its passphrase if needed.
+pub fn load(path: &Path, source: KeySource) -> Result<SigningKey, SignError> {
+    let text = std::fs::read_to_string(path).map_err(|err| SignError::KeyRead {
+        path: path.to_owned(),
+        source: err,
+    })?;
+    if text.trim_start().starts_with("ssh-") {
+        return Err(SignError::PublicKeyOnly {
+            path: path.to_owned(),
+        });
+    }
+    let mut key =
+        ssh_key::PrivateKey::from_openssh(text.trim()).map_err(|err| SignError::KeyParse {
+            path: path.to_owned(),
+            reason: err.to_string(),
+        })?;
+    if key.algorithm() != ssh_key::Algorithm::Ed25519 {
+        return Err(SignError::NotEd25519 {
+            path: path.to_owned(),
+            algorithm: key.algorithm().to_string(),
+        });
+    }
+    if key.is_encrypted() {
+        let passphrase = passphrase(path)?;
+        key = key
+            .decrypt(passphrase.as_bytes())
+            .map_err(|_| SignError::BadPassphrase {
+                path: path.to_owned(),
+            })?;
+    }
+    let pair = key
+        .key_data()
+        .ed25519()
+        .ok_or_else(|| SignError::NotEd25519 {
+            path: path.to_owned(),
+            algorithm: key.algorithm().to_string(),
+        })?;
+    let signing = ed25519_dalek::SigningKey::from_bytes(&pair.private.to_bytes());
+    Ok(SigningKey {
+        public: PublicKey(signing.verifying_key().to_bytes()),
+        key: signing,
+        path: path.to_owned(),
+        source,
+    })
+}
+
+fn passphrase(path: &Path) -> Result<String, SignError> {
+    if let Ok(value) = std::env::var(PASSPHRASE_ENV) {
+        return Ok(value);
+    }
+    if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        return rpassword::prompt_password(format!("Passphrase for {}: ", path.display())).map_err(
+            |_| SignError::PassphraseNeeded {
+                path: path.to_owned(),
+            },
+        );
+    }
+    Err(SignError::PassphraseNeeded {
+        path: path.to_owned(),
+    })
+}
+
+/// A freshly generated key pair.
+pub struct GeneratedKey {
+    pub private_path: PathBuf,
+    pub public_path: PathBuf,
+    pub public: PublicKey,
+    pub comment: String,
+}
+
+/// The default place for `key generate`: where lookup finds it without config.
+pub fn default_key_path() -> Option<PathBuf> {
+    home().map(|h| h.join(".ssh/id_ed25519"))
+}
+
+/// Writes a new unencrypted ed25519 key pair: `path` (mode 0600) and `path.pub`.
+/// Never overwrites an existing file.
+pub fn generate(path: &Path, comment: &str) -> Result<GeneratedKey, SignError> {
+    use std::io::Write;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+
+    let public_path = PathBuf::from(format!("{}.pub", path.display()));
+    for existing in [path, public_path.as_path()] {
+        if existing.exists() {
+            return Err(SignError::KeyExists {
+                path: existing.to_owned(),
+            });
+        }
+    }
+    let write_error = |path: &Path| {
+        let path = path.to_owned();
+        move |err| SignError::KeyWrite { path, source: err }
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)
+            .map_err(write_error(parent))?;
+    }
+    let mut key =
+        ssh_key::PrivateKey::random(&mut ssh_key::rand_core::OsRng, ssh_key::Algorithm::Ed25519)
+            .map_err(|err| SignError::KeyParse {
+                path: path.to_owned(),
+                reason: err.to_string(),
+            })?;
+    key.set_comment(comment);
+    let private_text =
+        key.to_openssh(ssh_key::LineEnding::LF)
+            .map_err(|err| SignError::KeyParse {
+                path: path.to_owned(),
+                reason: err.to_string(),
+            })?;
+    let pair = key
+        .key_data()
+        .ed25519()
+        .ok_or_else(|| SignError::NotEd25519 {
+            path: path.to_owned(),
+            algorithm: key.algorithm().to_string(),
+        })?;
+    let public = PublicKey(pair.public.0);
+
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(write_error(path))?;
+    file.write_all(private_text.as_bytes())
+        .map_err(write_error(path))?;
+    std::fs::write(&public_path, format!("{} {comment}\n", public.openssh()))
+        .map_err(write_error(&public_path))?;
+    Ok(GeneratedKey {
+        private_path: path.to_owned(),
+        public_path,
+        public,
+        comment: comment.to_owned(),
+    })
+}
+
+/// The key to sign with under `require_signed`: a missing key is an error when
+/// signing is required, and means "record unsigned" otherwise. Any other key
+/// problem (unreadable, wrong passphrase) is always an error.
+pub fn for_recording(
+    repo: &gix::Repository,
+    require_signed: bool,
+) -> Result<Option<SigningKey>, SignError> {
+    match find(repo) {
+        Ok(key) => Ok(Some(key)),
+        Err(SignError::NoKey { .. }) if !require_signed => Ok(None),
+        Err(err) => Err(err),
+    }
+}

@@ -1,0 +1,57 @@
+//! in-toto Statement v1 (https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md):
+//! the payload of every signed record.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
+/// Our predicate types live under this prefix, e.g. `https://auditops.dev/evidence/v1`.
+pub const PREDICATE_PREFIX: &str = "https://auditops.dev/";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Subject {
+    pub name: String,
+    pub digest: BTreeMap<String, String>,
+}
+
+impl Subject {
+    pub fn new(name: impl Into<String>, algorithm: &str, digest: impl Into<String>) -> Self {
+        Subject {
+            name: name.into(),
+            digest: BTreeMap::from([(algorithm.to_owned(), digest.into())]),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Statement {
+    #[serde(rename = "_type")]
+    pub type_: String,
+    pub subject: Vec<Subject>,
+    #[serde(rename = "predicateType")]
+    pub predicate_type: String,
+    pub predicate: serde_json::Value,
+}
+
+impl Statement {
+    pub fn new(
+        subject: Vec<Subject>,
+        predicate_type: String,
+        predicate: serde_json::Value,
+    ) -> Self {
+        Statement {
+            type_: STATEMENT_TYPE.to_owned(),
+            subject,
+            predicate_type,
+            predicate,
+        }
+    }
+
+    /// The record kind named by an auditops predicate type: `evidence` for
+    /// `https://auditops.dev/evidence/v1`.
+    pub fn auditops_kind(&self) -> Option<(&str, &str)> {
+        self.predicate_type
+            .strip_prefix(PREDICATE_PREFIX)?
+            .split_once('/')
+    }
+}

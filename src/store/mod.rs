@@ -1,0 +1,309 @@
+//! The state store: the one writer of the state ref (`refs/auditops/state` by default).
+//!
+//! Every change is one commit written in-process and published with a
+//! compare-and-swap ref update; a writer that loses the race re-applies its change
+//! on the new tip, so concurrent writers never lose or overwrite each other's
+//! records and no lock is needed. See docs/state-format.md for the format.
+
+mod append;
+mod error;
+mod history;
+mod identity;
+pub mod index;
+pub mod layout;
+mod merge;
+mod record;
+pub mod remote;
+mod tree_edit;
+mod view;
+
+pub use crate::canonical::{canonical_json, is_canonical};
+pub use error::{Result, StoreError};
+pub use history::Transaction;
+pub use index::KeyedPath;
+pub use merge::{Incoming, IntegrateOutcome};
+pub use record::{RawRecord, RecordId};
+pub use view::{Segment, StateView};
+
+use gix::ObjectId;
+use gix::refs::Target;
+use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
+use std::time::Duration;
+
+/// The version of the tree layout this tool reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+/// The default state ref.
+pub const DEFAULT_REF: &str = "refs/auditops/state";
+/// The log that holds evidence records.
+pub const EVIDENCE_LOG: &str = "evidence";
+
+/// Where `state pull` keeps what it fetched from `remote`.
+pub fn remote_tracking_ref(remote: &str) -> String {
+    format!("refs/auditops/remotes/{remote}/state")
+}
+
+/// Where a record is stored: a log, or a key of the index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Log(String),
+    Keyed(KeyedPath),
+}
+
+impl Location {
+    /// The kind of record the place holds.
+    pub fn kind(&self) -> &str {
+        match self {
+            Location::Log(log) => log,
+            Location::Keyed(path) => &path.kind,
+        }
+    }
+}
+
+/// One change of a transaction.
+#[derive(Debug, Clone)]
+pub enum Op {
+    /// Add a record at the end of a log.
+    Append { log: String, line: Vec<u8> },
+    /// Add a record under `index/<kind>/<key…>/`.
+    Put {
+        kind: String,
+        key: Vec<String>,
+        line: Vec<u8>,
+    },
+}
+
+/// Handle on the state ref of one repository.
+pub struct Store<'r> {
+    repo: &'r gix::Repository,
+    ref_name: gix::refs::FullName,
+    /// Author and committer of the transactions of this process.
+    identity: gix::actor::Signature,
+}
+
+/// What a write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    pub commit: ObjectId,
+    /// How many times the write lost the race and was re-applied.
+    pub retries: u32,
+}
+
+impl<'r> Store<'r> {
+    pub fn new(repo: &'r gix::Repository, ref_name: &str) -> Result<Self> {
+        let full: gix::refs::FullName =
+            ref_name
+                .try_into()
+                .map_err(|err: gix::validate::reference::name::Error| {
+                    StoreError::InvalidRefName {
+                        name: ref_name.to_owned(),
+                        reason: err.to_string(),
+                    }
+                })?;
+        if !ref_name.starts_with("refs/") {
+            return Err(StoreError::InvalidRefName {
+                name: ref_name.to_owned(),
+                reason: "it must start with refs/".into(),
+            });
+        }
+        Ok(Store {
+            repo,
+            ref_name: full,
+            identity: identity::signature(repo),
+        })
+    }
+
+    pub fn ref_name(&self) -> &str {
+        std::str::from_utf8(self.ref_name.as_bstr()).unwrap_or(DEFAULT_REF)
+    }
+
+    pub fn repo(&self) -> &'r gix::Repository {
+        self.repo
+    }
+
+    /// The commit the state ref points at, if it exists.
+    pub fn tip(&self) -> Result<Option<ObjectId>> {
+        read_ref(self.repo, self.ref_name())
+    }
+
+    /// The state at the tip, if the ref exists.
+    pub fn view(&self) -> Result<Option<StateView<'r>>> {
+        self.tip()?
+            .map(|commit| StateView::at(self.repo, self.ref_name(), commit))
+            .transpose()
+    }
+
+    /// The state at any commit (e.g. a fetched remote tip).
+    pub fn view_at(&self, commit: ObjectId) -> Result<StateView<'r>> {
+        StateView::at(self.repo, self.ref_name(), commit)
+    }
+
+    /// Creates the state ref with an empty state if it does not exist.
+    /// Returns the tip and whether it was created now.
+    pub fn init(&self) -> Result<(ObjectId, bool)> {
+        let mut retries = 0;
+        loop {
+            if let Some(tip) = self.tip()? {
+                self.view_at(tip)?;
+                return Ok((tip, false));
+            }
+            let tree = self.empty_state_tree()?;
+            let commit = self.write_commit(tree, &[], "init: create the auditops state")?;
+            match self.compare_and_swap(None, commit, "init") {
+                Ok(()) => return Ok((commit, true)),
+                Err(err) => self.after_lost_race(None, &mut retries, err)?,
+            }
+        }
+    }
+
+    /// Appends `lines` (canonical records) to `log` in one commit with `message`.
+    pub fn append(&self, log: &str, lines: &[Vec<u8>], message: &str) -> Result<Written> {
+        let ops: Vec<Op> = lines
+            .iter()
+            .map(|line| Op::Append {
+                log: log.to_owned(),
+                line: line.clone(),
+            })
+            .collect();
+        self.write(&ops, message)
+    }
+
+    /// Applies `ops` in one commit with `message`, re-applying them on the new tip
+    /// whenever another writer got there first.
+    pub fn write(&self, ops: &[Op], message: &str) -> Result<Written> {
+        for op in ops {
+            let (kind, key) = match op {
+                Op::Append { log, .. } => (log, &[][..]),
+                Op::Put { kind, key, .. } => (kind, key.as_slice()),
+            };
+            if !layout::is_valid_log_name(kind) || !key.iter().all(|k| index::valid_component(k)) {
+                return Err(StoreError::InvalidPlace {
+                    kind: kind.clone(),
+                    key: key.join("/"),
+                });
+            }
+        }
+        let mut retries = 0;
+        loop {
+            let tip = self.tip()?;
+            let base_tree = match tip {
+                Some(commit) => self.view_at(commit)?.tree,
+                None => self.empty_state_tree()?,
+            };
+            let tree = append::apply(self, tip, base_tree, ops)?;
+            let parents: Vec<ObjectId> = tip.into_iter().collect();
+            let commit = self.write_commit(tree, &parents, message)?;
+            match self.compare_and_swap(tip, commit, message) {
+                Ok(()) => return Ok(Written { commit, retries }),
+                Err(err) => self.after_lost_race(tip, &mut retries, err)?,
+            }
+        }
+    }
+
+    /// Decides whether a failed ref update was a lost race worth retrying.
+    fn after_lost_race(
+        &self,
+        expected: Option<ObjectId>,
+        retries: &mut u32,
+        err: gix::Error,
+    ) -> Result<()> {
+        const MAX_RETRIES: u32 = 10_000;
+        *retries += 1;
+        let moved = self.tip()? != expected;
+        let transient = moved || err.is_conflict() || err.can_retry_lenient();
+        if !transient || *retries >= MAX_RETRIES {
+            return Err(StoreError::Contention {
+                ref_name: self.ref_name().to_owned(),
+                attempts: *retries,
+                last_error: format!("{err:#}"),
+            });
+        }
+        // Spread retrying writers apart a little; the pid makes the pattern differ
+        // between processes without needing a random number generator.
+        let spread = u64::from(std::process::id() % 7 + (*retries).min(20));
+        std::thread::sleep(Duration::from_micros(200 * spread));
+        Ok(())
+    }
+
+    fn empty_state_tree(&self) -> Result<ObjectId> {
+        let version = self
+            .repo
+            .write_blob(format!("{FORMAT_VERSION}\n"))
+            .map_err(StoreError::git)?
+            .detach();
+        let mut editor = self
+            .repo
+            .edit_tree(ObjectId::empty_tree(self.repo.object_hash()))
+            .map_err(StoreError::git)?;
+        editor
+            .upsert(
+                layout::VERSION_FILE,
+                gix::object::tree::EntryKind::Blob,
+                version,
+            )
+            .map_err(StoreError::git)?;
+        Ok(editor.write().map_err(StoreError::git)?.detach())
+    }
+
+    pub(crate) fn write_commit(
+        &self,
+        tree: ObjectId,
+        parents: &[ObjectId],
+        message: &str,
+    ) -> Result<ObjectId> {
+        let signature = self.identity.clone();
+        let commit = gix::objs::Commit {
+            tree,
+            parents: parents.iter().copied().collect(),
+            author: signature.clone(),
+            committer: signature,
+            encoding: None,
+            message: format!("{message}\n").into(),
+            extra_headers: Vec::new(),
+        };
+        Ok(self
+            .repo
+            .write_object(&commit)
+            .map_err(StoreError::git)?
+            .detach())
+    }
+
+    /// Moves the ref from `expected` to `new` only if it still points at `expected`.
+    fn compare_and_swap(
+        &self,
+        expected: Option<ObjectId>,
+        new: ObjectId,
+        message: &str,
+    ) -> std::result::Result<(), gix::Error> {
+        let expected = match expected {
+            Some(old) => PreviousValue::MustExistAndMatch(Target::Object(old)),
+            None => PreviousValue::MustNotExist,
+        };
+        let edit = RefEdit {
+            change: Change::Update {
+                log: LogChange {
+                    mode: RefLog::AndReference,
+                    force_create_reflog: false,
+                    message: format!("auditops: {message}").into(),
+                },
+                expected,
+                new: Target::Object(new),
+            },
+            name: self.ref_name.clone(),
+            deref: false,
+        };
+        let mut time = gix::date::parse::TimeBuf::default();
+        self.repo
+            .edit_references_as(Some(edit), Some(self.identity.to_ref(&mut time)))
+            .map(|_| ())
+    }
+}
+
+/// Reads any ref as a commit id, if it exists.
+pub(crate) fn read_ref(repo: &gix::Repository, name: &str) -> Result<Option<ObjectId>> {
+    match repo.try_find_reference(name).map_err(StoreError::git)? {
+        Some(mut reference) => Ok(Some(
+            reference.peel_to_id().map_err(StoreError::git)?.detach(),
+        )),
+        None => Ok(None),
+    }
+}

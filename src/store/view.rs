@@ -1,0 +1,208 @@
+//! Read access to one commit of the state ref: its logs, segments and records.
+//!
+//! Reading streams one segment at a time so that walking 100k records keeps memory
+//! flat; callers that only need the tail (appends) never list the whole log.
+
+use super::error::{Result, StoreError};
+use super::layout;
+use super::record::RawRecord;
+use gix::ObjectId;
+
+/// One segment file of a log, in log order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Segment {
+    pub number: u64,
+    pub blob: ObjectId,
+}
+
+/// The state as of one commit of the state ref.
+pub struct StateView<'r> {
+    pub(crate) repo: &'r gix::Repository,
+    pub(crate) ref_name: String,
+    pub commit: ObjectId,
+    pub tree: ObjectId,
+}
+
+impl<'r> StateView<'r> {
+    pub(crate) fn at(repo: &'r gix::Repository, ref_name: &str, commit: ObjectId) -> Result<Self> {
+        let tree = repo
+            .find_commit(commit)
+            .and_then(|c| c.tree_id())
+            .map_err(StoreError::git)?
+            .detach();
+        let view = StateView {
+            repo,
+            ref_name: ref_name.to_owned(),
+            commit,
+            tree,
+        };
+        view.check_version()?;
+        Ok(view)
+    }
+
+    pub(crate) fn malformed(&self, reason: impl Into<String>) -> StoreError {
+        StoreError::Malformed {
+            ref_name: self.ref_name.clone(),
+            commit: self.commit.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    fn check_version(&self) -> Result<()> {
+        let tree = self.repo.find_tree(self.tree).map_err(StoreError::git)?;
+        let entry = tree
+            .find_entry(layout::VERSION_FILE)
+            .ok_or_else(|| self.malformed("no VERSION file at the top of the tree"))?;
+        let blob = self
+            .repo
+            .find_blob(entry.object_id())
+            .map_err(StoreError::git)?;
+        let text = String::from_utf8_lossy(&blob.data).trim().to_owned();
+        match text.parse::<u32>() {
+            Ok(v) if v == super::FORMAT_VERSION => Ok(()),
+            Ok(v) if v > super::FORMAT_VERSION => Err(StoreError::UnsupportedVersion {
+                ref_name: self.ref_name.clone(),
+                found: text,
+                supported: super::FORMAT_VERSION,
+            }),
+            _ => Err(self.malformed(format!("VERSION holds `{text}`"))),
+        }
+    }
+
+    /// Names of the logs present, in tree order.
+    pub fn logs(&self) -> Result<Vec<String>> {
+        let tree = self.repo.find_tree(self.tree).map_err(StoreError::git)?;
+        let mut logs = Vec::new();
+        for entry in tree.iter() {
+            let entry = entry.map_err(StoreError::git)?;
+            let name = entry.filename().to_string();
+            if layout::is_reserved(&name) || name == super::index::INDEX_DIR {
+                continue;
+            }
+            if !entry.mode().is_tree() || !layout::is_valid_log_name(&name) {
+                return Err(self.malformed(format!("unexpected top-level entry `{name}`")));
+            }
+            logs.push(name);
+        }
+        Ok(logs)
+    }
+
+    fn subtree(&self, tree: ObjectId, name: &str) -> Result<Option<ObjectId>> {
+        let tree = self.repo.find_tree(tree).map_err(StoreError::git)?;
+        match tree.find_entry(name) {
+            Some(entry) if entry.mode().is_tree() => Ok(Some(entry.object_id())),
+            Some(_) => Err(self.malformed(format!("`{name}` is not a directory"))),
+            None => Ok(None),
+        }
+    }
+
+    /// Entries of a directory of the layout, checked and in order.
+    fn numbered_entries(
+        &self,
+        tree: ObjectId,
+        parse: fn(&str) -> Option<u64>,
+        want_tree: bool,
+        context: &str,
+    ) -> Result<Vec<(u64, ObjectId)>> {
+        let tree = self.repo.find_tree(tree).map_err(StoreError::git)?;
+        let mut out = Vec::new();
+        for entry in tree.iter() {
+            let entry = entry.map_err(StoreError::git)?;
+            let name = entry.filename().to_string();
+            let number = parse(&name)
+                .filter(|_| entry.mode().is_tree() == want_tree)
+                .ok_or_else(|| self.malformed(format!("unexpected entry `{context}/{name}`")))?;
+            out.push((number, entry.object_id()));
+        }
+        // Tree order is byte order; fixed-width names make it numeric order, but a
+        // hand-made tree could use wider names, so sort by number to be sure.
+        out.sort_by_key(|(n, _)| *n);
+        Ok(out)
+    }
+
+    /// All segments of `log`, in order. Empty when the log does not exist.
+    pub fn segments(&self, log: &str) -> Result<Vec<Segment>> {
+        let Some(log_tree) = self.subtree(self.tree, log)? else {
+            return Ok(Vec::new());
+        };
+        let mut segments = Vec::new();
+        for (group, group_tree) in
+            self.numbered_entries(log_tree, layout::parse_group_name, true, log)?
+        {
+            let context = format!(
+                "{log}/{}",
+                layout::group_name(group * layout::SEGMENTS_PER_GROUP)
+            );
+            for (number, blob) in
+                self.numbered_entries(group_tree, layout::parse_segment_file_name, false, &context)?
+            {
+                if number / layout::SEGMENTS_PER_GROUP != group {
+                    return Err(self
+                        .malformed(format!("segment {number} of `{log}` sits in group {group}")));
+                }
+                if number != segments.len() as u64 {
+                    return Err(self.malformed(format!(
+                        "`{log}` has segment {number} where segment {} belongs",
+                        segments.len()
+                    )));
+                }
+                segments.push(Segment { number, blob });
+            }
+        }
+        Ok(segments)
+    }
+
+    /// The last segment of `log` and its bytes, without listing the whole log.
+    pub(crate) fn tail_segment(&self, log: &str) -> Result<Option<(Segment, Vec<u8>)>> {
+        let Some(log_tree) = self.subtree(self.tree, log)? else {
+            return Ok(None);
+        };
+        let groups = self.numbered_entries(log_tree, layout::parse_group_name, true, log)?;
+        let Some((_, group_tree)) = groups.last() else {
+            return Ok(None);
+        };
+        let segments =
+            self.numbered_entries(*group_tree, layout::parse_segment_file_name, false, log)?;
+        let Some((number, blob)) = segments.last() else {
+            return Ok(None);
+        };
+        let data = self.read_blob(*blob)?;
+        Ok(Some((
+            Segment {
+                number: *number,
+                blob: *blob,
+            },
+            data,
+        )))
+    }
+
+    pub fn read_blob(&self, id: ObjectId) -> Result<Vec<u8>> {
+        Ok(self
+            .repo
+            .find_blob(id)
+            .map_err(StoreError::git)?
+            .detach()
+            .data)
+    }
+
+    /// Calls `visit` with every record of `log`, in order, one segment in memory at a time.
+    pub fn for_each_record(
+        &self,
+        log: &str,
+        mut visit: impl FnMut(RawRecord) -> Result<()>,
+    ) -> Result<()> {
+        for segment in self.segments(log)? {
+            let data = self.read_blob(segment.blob)?;
+            if !data.is_empty() && !data.ends_with(b"\n") {
+                return Err(self.malformed(format!(
+                    "{} does not end with a newline",
+                    layout::segment_path(log, segment.number)
+                )));
+            }
+            for line in layout::lines(&data) {
+                visit(RawRecord::new(line.to_vec()))?;
+            }
+        }
+        Ok(())
+    }
+}

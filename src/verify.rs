@@ -1,0 +1,419 @@
+//! Verification of records: the same checks for `git auditops verify` over the
+//! whole state and for `state pull` over incoming records.
+//!
+//! Each record must be canonical JSON, a DSSE envelope carrying an in-toto
+//! statement of a known kind in the log of that kind, signed by a trusted key,
+//! and true to the git objects it names. Signatures are checked in batches and
+//! only re-checked one by one when a batch fails, to name the bad record.
+
+use crate::approval::Approval;
+use crate::config::Config;
+use crate::evidence::{self, Evidence, FileAt, HashCheck};
+use crate::git;
+use crate::phase::records::{GateResult, PhaseCompletion, PhaseStart};
+use crate::phase::status::Reader;
+use crate::records::KeyedKind;
+use crate::sign::trust::{self, PendingCheck, Plan};
+use crate::sign::{Envelope, IN_TOTO_PAYLOAD_TYPE, SignatureStatus, Statement, TrustSet};
+use crate::store::{self, Location, RawRecord, RecordId, StateView};
+use gix::ObjectId;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
+
+/// Records whose signatures are verified together.
+const BATCH: usize = 512;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Finding {
+    pub id: String,
+    pub kind: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Report {
+    pub ok: bool,
+    pub records: usize,
+    pub failures: Vec<Finding>,
+    pub warnings: Vec<Finding>,
+    /// Records per kind.
+    pub kinds: BTreeMap<String, usize>,
+    /// Where the trusted keys came from.
+    pub trust: String,
+}
+
+/// How strict to be.
+pub struct Policy<'a> {
+    pub trust: &'a TrustSet,
+    pub require_signed: bool,
+    /// Whether an evidence record naming a commit absent from this repository
+    /// fails (`verify`) or only warns (`pull`: the code may not be fetched yet).
+    pub missing_commit_fails: bool,
+}
+
+struct Pending {
+    id: RecordId,
+    kind: String,
+    checks: Vec<PendingCheck>,
+    if_valid: SignatureStatus,
+}
+
+/// Checks records one at a time, signatures in batches.
+pub struct Verifier<'a> {
+    repo: &'a gix::Repository,
+    policy: Policy<'a>,
+    report: Report,
+    seen: HashSet<RecordId>,
+    pending: Vec<Pending>,
+    /// Reused buffer for re-serializing lines.
+    scratch: Vec<u8>,
+    /// Whether a phase completion was seen (then the phase chain is checked).
+    saw_completion: bool,
+    files: HashMap<(ObjectId, String), Option<Rc<FileAt>>>,
+}
+
+impl<'a> Verifier<'a> {
+    pub fn new(repo: &'a gix::Repository, policy: Policy<'a>) -> Self {
+        let trust = policy.trust.source.clone();
+        Verifier {
+            repo,
+            policy,
+            report: Report {
+                trust,
+                ..Report::default()
+            },
+            seen: HashSet::new(),
+            pending: Vec::new(),
+            scratch: Vec::new(),
+            saw_completion: false,
+            files: HashMap::new(),
+        }
+    }
+
+    fn fail(&mut self, id: RecordId, kind: &str, reason: impl Into<String>) {
+        self.report.failures.push(Finding {
+            id: id.to_hex(),
+            kind: kind.to_owned(),
+            reason: reason.into(),
+        });
+    }
+
+    fn warn(&mut self, id: RecordId, kind: &str, reason: impl Into<String>) {
+        self.report.warnings.push(Finding {
+            id: id.to_hex(),
+            kind: kind.to_owned(),
+            reason: reason.into(),
+        });
+    }
+
+    /// Checks one record found at `location`.
+    pub fn check(&mut self, location: &Location, record: &RawRecord) {
+        self.report.records += 1;
+        let id = record.id;
+        let log = location.kind();
+        if let Location::Keyed(path) = location
+            && path.file != store::index::file_name(id)
+        {
+            return self.fail(
+                id,
+                log,
+                format!("{} is not named after its record id", path.display()),
+            );
+        }
+        if !self.seen.insert(id) {
+            // Signing is deterministic, so the same add repeated within a second
+            // stores identical bytes twice: redundant, not forged.
+            return self.warn(id, log, "recorded more than once (identical bytes)");
+        }
+        // One parse serves the canonical-form check and the envelope.
+        let value: serde_json::Value = match serde_json::from_slice(&record.line) {
+            Ok(v) => v,
+            Err(err) => return self.fail(id, log, format!("not JSON: {err}")),
+        };
+        self.scratch.clear();
+        if serde_json::to_writer(&mut self.scratch, &value).is_err() || self.scratch != record.line
+        {
+            return self.fail(id, log, "not canonical JSON (edited by hand?)");
+        }
+        let envelope = match Envelope::deserialize(&value) {
+            Ok(e) => e,
+            Err(err) => return self.fail(id, log, format!("not a DSSE envelope: {err}")),
+        };
+        if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
+            return self.fail(
+                id,
+                log,
+                format!("payload type `{}` is not in-toto", envelope.payload_type),
+            );
+        }
+        let payload = match envelope.payload_bytes() {
+            Ok(p) => p,
+            Err(err) => return self.fail(id, log, err.to_string()),
+        };
+        let statement: Statement = match serde_json::from_slice(&payload) {
+            Ok(s) => s,
+            Err(err) => {
+                return self.fail(
+                    id,
+                    log,
+                    format!("payload is not an in-toto statement: {err}"),
+                );
+            }
+        };
+        if statement.type_ != crate::sign::statement::STATEMENT_TYPE {
+            return self.fail(
+                id,
+                log,
+                format!("statement type `{}` is not in-toto v1", statement.type_),
+            );
+        }
+        let kind = match statement.auditops_kind() {
+            Some((kind, _version)) => kind.to_owned(),
+            None => {
+                self.warn(
+                    id,
+                    log,
+                    format!("unknown record kind `{}`", statement.predicate_type),
+                );
+                log.to_owned()
+            }
+        };
+        *self.report.kinds.entry(kind.clone()).or_default() += 1;
+        if kind != log {
+            return self.fail(id, &kind, format!("a {kind} record stored as `{log}`"));
+        }
+        let content = match location {
+            Location::Log(_) if kind == store::EVIDENCE_LOG => {
+                match Evidence::from_statement(&statement) {
+                    Ok(evidence) if self.check_evidence_hash(id, &evidence) => {
+                        Ok(evidence.unix_seconds())
+                    }
+                    Ok(_) => return,
+                    Err(reason) => Err(reason),
+                }
+            }
+            Location::Log(_) => match keyed_kind_check(&kind, &statement, None) {
+                Some(_) => Err(format!("{kind} records belong in the index, not in a log")),
+                None => Ok(None),
+            },
+            Location::Keyed(path) => match keyed_kind_check(&kind, &statement, Some(&path.key)) {
+                Some(result) => result,
+                None if kind == store::EVIDENCE_LOG => {
+                    Err("evidence belongs in the evidence log, not in the index".into())
+                }
+                None => Ok(None),
+            },
+        };
+        let timestamp = match content {
+            Ok(timestamp) => timestamp,
+            Err(reason) => return self.fail(id, &kind, reason),
+        };
+        if kind == PhaseCompletion::KIND {
+            self.saw_completion = true;
+        }
+        match trust::plan(&envelope, &payload, self.policy.trust, timestamp) {
+            Plan::Decided(status) => self.settle(id, &kind, status),
+            Plan::Check {
+                checks, if_valid, ..
+            } => {
+                self.pending.push(Pending {
+                    id,
+                    kind,
+                    checks,
+                    if_valid,
+                });
+                if self.pending.len() >= BATCH {
+                    self.flush();
+                }
+            }
+        }
+    }
+
+    /// The file at `commit:path`, split into lines, cached: many records quote the same file.
+    fn committed(&mut self, commit: ObjectId, path: &str) -> Result<Option<Rc<FileAt>>, String> {
+        let key = (commit, path.to_owned());
+        if let Some(found) = self.files.get(&key) {
+            return Ok(found.clone());
+        }
+        let found = match self.repo.has_object(commit) {
+            true => Some(Rc::new(FileAt::from(
+                git::read_committed(self.repo, commit, path).map_err(|e| e.to_string())?,
+            ))),
+            false => None,
+        };
+        self.files.insert(key, found.clone());
+        Ok(found)
+    }
+
+    fn check_evidence_hash(&mut self, id: RecordId, evidence: &Evidence) -> bool {
+        let kind = store::EVIDENCE_LOG;
+        let Some(commit) = evidence.commit_id() else {
+            self.fail(id, kind, "git_commit is not an object id");
+            return false;
+        };
+        let content = match self.committed(commit, &evidence.file) {
+            Ok(content) => content,
+            Err(reason) => {
+                self.fail(id, kind, reason);
+                return false;
+            }
+        };
+        match evidence::check_hash(evidence, content.as_deref()) {
+            HashCheck::Matches => true,
+            HashCheck::CommitMissing if !self.policy.missing_commit_fails => {
+                let reason = format!(
+                    "commit {} is not in this repository; hash not checked (fetch it and run verify)",
+                    evidence.git_commit
+                );
+                self.warn(id, kind, reason);
+                true
+            }
+            HashCheck::CommitMissing => {
+                let reason = format!(
+                    "commit {} is not in this repository (fetch it, then verify again)",
+                    evidence.git_commit
+                );
+                self.fail(id, kind, reason);
+                false
+            }
+            HashCheck::Mismatch(reason) => {
+                self.fail(id, kind, reason);
+                false
+            }
+        }
+    }
+
+    fn settle(&mut self, id: RecordId, kind: &str, status: SignatureStatus) {
+        match status {
+            SignatureStatus::Trusted { .. } => {}
+            SignatureStatus::Unsigned if self.policy.require_signed => {
+                self.fail(id, kind, "unsigned record (require_signed = true)")
+            }
+            SignatureStatus::Unsigned => self.warn(id, kind, "unsigned record"),
+            SignatureStatus::Untrusted { keyids } => self.fail(
+                id,
+                kind,
+                format!(
+                    "signed by a key not in {}: {}",
+                    self.policy.trust.source,
+                    keyids.join(", ")
+                ),
+            ),
+            SignatureStatus::BadSignature { keyid } => self.fail(
+                id,
+                kind,
+                format!("signature by {keyid} does not match the payload"),
+            ),
+            SignatureStatus::OutsideValidity { keyid } => self.fail(
+                id,
+                kind,
+                format!("key {keyid} is not valid at the record's time (valid-after/valid-before)"),
+            ),
+            SignatureStatus::Malformed { reason } => self.fail(id, kind, reason),
+        }
+    }
+
+    /// Verifies the pending signatures.
+    fn flush(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        let checks: Vec<&PendingCheck> = pending.iter().flat_map(|p| &p.checks).collect();
+        let verdicts = trust::verify_all(&checks);
+        let mut verdicts = verdicts.into_iter();
+        for record in pending {
+            let mut status = record.if_valid;
+            for check in &record.checks {
+                if verdicts.next() == Some(false) {
+                    status = SignatureStatus::BadSignature {
+                        keyid: bad_keyid(&status, check),
+                    };
+                }
+            }
+            self.settle(record.id, &record.kind, status);
+        }
+    }
+
+    pub fn finish(mut self) -> Report {
+        self.flush();
+        self.report.ok = self.report.failures.is_empty();
+        self.report
+    }
+}
+
+/// Content checks of the keyed kinds: `None` for a kind that is not keyed;
+/// otherwise the record's time, or why its content or key is wrong. With
+/// `key`, the record must sit under the key its content implies.
+fn keyed_kind_check(
+    kind: &str,
+    statement: &Statement,
+    key: Option<&[String]>,
+) -> Option<Result<Option<i64>, String>> {
+    fn check<K: KeyedKind>(
+        statement: &Statement,
+        key: Option<&[String]>,
+    ) -> Result<Option<i64>, String> {
+        let record = K::from_statement(statement)?;
+        match key {
+            Some(key) if record.key() != key => Err(format!(
+                "stored under key `{}` but its content says `{}`",
+                key.join("/"),
+                record.key().join("/")
+            )),
+            _ => Ok(record.unix_seconds()),
+        }
+    }
+    Some(match kind {
+        GateResult::KIND => check::<GateResult>(statement, key),
+        PhaseCompletion::KIND => check::<PhaseCompletion>(statement, key),
+        PhaseStart::KIND => check::<PhaseStart>(statement, key),
+        Approval::KIND => check::<Approval>(statement, key),
+        _ => return None,
+    })
+}
+
+fn bad_keyid(status: &SignatureStatus, check: &PendingCheck) -> String {
+    match status {
+        SignatureStatus::BadSignature { keyid } => keyid.clone(),
+        _ => crate::sign::PublicKey(check.key.to_bytes()).keyid(),
+    }
+}
+
+/// Verifies every record of the state at `view`, then the phase chain.
+pub fn verify_state(
+    repo: &gix::Repository,
+    config: &Config,
+    view: &StateView<'_>,
+    policy: Policy<'_>,
+) -> Result<Report, store::StoreError> {
+    let trust = policy.trust;
+    let mut verifier = Verifier::new(repo, policy);
+    for log in view.logs()? {
+        let location = Location::Log(log.clone());
+        view.for_each_record(&log, |record| {
+            verifier.check(&location, &record);
+            Ok(())
+        })?;
+    }
+    view.for_each_keyed(|path, record| {
+        verifier.check(&Location::Keyed(path), &record);
+        Ok(())
+    })?;
+    let saw_completion = verifier.saw_completion;
+    let mut report = verifier.finish();
+    if saw_completion {
+        let reader = Reader {
+            config,
+            view: Some(view),
+            trust,
+        };
+        for broken in reader.chain_breaks(repo)? {
+            report.failures.push(Finding {
+                id: broken.id,
+                kind: PhaseCompletion::KIND.to_owned(),
+                reason: broken.reason,
+            });
+        }
+        report.ok = report.failures.is_empty();
+    }
+    Ok(report)
+}
