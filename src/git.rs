@@ -58,6 +58,14 @@ pub fn resolve_commit(repo: &gix::Repository, rev: &str) -> Result<ObjectId, Git
     Ok(commit.id)
 }
 
+/// The tree of `commit`.
+pub fn tree_of(repo: &gix::Repository, commit: ObjectId) -> Result<ObjectId, GitError> {
+    repo.find_commit(commit)
+        .and_then(|c| c.tree_id())
+        .map(|id| id.detach())
+        .map_err(GitError::object)
+}
+
 /// The commit HEAD points at, or `None` on an unborn branch.
 pub fn head_commit(repo: &gix::Repository) -> Result<Option<ObjectId>, GitError> {
     match repo.head_id() {

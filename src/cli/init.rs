@@ -9,6 +9,9 @@ use clap::{Args, Subcommand};
 
 #[derive(Args)]
 pub struct InitArgs {
+    /// Do not install the git hooks.
+    #[arg(long)]
+    no_hooks: bool,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
@@ -21,6 +24,10 @@ struct InitReport {
     state_ref: String,
     state_created: bool,
     state_commit: String,
+    /// What was done to each hook; empty with --no-hooks.
+    hooks: Vec<crate::hooks::Change>,
+    /// Why hooks were not installed, when they were not.
+    hooks_skipped: Option<String>,
 }
 
 pub fn init(ctx: &Context, args: InitArgs) -> Result<ExitCode> {
@@ -39,12 +46,25 @@ pub fn init(ctx: &Context, args: InitArgs) -> Result<ExitCode> {
     };
     let store = Store::new(&ctx.repo, config.ref_name())?;
     let (tip, state_created) = store.init()?;
+    let (hooks, hooks_skipped) = match args.no_hooks {
+        true => (Vec::new(), Some("--no-hooks".to_owned())),
+        false => match crate::hooks::install(&ctx.repo, false) {
+            Ok((_, changes)) => (changes, None),
+            // A shared hooks folder is the user's call, not init's.
+            Err(err @ crate::hooks::HookError::OutsideRepository { .. }) => {
+                (Vec::new(), Some(err.to_string()))
+            }
+            Err(err) => return Err(err.into()),
+        },
+    };
     let report = InitReport {
         config_file: file.display().to_string(),
         config_written,
         state_ref: config.ref_name().to_owned(),
         state_created,
         state_commit: tip.to_string(),
+        hooks,
+        hooks_skipped,
     };
     if args.json {
         output::json(&report);
@@ -60,6 +80,12 @@ pub fn init(ctx: &Context, args: InitArgs) -> Result<ExitCode> {
     match state_created {
         true => println!("created {} at {}", report.state_ref, tip),
         false => println!("{} already exists at {}", report.state_ref, tip),
+    }
+    for change in &report.hooks {
+        println!("hook {}: {}", change.hook, change.action);
+    }
+    if let Some(reason) = report.hooks_skipped.as_ref().filter(|_| !args.no_hooks) {
+        eprintln!("warning: hooks not installed: {reason}");
     }
     println!(
         "next: `git auditops key generate` if you have no ed25519 key, then add its \

@@ -108,9 +108,8 @@ pub fn phase(ctx: &Context, command: PhaseCommand) -> Result<ExitCode> {
             };
             let head = crate::git::head_commit(&ctx.repo)?;
             let tree = head
-                .and_then(|c| ctx.repo.find_commit(c).ok())
-                .and_then(|c| c.tree_id().ok())
-                .map(|t| t.detach());
+                .map(|c| crate::git::tree_of(&ctx.repo, c))
+                .transpose()?;
             let (evidence, _) = crate::evidence::record::list(&ctx.repo, config, None)?;
             let mut rows = Vec::new();
             for (phase, (state, completion)) in config.phases.iter().zip(reader.states()?) {
@@ -241,12 +240,7 @@ fn report(
         None => crate::git::head_commit(&ctx.repo)?
             .ok_or_else(|| Error::Usage("HEAD has no commit yet".into()))?,
     };
-    let tree = ctx
-        .repo
-        .find_commit(commit)
-        .and_then(|c| c.tree_id())
-        .map_err(|e| crate::git::GitError::Object(e.to_string()))?
-        .detach();
+    let tree = crate::git::tree_of(&ctx.repo, commit)?;
     let gates: Vec<serde_json::Value> = reader
         .gates(phase, tree)?
         .iter()

@@ -44,11 +44,7 @@ pub fn run(
     progress: &Progress,
 ) -> Result<RunReport> {
     let store = Store::new(repo, config.ref_name())?;
-    let tree = repo
-        .find_commit(commit)
-        .and_then(|c| c.tree_id())
-        .map_err(|e| crate::git::GitError::Object(e.to_string()))?
-        .detach();
+    let tree = crate::git::tree_of(repo, commit)?;
     let worktree = Throwaway::create(repo, commit, "gate")?;
     let mut report = RunReport {
         commit,

@@ -27,11 +27,7 @@ fn phase(config: &Config, id: u32) -> Result<&PhaseConfig> {
 fn head(repo: &gix::Repository) -> Result<(ObjectId, ObjectId)> {
     let commit = crate::git::head_commit(repo)?
         .ok_or_else(|| Error::Usage("HEAD has no commit yet; commit something first".into()))?;
-    let tree = repo
-        .find_commit(commit)
-        .and_then(|c| c.tree_id())
-        .map_err(|e| crate::git::GitError::Object(e.to_string()))?
-        .detach();
+    let tree = crate::git::tree_of(repo, commit)?;
     Ok((commit, tree))
 }
 
@@ -142,10 +138,7 @@ pub fn approve(
         timestamp: records::now(),
     };
     let op = record.put(key.as_ref());
-    let id = match &op {
-        crate::store::Op::Put { line, .. } => crate::store::RecordId::of(line).to_hex(),
-        crate::store::Op::Append { line, .. } => crate::store::RecordId::of(line).to_hex(),
-    };
+    let id = op.record_id().to_hex();
     store.write(
         &[op],
         &format!("approval: {subject} at {}", &commit.to_string()[..12]),

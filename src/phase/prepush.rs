@@ -147,11 +147,7 @@ pub fn decide(
                 decisions.push(RefDecision::allow(update, None));
                 continue;
             };
-            let tree = repo
-                .find_commit(commit)
-                .and_then(|c| c.tree_id())
-                .map_err(|e| crate::git::GitError::Object(e.to_string()))?
-                .detach();
+            let tree = crate::git::tree_of(repo, commit)?;
             (phase, tree, reader.gates(phase, tree)?)
         };
         let missing: Vec<&str> = statuses

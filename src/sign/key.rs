@@ -153,13 +153,7 @@ pub fn load(path: &Path, source: KeySource) -> Result<SigningKey, SignError> {
                 path: path.to_owned(),
             })?;
     }
-    let pair = key
-        .key_data()
-        .ed25519()
-        .ok_or_else(|| SignError::NotEd25519 {
-            path: path.to_owned(),
-            algorithm: key.algorithm().to_string(),
-        })?;
+    let pair = ed25519_pair(&key, path)?;
     let signing = ed25519_dalek::SigningKey::from_bytes(&pair.private.to_bytes());
     Ok(SigningKey {
         public: PublicKey(signing.verifying_key().to_bytes()),
@@ -167,6 +161,18 @@ pub fn load(path: &Path, source: KeySource) -> Result<SigningKey, SignError> {
         path: path.to_owned(),
         source,
     })
+}
+
+fn ed25519_pair<'k>(
+    key: &'k ssh_key::PrivateKey,
+    path: &Path,
+) -> Result<&'k ssh_key::private::Ed25519Keypair, SignError> {
+    key.key_data()
+        .ed25519()
+        .ok_or_else(|| SignError::NotEd25519 {
+            path: path.to_owned(),
+            algorithm: key.algorithm().to_string(),
+        })
 }
 
 fn passphrase(path: &Path) -> Result<String, SignError> {
@@ -236,14 +242,7 @@ pub fn generate(path: &Path, comment: &str) -> Result<GeneratedKey, SignError> {
                 path: path.to_owned(),
                 reason: err.to_string(),
             })?;
-    let pair = key
-        .key_data()
-        .ed25519()
-        .ok_or_else(|| SignError::NotEd25519 {
-            path: path.to_owned(),
-            algorithm: key.algorithm().to_string(),
-        })?;
-    let public = PublicKey(pair.public.0);
+    let public = PublicKey(ed25519_pair(&key, path)?.public.0);
 
     let mut file = std::fs::OpenOptions::new()
         .write(true)

@@ -72,6 +72,15 @@ pub enum Op {
     },
 }
 
+impl Op {
+    /// The id of the record this operation stores.
+    pub fn record_id(&self) -> RecordId {
+        match self {
+            Op::Append { line, .. } | Op::Put { line, .. } => RecordId::of(line),
+        }
+    }
+}
+
 /// Handle on the state ref of one repository.
 pub struct Store<'r> {
     repo: &'r gix::Repository,

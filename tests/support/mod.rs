@@ -32,9 +32,21 @@ impl Default for Home {
     }
 }
 
+/// PATH with our binary's folder first, as after `cargo install`: the hooks
+/// we install exec `git-auditops` by name.
+fn path_with_binary() -> std::ffi::OsString {
+    let bin_dir = Path::new(BIN).parent().expect("binary folder");
+    let mut paths = vec![bin_dir.to_owned()];
+    paths.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(paths).expect("PATH")
+}
+
 /// Applies the isolated environment to any command (ours or git's).
 pub fn isolate(cmd: &mut std::process::Command, home: &Path) {
     cmd.env("HOME", home)
+        .env("PATH", path_with_binary())
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", home.join(".gitconfig"))
         .env_remove("GIT_DIR")
