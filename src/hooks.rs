@@ -7,7 +7,7 @@
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 
 /// The hooks git-auditops installs, with their scripts.
@@ -72,23 +72,31 @@ fn git_output(repo: &gix::Repository, args: &[&str]) -> Result<String, HookError
             message: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
         });
     }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    // Only the line end: a path may start or end with spaces.
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .trim_end_matches('\n')
+        .to_owned())
 }
 
-pub fn location(repo: &gix::Repository) -> Result<Location, HookError> {
+/// The hooks folder git uses, as `git rev-parse --git-path hooks` reports it
+/// (honouring worktrees, `core.hooksPath` from any config file, and `git -c`).
+fn hooks_dir(repo: &gix::Repository) -> Result<PathBuf, HookError> {
     let cwd = repo.workdir().unwrap_or(repo.git_dir()).to_owned();
     let dir = PathBuf::from(git_output(repo, &["rev-parse", "--git-path", "hooks"])?);
-    let dir = if dir.is_absolute() {
+    Ok(if dir.is_absolute() {
         dir
     } else {
         cwd.join(dir)
-    };
-    let hooks_path = repo
-        .config_snapshot()
-        .string("core.hooksPath")
-        .map(|v| v.to_string());
-    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_owned());
-    let resolved = canonical(&dir);
+    })
+}
+
+pub fn location(repo: &gix::Repository) -> Result<Location, HookError> {
+    let dir = hooks_dir(repo)?;
+    // Asked of git too, so that every place git reads config from counts.
+    let hooks_path = git_output(repo, &["config", "--get", "core.hooksPath"])
+        .ok()
+        .filter(|v| !v.is_empty());
+    let resolved = resolve(&dir);
     let inside = [
         Some(repo.common_dir()),
         Some(repo.git_dir()),
@@ -96,7 +104,7 @@ pub fn location(repo: &gix::Repository) -> Result<Location, HookError> {
     ]
     .into_iter()
     .flatten()
-    .any(|root| resolved.starts_with(canonical(root)));
+    .any(|root| resolved.starts_with(resolve(root)));
     Ok(Location {
         dir,
         hooks_path,
@@ -104,24 +112,32 @@ pub fn location(repo: &gix::Repository) -> Result<Location, HookError> {
     })
 }
 
-/// The hooks folder, resolved without running git (for the hook's hot path):
-/// `core.hooksPath` (relative to the working tree, as git runs hooks there), else
-/// `hooks` in the common git dir.
-fn hooks_dir_in_process(repo: &gix::Repository) -> PathBuf {
-    match repo.config_snapshot().string("core.hooksPath") {
-        Some(value) => {
-            let value = value.to_string();
-            let path = match (value.strip_prefix("~/"), std::env::var_os("HOME")) {
-                (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
-                _ => PathBuf::from(&value),
-            };
-            match path.is_absolute() {
-                true => path,
-                false => repo.workdir().unwrap_or(repo.git_dir()).join(path),
+/// `path` with symlinks followed as far as it exists, and `.` and `..`
+/// resolved in the part that does not exist yet: `repo/../elsewhere` is not
+/// inside `repo`, whether or not `elsewhere` exists.
+fn resolve(path: &Path) -> PathBuf {
+    let components: Vec<Component> = path.components().collect();
+    for split in (1..=components.len()).rev() {
+        let head: PathBuf = components[..split].iter().collect();
+        let Ok(mut out) = head.canonicalize() else {
+            continue;
+        };
+        for component in &components[split..] {
+            match component {
+                Component::ParentDir => {
+                    out.pop();
+                }
+                Component::Normal(name) => out.push(name),
+                Component::CurDir | Component::RootDir | Component::Prefix(_) => {}
             }
         }
-        None => repo.common_dir().join("hooks"),
+        return out;
     }
+    path.to_owned()
+}
+
+fn is_executable(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 fn is_ours(content: &[u8]) -> bool {
@@ -168,9 +184,11 @@ pub fn install(repo: &gix::Repository, force: bool) -> Result<(Location, Vec<Cha
             }
             Ok(_) => {
                 let current = std::fs::read(&path).unwrap_or_default();
-                if current == script.as_bytes() {
+                if current == script.as_bytes() && is_executable(&path) {
                     "unchanged"
                 } else if is_ours(&current) {
+                    // Older script, or the same one without its executable bit
+                    // (which git would skip).
                     write_script(&path, script)?;
                     "updated"
                 } else {
@@ -211,6 +229,10 @@ pub fn uninstall(repo: &gix::Repository) -> Result<(Location, Vec<Change>), Hook
             }
         } else if std::fs::symlink_metadata(&path).is_ok() {
             "left"
+        } else if std::fs::symlink_metadata(&kept).is_ok() {
+            // Ours was deleted by hand: the kept hook must not stay stranded.
+            std::fs::rename(&kept, &path).map_err(io(&kept))?;
+            "restored"
         } else {
             "absent"
         };
@@ -248,9 +270,7 @@ pub fn status(repo: &gix::Repository) -> Result<(Location, Vec<Status>), HookErr
         let mut reason = None;
         let state = match std::fs::read(&path) {
             Ok(content) if is_ours(&content) => {
-                let executable =
-                    std::fs::metadata(&path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0);
-                if !executable {
+                if !is_executable(&path) {
                     reason = Some(format!(
                         "{} is not executable, so git skips it",
                         path.display()
@@ -291,26 +311,88 @@ pub fn status(repo: &gix::Repository) -> Result<(Location, Vec<Status>), HookErr
     Ok((location, out))
 }
 
+/// The hooks folder for running a kept hook, on the push's hot path: resolved
+/// in-process from the config gix reads, unless `core.hooksPath` comes from
+/// `git -c` (which git hands to hooks in `GIT_CONFIG_PARAMETERS` or
+/// `GIT_CONFIG_COUNT`/`_KEY_n`, and gix does not read): only then is git asked.
+fn hooks_dir_for_running(repo: &gix::Repository) -> Result<PathBuf, HookError> {
+    let mentions = |name: &str| {
+        std::env::var(name).is_ok_and(|v| v.to_ascii_lowercase().contains("core.hookspath"))
+    };
+    let count: usize = std::env::var("GIT_CONFIG_COUNT")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    if mentions("GIT_CONFIG_PARAMETERS")
+        || (0..count).any(|n| mentions(&format!("GIT_CONFIG_KEY_{n}")))
+    {
+        return hooks_dir(repo);
+    }
+    Ok(match repo.config_snapshot().string("core.hooksPath") {
+        Some(value) => {
+            let value = value.to_string();
+            let path = match (value.strip_prefix("~/"), std::env::var_os("HOME")) {
+                (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+                _ => PathBuf::from(&value),
+            };
+            // Relative to where git runs hooks: the top of the working tree.
+            match path.is_absolute() {
+                true => path,
+                false => repo.workdir().unwrap_or(repo.git_dir()).join(path),
+            }
+        }
+        None => repo.common_dir().join("hooks"),
+    })
+}
+
+/// Fails with [`HookError::Unknown`] unless git-auditops handles `hook`.
+pub fn check_name(hook: &str) -> Result<(), HookError> {
+    match MANAGED.iter().any(|(name, _)| *name == hook) {
+        true => Ok(()),
+        false => Err(HookError::Unknown(hook.to_owned())),
+    }
+}
+
 /// Runs the hook that was there before ours, if any, with the same arguments and
-/// standard input. `None` when there is none.
+/// standard input, as git would have run it. `None` when there is none, or when
+/// it is not executable (git skips those too).
+///
+/// The folder is the one git found our hook in (see [`hooks_dir_for_running`]),
+/// so a refusing hook cannot be missed, and no git process is started unless
+/// `git -c core.hooksPath=…` demands it.
 pub fn run_chained(
     repo: &gix::Repository,
     hook: &str,
     args: &[String],
     stdin: &[u8],
 ) -> Result<Option<ExitStatus>, HookError> {
-    if !MANAGED.iter().any(|(name, _)| *name == hook) {
-        return Err(HookError::Unknown(hook.to_owned()));
-    }
-    let kept = hooks_dir_in_process(repo).join(chained_name(hook));
+    check_name(hook)?;
+    let kept = hooks_dir_for_running(repo)?.join(chained_name(hook));
     if std::fs::metadata(&kept).is_err() {
         return Ok(None);
     }
-    let mut child = Command::new(&kept)
-        .args(args)
-        .stdin(Stdio::piped())
-        .spawn()
-        .map_err(io(&kept))?;
+    if !is_executable(&kept) {
+        eprintln!(
+            "hint: {} was skipped because it is not executable (git skips such hooks too)",
+            kept.display()
+        );
+        return Ok(None);
+    }
+    let spawn = |program: &Path, leading: Option<&Path>| {
+        Command::new(program)
+            .args(leading)
+            .args(args)
+            .stdin(Stdio::piped())
+            .spawn()
+    };
+    let mut child = match spawn(&kept, None) {
+        // A script without `#!`: git runs those with the shell, so do we.
+        Err(err) if err.raw_os_error() == Some(libc::ENOEXEC) => {
+            spawn(Path::new("/bin/sh"), Some(&kept))
+        }
+        other => other,
+    }
+    .map_err(io(&kept))?;
     if let Some(mut input) = child.stdin.take() {
         // A hook that does not read its input closes the pipe early; that is fine.
         let _ = input.write_all(stdin);

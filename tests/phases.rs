@@ -549,3 +549,48 @@ fn bad_phase_config_and_bad_hook_input_exit_2() {
         .assert()
         .code(2);
 }
+
+/// The decision runs inside `git push`: it must not start git (or anything else).
+#[test]
+fn the_pre_push_decision_starts_no_git_process() {
+    let p = project();
+    p.repo.ok(&["gate", "run"]);
+    let head = p.repo.git(&["rev-parse", "HEAD"]);
+    let fake_bin = tempfile::tempdir().unwrap();
+    let marker = fake_bin.path().join("git-was-called");
+    let fake_git = fake_bin.path().join("git");
+    std::fs::write(
+        &fake_git,
+        format!("#!/bin/sh\ntouch '{}'\nexit 1\n", marker.display()),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake_git, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        fake_bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let input = format!(
+        "refs/heads/main {head} refs/heads/main {}\n",
+        "0".repeat(40)
+    );
+    p.repo
+        .cmd()
+        .args(["hook", "pre-push", "origin", "/nowhere"])
+        .env("PATH", &path)
+        .write_stdin(input.clone())
+        .assert()
+        .success();
+    // A refusal takes the same path.
+    p.repo.write("src/new.rs", "// new tree\n");
+    let new_head = p.repo.commit_all("new tree");
+    p.repo
+        .cmd()
+        .args(["hook", "pre-push", "origin", "/nowhere"])
+        .env("PATH", &path)
+        .write_stdin(input.replace(&head, &new_head))
+        .assert()
+        .code(1);
+    assert!(!marker.exists(), "the pre-push decision ran git");
+}

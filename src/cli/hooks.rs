@@ -93,6 +93,8 @@ pub fn print_changes(location: &hooks::Location, changes: &[hooks::Change], json
 
 /// `git-auditops hook NAME ARGS…`: run the kept hook, then our check.
 pub fn hook(ctx: &Context, name: &str, args: &[String]) -> Result<ExitCode> {
+    // Before reading standard input: `hook nonsense` at a terminal must not wait.
+    hooks::check_name(name)?;
     let mut input = Vec::new();
     std::io::stdin()
         .read_to_end(&mut input)
