@@ -16,6 +16,14 @@
 //!    targets < 1 s CPU and < 100 MB. If `python3` can import
 //!    securesystemslib, the exported envelopes are also verified with it on a
 //!    subset, and the per-record costs are compared; target ≥ 20× faster.
+//! 4. The pre-push decision (`git-auditops hook pre-push origin URL`, run as
+//!    git runs it, stdin and all) with recorded results, on a repository with
+//!    50,000 commits (made with `git fast-import`) and 100,000 records, against
+//!    `git rev-parse HEAD` in the same repository, interleaved; target ≤ 3×.
+//!    For information, a refusal (a commit whose tree has no results), and the
+//!    empty pre-push hooks of lefthook (npm) and pre-commit (PyPI) on the same
+//!    history, installed into the scratch directory when the registries and
+//!    tools (npm, python3 -m venv) allow.
 //!
 //! Run it with
 //!
@@ -24,6 +32,8 @@
 //! cargo bench --bench auditops -- --quick    # smoke run: 10,000 records
 //! AUDITOPS_BENCH_QUICK=1 cargo bench --bench auditops
 //! cargo bench --bench auditops -- --records 50000
+//! cargo bench --bench auditops -- --commits 20000   # history of the pre-push repository
+//! cargo bench --bench auditops -- --no-hook-tools   # do not install lefthook / pre-commit
 //! cargo bench --bench auditops -- --quick --keep   # keep the repositories to profile
 //! TMPDIR=/dev/shm cargo bench --bench auditops      # repositories on tmpfs
 //! ```
@@ -33,8 +43,9 @@
 //! cost as a `context` row.
 //!
 //! Without `--bench` on its command line (that is, under `cargo test --benches`
-//! or `--all-targets`), it runs a tiny smoke pass (1,000 records, few runs) so that
-//! the harness itself is exercised without taking minutes.
+//! or `--all-targets`), it runs a tiny smoke pass (1,000 records, 500 commits,
+//! few runs, no installs) so that the harness itself is exercised without taking
+//! minutes.
 //!
 //! Results print as a table (measurement, ours, baseline, ratio, target,
 //! PASS/MISS). A MISS does not fail the run: these are benchmarks, not tests.
@@ -48,8 +59,10 @@ use std::fs::File;
 use std::path::Path;
 use std::time::Duration;
 use support::fixture::{BenchRepo, QUOTED_FILE, QUOTED_LINES, Workspace, isolate_environment};
+use support::hooktools::{self, Tool};
 use support::measure::{
-    ChildUsage, Samples, fmt_duration, ratio, run_text, run_timed, run_with_rusage, time,
+    ChildUsage, Samples, fmt_duration, ratio, run_text, run_timed, run_with_input, run_with_rusage,
+    time,
 };
 use support::records::{RecordFactory, count_records, fill};
 use support::report::{Table, Verdict};
@@ -57,6 +70,8 @@ use support::{fmt_count, python};
 
 /// The record count the targets are stated for.
 const TARGET_RECORDS: u64 = 100_000;
+/// The history length the pre-push target is stated for.
+const TARGET_COMMITS: u64 = 50_000;
 
 struct Options {
     mode: &'static str,
@@ -73,6 +88,14 @@ struct Options {
     fill_batch: u64,
     /// Envelopes given to securesystemslib.
     python_subset: u64,
+    /// Commits in the pre-push repository's history.
+    commits: u64,
+    /// Runs of each pre-push hook measurement (after warm-up).
+    hook_runs: usize,
+    /// Runs of each other hook manager's hook (after warm-up).
+    tool_runs: usize,
+    /// Install lefthook and pre-commit to compare with.
+    hook_tools: bool,
     /// Leave the scratch repositories in place for profiling.
     keep: bool,
 }
@@ -84,13 +107,17 @@ impl Options {
             .is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
         let quick = env_quick || args.iter().any(|a| a == "--quick");
         let benching = args.iter().any(|a| a == "--bench");
-        let records_arg = args.iter().position(|a| a == "--records").map(|i| {
-            args.get(i + 1)
-                .and_then(|n| n.replace(['_', ','], "").parse::<u64>().ok())
-                .filter(|n| *n > 0)
-                .expect("--records takes a positive number")
-        });
-        let mut options = if !benching && !quick && records_arg.is_none() {
+        let number_arg = |flag: &str, min: u64| {
+            args.iter().position(|a| a == flag).map(|i| {
+                args.get(i + 1)
+                    .and_then(|n| n.replace(['_', ','], "").parse::<u64>().ok())
+                    .filter(|n| *n >= min)
+                    .unwrap_or_else(|| panic!("{flag} takes a number ≥ {min}"))
+            })
+        };
+        let records_arg = number_arg("--records", 1);
+        let commits_arg = number_arg("--commits", 2);
+        let mut options = if !benching && !quick && records_arg.is_none() && commits_arg.is_none() {
             Options {
                 mode: "smoke (no --bench: cargo test)",
                 records: 1_000,
@@ -100,6 +127,11 @@ impl Options {
                 verify_runs: 1,
                 fill_batch: 500,
                 python_subset: 200,
+                commits: 500,
+                hook_runs: 3,
+                tool_runs: 2,
+                // No network installs under `cargo test`.
+                hook_tools: false,
                 keep: false,
             }
         } else if quick {
@@ -112,6 +144,10 @@ impl Options {
                 verify_runs: 3,
                 fill_batch: 1_000,
                 python_subset: 2_000,
+                commits: 5_000,
+                hook_runs: 30,
+                tool_runs: 5,
+                hook_tools: true,
                 keep: false,
             }
         } else {
@@ -124,6 +160,10 @@ impl Options {
                 verify_runs: 3,
                 fill_batch: 1_000,
                 python_subset: 5_000,
+                commits: TARGET_COMMITS,
+                hook_runs: 30,
+                tool_runs: 10,
+                hook_tools: true,
                 keep: false,
             }
         };
@@ -133,8 +173,17 @@ impl Options {
                 options.mode = "custom size";
             }
         }
+        if let Some(commits) = commits_arg {
+            options.commits = commits;
+            if !quick {
+                options.mode = "custom size";
+            }
+        }
         options.python_subset = options.python_subset.min(options.records);
         options.keep = args.iter().any(|a| a == "--keep");
+        if args.iter().any(|a| a == "--no-hook-tools") {
+            options.hook_tools = false;
+        }
         options
     }
 }
@@ -164,6 +213,10 @@ fn main() {
         println!("  profile: debug (unoptimised): timings are not meaningful; use `cargo bench`");
     }
     println!("  records: {}", fmt_count(options.records));
+    println!(
+        "  commits: {} (pre-push repository)",
+        fmt_count(options.commits)
+    );
     println!("  cores:   {threads}");
     println!("  scratch: {}", root.path().display());
     println!("  keyid:   {}", ws.keyid);
@@ -180,12 +233,14 @@ fn main() {
     append_growth(&ws, [&small, &big, &edge], &options, &mut adder, &mut table);
     profile_add(&ws, &big, &options);
     verify_big_state(&ws, &big, &options, &mut table);
+    prepush_decision(&ws, &options, threads, &mut table);
 
     println!();
     println!(
-        "Summary ({} mode, {} records, medians):",
+        "Summary ({} mode, {} records, {} commits, medians):",
         options.mode,
-        fmt_count(options.records)
+        fmt_count(options.records),
+        fmt_count(options.commits)
     );
     print!("{}", table.render());
     match table.misses() {
@@ -337,6 +392,17 @@ impl FileProbe {
         }
         self.samples
     }
+}
+
+/// Times `f(1..=runs)` after one warm-up call `f(0)`, and prints the summary.
+fn time_step(name: &str, runs: usize, f: &mut dyn FnMut(usize)) -> Samples {
+    let mut samples = Samples::default();
+    f(0);
+    for i in 1..=runs {
+        samples.push(time(|| f(i)).1);
+    }
+    println!("  {name:<50} {}", samples.summary());
+    samples
 }
 
 fn load_key(ws: &Workspace) -> sign::SigningKey {
@@ -526,12 +592,7 @@ fn profile_add(ws: &Workspace, big: &BenchRepo, options: &Options) {
     section("where one evidence add spends its time (in-process steps, big state)");
     let runs = options.cli_runs;
     let measure = |name: &str, f: &mut dyn FnMut(usize)| {
-        let mut samples = Samples::default();
-        f(0);
-        for i in 1..=runs {
-            samples.push(time(|| f(i)).1);
-        }
-        println!("  {name:<50} {}", samples.summary());
+        time_step(name, runs, f);
     };
     measure("process start: git-auditops --version", &mut |_| {
         run_timed(ws.auditops(&big.dir).arg("--version"));
@@ -744,4 +805,473 @@ fn verify_big_state(ws: &Workspace, big: &BenchRepo, options: &Options, table: &
 
 fn mb(kib: u64) -> f64 {
     kib as f64 * 1024.0 / 1e6
+}
+
+/// The `.auditops.toml` of the pre-push repository: one phase whose two gates
+/// are trivial, and `main` protected.
+const PREPUSH_CONFIG: &str = r#"version = 1
+
+[[phases]]
+id = 0
+name = "Bench"
+gates = ["builds", "has-readme"]
+
+[gates.builds]
+run = "true"
+category = "build"
+
+[gates.has-readme]
+run = "test -f README.md"
+category = "quality"
+
+[policy]
+protected = ["refs/heads/main"]
+"#;
+
+/// What git puts on a pre-push hook's stdin for `git push origin <commit>:main`
+/// when the remote has no `main` yet.
+fn push_input(commit: &str) -> Vec<u8> {
+    format!(
+        "refs/heads/main {commit} refs/heads/main {}\n",
+        "0".repeat(40)
+    )
+    .into_bytes()
+}
+
+/// The last non-empty line of a command's stderr.
+fn stderr_tail(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_owned()
+}
+
+/// 4. The pre-push decision on a long history and a full state, against
+///    `git rev-parse HEAD`; then where its time goes, and other hook managers.
+fn prepush_decision(ws: &Workspace, options: &Options, threads: usize, table: &mut Table) {
+    section(&format!(
+        "4. pre-push decision: {} commits, {} records",
+        fmt_count(options.commits),
+        fmt_count(options.records)
+    ));
+    let (repo, elapsed) = time(|| ws.repo_with_history("prepush", options.commits, PREPUSH_CONFIG));
+    let objects = run_text(ws.git(&repo.dir).args(["count-objects", "-v"]));
+    let objects: Vec<&str> = objects
+        .lines()
+        .filter(|l| l.starts_with("in-pack:") || l.starts_with("size-pack:"))
+        .collect();
+    println!(
+        "  history: {} commits by git fast-import, checked out, `init`: {} ({}, size in KiB)",
+        fmt_count(options.commits),
+        fmt_duration(elapsed),
+        objects.join(", ")
+    );
+    let gix_repo = repo.open();
+    let factory = RecordFactory::new(&gix_repo, load_key(ws), "prepush");
+    let (stats, elapsed) = time(|| {
+        fill(
+            &gix_repo,
+            &factory,
+            options.records,
+            options.fill_batch,
+            threads,
+        )
+    });
+    drop(gix_repo);
+    println!(
+        "  state: {} signed evidence records in-process in {}",
+        fmt_count(stats.records),
+        fmt_duration(elapsed)
+    );
+    let (_, elapsed) = run_timed(ws.auditops(&repo.dir).args(["gate", "run"]));
+    println!(
+        "  git-auditops gate run (records signed results of both gates for HEAD's tree): {}",
+        fmt_duration(elapsed)
+    );
+    // The script git runs (`exec git-auditops hook pre-push "$@"`), for the
+    // comparison with other hook managers' scripts.
+    run_text(ws.auditops(&repo.dir).args(["hooks", "install"]));
+
+    let url = repo.origin_url();
+    let [head, parent] = &repo.commits;
+    let allow_input = push_input(head);
+    // HEAD~1: its tree differs from HEAD's and has no results.
+    let refuse_input = push_input(parent);
+    let hook = |input: &[u8]| {
+        run_with_input(
+            ws.auditops(&repo.dir)
+                .args(["hook", "pre-push", "origin", &url]),
+            input,
+        )
+    };
+    let allowed = || {
+        let (output, elapsed) = hook(&allow_input);
+        assert!(
+            output.status.success(),
+            "the pre-push hook refused a push with recorded results ({}):\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        elapsed
+    };
+    let refused = || {
+        let (output, elapsed) = hook(&refuse_input);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.code() == Some(1) && stderr.contains("gates have not passed"),
+            "the pre-push hook did not refuse a tree without results ({}):\n{stderr}",
+            output.status
+        );
+        elapsed
+    };
+    let rev_parse = || run_timed(ws.git(&repo.dir).args(["rev-parse", "HEAD"])).1;
+    for _ in 0..options.warmup {
+        allowed();
+        rev_parse();
+        refused();
+    }
+    let (mut ours, mut base, mut refusals) =
+        (Samples::default(), Samples::default(), Samples::default());
+    for _ in 0..options.hook_runs {
+        ours.push(allowed());
+        base.push(rev_parse());
+        refusals.push(refused());
+    }
+    println!(
+        "  hook pre-push, results recorded (exit 0 every run): {}",
+        ours.summary()
+    );
+    println!(
+        "  git rev-parse HEAD:                                 {}",
+        base.summary()
+    );
+    println!(
+        "  hook pre-push, tree without results (exit 1):      {}",
+        refusals.summary()
+    );
+    let r = ratio(ours.median(), base.median());
+    let r_refused = ratio(refusals.median(), base.median());
+    println!("  ratio: {r:.2}× (refusal {r_refused:.2}×)");
+    let size = format!(
+        "{} commits, {} records",
+        fmt_count(options.commits),
+        fmt_count(options.records)
+    );
+    table.push(
+        format!("pre-push decision vs git rev-parse HEAD ({size})"),
+        fmt_duration(ours.median()),
+        fmt_duration(base.median()),
+        format!("{r:.2}×"),
+        "≤ 3×",
+        Verdict::from_bool(r <= 3.0),
+    );
+    table.push(
+        "pre-push refusal (tree without results) vs git rev-parse HEAD",
+        fmt_duration(refusals.median()),
+        fmt_duration(base.median()),
+        format!("{r_refused:.2}×"),
+        "—",
+        Verdict::Info,
+    );
+
+    profile_prepush(ws, &repo, options, &allow_input);
+    compare_hook_managers(ws, &repo, options, &allow_input, table);
+}
+
+/// Where the time of one pre-push decision goes: the steps of `hook pre-push`
+/// timed in-process on the pre-push repository.
+fn profile_prepush(ws: &Workspace, repo: &BenchRepo, options: &Options, input: &[u8]) {
+    use git_auditops::config::Config;
+    use git_auditops::phase::{prepush, status::Reader};
+    section("where the pre-push decision spends its time (processes, then in-process steps)");
+    let runs = options.hook_runs;
+    let url = repo.origin_url();
+    let hook = |input: &[u8]| {
+        let (output, _) = run_with_input(
+            ws.auditops(&repo.dir)
+                .args(["hook", "pre-push", "origin", &url]),
+            input,
+        );
+        assert!(output.status.success(), "the pre-push hook failed");
+    };
+    time_step("process start: git-auditops --version", runs, &mut |_| {
+        run_timed(ws.auditops(&repo.dir).arg("--version"));
+    });
+    time_step(
+        "process: hook pre-push, empty stdin (no decide)",
+        runs,
+        &mut |_| hook(b""),
+    );
+    time_step("process: hook pre-push, the push", runs, &mut |_| {
+        hook(input)
+    });
+    time_step(
+        "whole hook in-process (open … decide), fresh open",
+        runs,
+        &mut |_| {
+            let repo = git_auditops::git::open(&repo.dir).expect("open");
+            let config = Config::load(repo.workdir()).expect("config").config;
+            let updates = prepush::parse_updates(input).expect("parse");
+            git_auditops::hooks::run_chained(&repo, "pre-push", &[], input).expect("chained");
+            let trust = sign::trust::load(&repo, config.allowed_signers(), None).expect("trust");
+            let decisions =
+                prepush::decide(&repo, &config, &trust, &updates, false).expect("decide");
+            assert!(decisions.iter().all(|d| d.allowed), "{decisions:?}");
+        },
+    );
+    time_step(
+        "open repository (gix, discovery + config)",
+        runs,
+        &mut |_| {
+            git_auditops::git::open(&repo.dir).expect("open");
+        },
+    );
+    // The first object read of a process opens the pack index (gix validates
+    // it by scanning its offset table: one entry per object in the pack).
+    let mut first_read = Samples::default();
+    for i in 0..=runs {
+        let fresh = repo.open();
+        let config = Config::load(fresh.workdir()).expect("config").config;
+        let (trust, elapsed) = time(|| sign::trust::load(&fresh, config.allowed_signers(), None));
+        trust.expect("trust");
+        if i > 0 {
+            first_read.push(elapsed);
+        }
+    }
+    println!(
+        "  {:<50} {}",
+        "trust::load just after open (first object read)",
+        first_read.summary()
+    );
+    let gix_repo = repo.open();
+    time_step("load .auditops.toml", runs, &mut |_| {
+        Config::load(gix_repo.workdir()).expect("config");
+    });
+    let config = Config::load(gix_repo.workdir()).expect("config").config;
+    time_step(
+        "look for a chained hook (hooks::run_chained)",
+        runs,
+        &mut |_| {
+            git_auditops::hooks::run_chained(&gix_repo, "pre-push", &[], input).expect("chained");
+        },
+    );
+    time_step(
+        "trust::load again (HEAD:.auditops/allowed_signers)",
+        runs,
+        &mut |_| {
+            sign::trust::load(&gix_repo, config.allowed_signers(), None).expect("trust");
+        },
+    );
+    let trust = sign::trust::load(&gix_repo, config.allowed_signers(), None).expect("trust");
+    let updates = prepush::parse_updates(input).expect("parse");
+    let store = Store::new(&gix_repo, config.ref_name()).expect("store");
+    time_step("Store::view (state tip, VERSION)", runs, &mut |_| {
+        store.view().expect("view").expect("state exists");
+    });
+    let view = store.view().expect("view");
+    let reader = Reader {
+        config: &config,
+        view: view.as_ref(),
+        trust: &trust,
+    };
+    time_step(
+        "Reader::chain_breaks (completions of each phase)",
+        runs,
+        &mut |_| {
+            reader.chain_breaks(&gix_repo).expect("chain");
+        },
+    );
+    time_step("Reader::active (completions again)", runs, &mut |_| {
+        reader.active().expect("active").expect("a phase is active");
+    });
+    let commit = updates[0].local.expect("a pushed commit");
+    let tree_of = || {
+        gix_repo
+            .find_commit(commit)
+            .and_then(|c| c.tree_id())
+            .expect("the pushed commit's tree")
+            .detach()
+    };
+    time_step("pushed commit → tree", runs, &mut |_| {
+        tree_of();
+    });
+    let phase = reader.active().expect("active").expect("a phase is active");
+    let tree = tree_of();
+    time_step(
+        "Reader::gates (2 keyed reads + signature checks)",
+        runs,
+        &mut |_| {
+            let gates = reader.gates(phase, tree).expect("gates");
+            assert!(gates.iter().all(|g| g.passed()));
+        },
+    );
+    time_step("prepush::decide (view … gates)", runs, &mut |_| {
+        prepush::decide(&gix_repo, &config, &trust, &updates, false).expect("decide");
+    });
+}
+
+/// The empty pre-push hooks of lefthook and pre-commit, each in a repository
+/// sharing the pre-push repository's history, interleaved with ours.
+fn compare_hook_managers(
+    ws: &Workspace,
+    repo: &BenchRepo,
+    options: &Options,
+    input: &[u8],
+    table: &mut Table,
+) {
+    section("other hook managers: an empty pre-push hook on the same history");
+    let labels = [
+        "lefthook (npm), empty pre-push",
+        "pre-commit (PyPI), empty pre-push",
+    ];
+    if !options.hook_tools {
+        let why = match options.mode {
+            m if m.starts_with("smoke") => "smoke run: no installs",
+            _ => "--no-hook-tools",
+        };
+        println!("  skipped ({why})");
+        for label in labels {
+            table.push(label, "—", "not run", "—", "—", Verdict::Skipped);
+        }
+        return;
+    }
+    let tools_dir = ws.path("tools");
+    let installers: [hooktools::Installer; 2] =
+        [hooktools::install_lefthook, hooktools::install_pre_commit];
+    let mut tools: Vec<(Tool, BenchRepo)> = Vec::new();
+    for (install, label) in installers.into_iter().zip(labels) {
+        let (installed, elapsed) = time(|| install(&tools_dir));
+        let ready = installed.and_then(|tool| {
+            let other = ws.repo_sharing(&format!("prepush-{}", tool.name), repo);
+            hooktools::configure(&tool, &other.dir)?;
+            Ok((tool, other))
+        });
+        match ready {
+            Ok((tool, other)) => {
+                println!(
+                    "  {} {} installed in {} (not measured): {}",
+                    tool.name,
+                    tool.version,
+                    fmt_duration(elapsed),
+                    tool.bin.display()
+                );
+                tools.push((tool, other));
+            }
+            Err(reason) => {
+                println!("  {label}: comparison skipped: {reason}");
+                table.push(label, "—", "not installed", "—", "—", Verdict::Skipped);
+            }
+        }
+    }
+    if tools.is_empty() {
+        return;
+    }
+
+    // Ours as git runs it: the installed script, which execs the binary by name.
+    let bin_dir = ws.bin.parent().expect("the binary's folder");
+    let path = std::env::join_paths(std::iter::once(bin_dir.to_owned()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .expect("PATH");
+    let script = |r: &BenchRepo| {
+        let mut cmd = std::process::Command::new(r.dir.join(".git/hooks/pre-push"));
+        cmd.args(["origin", &r.origin_url()]).current_dir(&r.dir);
+        cmd
+    };
+    let mut our_script = script(repo);
+    our_script.env("PATH", &path);
+    let mut our_binary = ws.auditops(&repo.dir);
+    our_binary.args(["hook", "pre-push", "origin", &repo.origin_url()]);
+    let mut runs = vec![
+        HookRun::new("ours: .git/hooks/pre-push", our_script),
+        HookRun::new("ours: git-auditops hook pre-push", our_binary),
+    ];
+    for (tool, other) in &tools {
+        let direct = match tool.name {
+            "lefthook" => "lefthook run pre-push",
+            _ => "pre-commit run --hook-stage pre-push",
+        };
+        runs.push(HookRun::new(
+            &format!("{}: .git/hooks/pre-push", tool.name),
+            script(other),
+        ));
+        runs.push(HookRun::new(
+            &format!("{}: {direct}", tool.name),
+            hooktools::direct_run(tool, &other.dir),
+        ));
+    }
+    // Interleaved: one run of each command per round.
+    let warmup = options.warmup.min(2);
+    for round in 0..warmup + options.tool_runs {
+        for run in &mut runs {
+            run.once(input, round >= warmup);
+        }
+    }
+    for run in &runs {
+        println!("  {:<50} {}", run.name, run.samples.summary());
+        if let Some(failure) = &run.failure {
+            println!("    WARNING: it failed: {failure}");
+        }
+    }
+    let ours_script = runs[0].samples.median();
+    let ours_binary = runs[1].samples.median();
+    for (i, (tool, _)) in tools.iter().enumerate() {
+        for (k, ours, how) in [
+            (2 + 2 * i, ours_script, "hook script"),
+            (3 + 2 * i, ours_binary, "run directly"),
+        ] {
+            let theirs = &runs[k];
+            let r = ratio(ours, theirs.samples.median());
+            let label = format!(
+                "pre-push, ours vs {} {} empty ({how})",
+                tool.name, tool.version
+            );
+            let verdict = match theirs.failure {
+                None => Verdict::Info,
+                Some(_) => Verdict::Skipped,
+            };
+            table.push(
+                label,
+                fmt_duration(ours),
+                fmt_duration(theirs.samples.median()),
+                format!("{r:.2}×"),
+                "—",
+                verdict,
+            );
+        }
+    }
+}
+
+/// One hook command timed in the comparison with other hook managers.
+struct HookRun {
+    name: String,
+    cmd: std::process::Command,
+    samples: Samples,
+    /// How the first failing run failed, if one did.
+    failure: Option<String>,
+}
+
+impl HookRun {
+    fn new(name: &str, cmd: std::process::Command) -> HookRun {
+        HookRun {
+            name: name.to_owned(),
+            cmd,
+            samples: Samples::default(),
+            failure: None,
+        }
+    }
+
+    /// Runs the hook once with `input` on stdin; keeps the time if `keep`.
+    fn once(&mut self, input: &[u8], keep: bool) {
+        let (output, elapsed) = run_with_input(&mut self.cmd, input);
+        if !output.status.success() && self.failure.is_none() {
+            self.failure = Some(format!("{}: {}", output.status, stderr_tail(&output)));
+        }
+        if keep {
+            self.samples.push(elapsed);
+        }
+    }
 }

@@ -44,7 +44,7 @@ pub fn parse_subject(text: &str) -> Result<String, String> {
     match phase.parse::<u32>() {
         Ok(n) => Ok(phase_subject(n)),
         Err(_) => Err(format!(
-            "`{text}` is not something to approve: use phase:N (or N) for a phase"
+            "`{text}` is not something to approve: use phase:N (or N) for a phase, queue:ID for a queue item"
         )),
     }
 }

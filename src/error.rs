@@ -18,6 +18,10 @@ pub enum ExitCode {
     Verification = 3,
     /// A lock could not be taken in time.
     Busy = 4,
+    /// GitHub refused for lack of permission (a local report was written).
+    Permission = 5,
+    /// GitHub unreachable, rate-limited or circuit open (operations stay queued).
+    Unavailable = 6,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +42,10 @@ pub enum Error {
     Hook(#[from] crate::hooks::HookError),
     #[error(transparent)]
     Template(#[from] crate::render::RenderError),
+    #[error(transparent)]
+    Outbox(#[from] crate::outbox::OutboxError),
+    #[error(transparent)]
+    GitHub(#[from] crate::github::GithubError),
     /// The operation ran and said no (a gate failed, a push was refused).
     #[error("{0}")]
     Refused(String),
@@ -55,9 +63,14 @@ impl Error {
             Error::Config(_) | Error::Git(_) | Error::Evidence(_) | Error::Usage(_) => {
                 ExitCode::Usage
             }
+            Error::Worktree(crate::worktree::WorktreeError::Lock(
+                crate::lock::LockError::Busy { .. },
+            )) => ExitCode::Busy,
             Error::Sign(_) | Error::Worktree(_) | Error::Hook(_) | Error::Template(_) => {
                 ExitCode::Usage
             }
+            Error::Outbox(_) => ExitCode::Usage,
+            Error::GitHub(err) => err.exit_code(),
             Error::Refused(_) => ExitCode::Refused,
             Error::Verification(_) => ExitCode::Verification,
             Error::Store(err) => match err {

@@ -93,6 +93,41 @@ impl<K> Read<K> {
     }
 }
 
+/// Parses one stored line as a `K`, with its signature checked; `None` when it
+/// does not parse or sits under a key its content does not imply.
+fn read_one<K: KeyedKind>(
+    raw: crate::store::RawRecord,
+    key: &[String],
+    trust: &TrustSet,
+) -> Option<Read<K>> {
+    let envelope = sign::Envelope::parse(&raw.line).ok()?;
+    let payload = envelope.payload_bytes().ok()?;
+    let statement = serde_json::from_slice::<Statement>(&payload).ok()?;
+    let record = K::from_statement(&statement).ok()?;
+    if record.key() != key {
+        return None;
+    }
+    let status = sign::trust::check_envelope(&envelope, &payload, trust, record.unix_seconds());
+    Some(Read {
+        id: raw.id,
+        record,
+        status,
+    })
+}
+
+/// Every record of kind `K`, under any key, each with its signature checked.
+pub fn read_all<K: KeyedKind>(
+    view: &StateView<'_>,
+    trust: &TrustSet,
+) -> Result<Vec<Read<K>>, StoreError> {
+    let mut out = Vec::new();
+    view.for_each_keyed_of(K::KIND, |path, raw| {
+        out.extend(read_one(raw, &path.key, trust));
+        Ok(())
+    })?;
+    Ok(out)
+}
+
 /// The records of kind `K` stored under `key`, each with its signature checked.
 /// Records that do not parse, or sit under a key their content does not imply,
 /// are left out (`verify` reports them).
@@ -101,31 +136,11 @@ pub fn read_keyed<K: KeyedKind>(
     key: &[String],
     trust: &TrustSet,
 ) -> Result<Vec<Read<K>>, StoreError> {
-    let mut out = Vec::new();
-    for raw in view.keyed(K::KIND, key)? {
-        let Ok(envelope) = sign::Envelope::parse(&raw.line) else {
-            continue;
-        };
-        let Ok(payload) = envelope.payload_bytes() else {
-            continue;
-        };
-        let Ok(statement) = serde_json::from_slice::<Statement>(&payload) else {
-            continue;
-        };
-        let Ok(record) = K::from_statement(&statement) else {
-            continue;
-        };
-        if record.key() != key {
-            continue;
-        }
-        let status = sign::trust::check_envelope(&envelope, &payload, trust, record.unix_seconds());
-        out.push(Read {
-            id: raw.id,
-            record,
-            status,
-        });
-    }
-    Ok(out)
+    Ok(view
+        .keyed(K::KIND, key)?
+        .into_iter()
+        .filter_map(|raw| read_one(raw, key, trust))
+        .collect())
 }
 
 /// RFC 3339 UTC, whole seconds: the timestamp of every record.

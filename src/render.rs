@@ -9,10 +9,22 @@ use serde::Serialize;
 use std::path::Path;
 
 /// The embedded templates, by name.
-pub const TEMPLATES: &[(&str, &str)] = &[(
-    "phase-report.md.j2",
-    include_str!("../templates/phase-report.md.j2"),
-)];
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "phase-report.md.j2",
+        include_str!("../templates/phase-report.md.j2"),
+    ),
+    ("issue.md.j2", include_str!("../templates/issue.md.j2")),
+    ("digest.md.j2", include_str!("../templates/digest.md.j2")),
+    (
+        "pull-request.md.j2",
+        include_str!("../templates/pull-request.md.j2"),
+    ),
+    (
+        "auto-close.md.j2",
+        include_str!("../templates/auto-close.md.j2"),
+    ),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {

@@ -10,6 +10,8 @@ use crate::approval::Approval;
 use crate::config::Config;
 use crate::evidence::{self, Evidence, FileAt, HashCheck};
 use crate::git;
+use crate::outbox::{OutboxOp, OutboxOutcome};
+use crate::patch::records::{Alert, DecisionRecord, QueueItem, QueueResolution};
 use crate::phase::records::{GateResult, PhaseCompletion, PhaseStart};
 use crate::phase::status::Reader;
 use crate::records::KeyedKind;
@@ -367,6 +369,12 @@ fn keyed_kind_check(
         PhaseCompletion::KIND => check::<PhaseCompletion>(statement, key),
         PhaseStart::KIND => check::<PhaseStart>(statement, key),
         Approval::KIND => check::<Approval>(statement, key),
+        DecisionRecord::KIND => check::<DecisionRecord>(statement, key),
+        QueueItem::KIND => check::<QueueItem>(statement, key),
+        QueueResolution::KIND => check::<QueueResolution>(statement, key),
+        Alert::KIND => check::<Alert>(statement, key),
+        OutboxOp::KIND => check::<OutboxOp>(statement, key),
+        OutboxOutcome::KIND => check::<OutboxOutcome>(statement, key),
         _ => return None,
     })
 }

@@ -1,6 +1,7 @@
 //! Real temporary repositories for the benchmarks: an isolated HOME holding a
 //! generated signing key, and repositories that trust it.
 
+use super::history;
 use super::measure::{run_text, run_timed};
 use base64::Engine as _;
 use std::path::{Path, PathBuf};
@@ -10,6 +11,8 @@ use std::process::Command;
 pub const QUOTED_FILE: &str = "src/sample.rs";
 pub const QUOTED_LINES: &str = "1-5";
 pub const PRINCIPAL: &str = "bench@example.com";
+/// Where each repository trusts the workspace key (the default path).
+pub const ALLOWED_SIGNERS: &str = ".auditops/allowed_signers";
 
 /// Environment variables that would point git (or the tool) somewhere else.
 const SCRUBBED_ENV: &[&str] = &[
@@ -115,6 +118,16 @@ impl Workspace {
         cmd
     }
 
+    /// A directory for something named `name` in the scratch space.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+
+    /// The allowed_signers line trusting the workspace key, with its newline.
+    pub fn allowed_signers(&self) -> String {
+        format!("{PRINCIPAL} namespaces=\"auditops\" {}\n", self.public_key)
+    }
+
     fn git_init(&self, dir: &Path) {
         std::fs::create_dir_all(dir).expect("create a repository directory");
         run_timed(self.git(dir).args(["init", "-q", "-b", "main"]));
@@ -138,26 +151,84 @@ impl Workspace {
         run_timed(self.git(&dir).args(["commit", "-q", "-m", "readme"]));
 
         std::fs::create_dir_all(dir.join("src")).expect("create src/");
-        let sample: String = (1..=40)
-            .map(|i| format!("pub fn step_{i}(x: u64) -> u64 {{ x.wrapping_mul({i}) + 1 }}\n"))
-            .collect();
-        std::fs::write(dir.join(QUOTED_FILE), sample).expect("write the quoted file");
+        std::fs::write(dir.join(QUOTED_FILE), sample_source()).expect("write the quoted file");
         std::fs::create_dir_all(dir.join(".auditops")).expect("create .auditops/");
-        std::fs::write(
-            dir.join(".auditops/allowed_signers"),
-            format!("{PRINCIPAL} namespaces=\"auditops\" {}\n", self.public_key),
-        )
-        .expect("write allowed_signers");
+        std::fs::write(dir.join(ALLOWED_SIGNERS), self.allowed_signers())
+            .expect("write allowed_signers");
         run_text(self.auditops(&dir).arg("init"));
         run_timed(self.git(&dir).args(["add", "-A"]));
         run_timed(self.git(&dir).args(["commit", "-q", "-m", "bench fixture"]));
-        let head = run_text(self.git(&dir).args(["rev-parse", "HEAD"]));
-        let parent = run_text(self.git(&dir).args(["rev-parse", "HEAD~1"]));
-        BenchRepo {
-            dir,
-            commits: [head, parent],
-        }
+        BenchRepo::at_head(self, dir)
     }
+}
+
+impl Workspace {
+    /// A repository whose `main` has `commits` commits, made with
+    /// `git fast-import` (see [`history::import`]): the first commit adds
+    /// `config` as `.auditops.toml`, the allowed_signers file trusting the
+    /// workspace key, README.md and the quoted file. The working tree is checked
+    /// out, `origin` is an empty bare repository, and the state ref exists
+    /// (`git-auditops init`).
+    pub fn repo_with_history(&self, name: &str, commits: u64, config: &str) -> BenchRepo {
+        let dir = self.root.join(name);
+        self.git_init(&dir);
+        let sample = sample_source();
+        let signers = self.allowed_signers();
+        let base: [(&str, &[u8]); 4] = [
+            ("README.md", b"bench fixture\n"),
+            (QUOTED_FILE, sample.as_bytes()),
+            (ALLOWED_SIGNERS, signers.as_bytes()),
+            (".auditops.toml", config.as_bytes()),
+        ];
+        history::import(
+            self.git(&dir).args(["fast-import", "--quiet"]),
+            commits,
+            &base,
+        );
+        run_timed(self.git(&dir).args(["reset", "-q", "--hard"]));
+        self.add_origin(&dir);
+        run_text(self.auditops(&dir).arg("init"));
+        BenchRepo::at_head(self, dir)
+    }
+
+    /// A repository with the same `main` as `source`, sharing its objects
+    /// (alternates), checked out, with an empty bare `origin`: the same
+    /// history for another tool's hooks, without disturbing `source`'s.
+    pub fn repo_sharing(&self, name: &str, source: &BenchRepo) -> BenchRepo {
+        let dir = self.root.join(name);
+        self.git_init(&dir);
+        std::fs::write(
+            dir.join(".git/objects/info/alternates"),
+            format!("{}\n", source.dir.join(".git/objects").display()),
+        )
+        .expect("write the alternates file");
+        run_timed(self.git(&dir).args([
+            "update-ref",
+            "refs/heads/main",
+            source.commits[0].as_str(),
+        ]));
+        run_timed(self.git(&dir).args(["reset", "-q", "--hard"]));
+        self.add_origin(&dir);
+        BenchRepo::at_head(self, dir)
+    }
+
+    /// `origin` → an empty bare repository (nothing is ever pushed to it).
+    fn add_origin(&self, dir: &Path) {
+        let bare = dir.with_extension("origin.git");
+        run_timed(
+            Command::new("git")
+                .args(["init", "-q", "--bare"])
+                .arg(&bare),
+        );
+        run_timed(self.git(dir).args(["remote", "add", "origin"]).arg(&bare));
+    }
+}
+
+/// The file every record quotes: 40 short lines of Rust.
+fn sample_source() -> String {
+    (1..=40)
+        .map(|i| format!("pub fn step_{i}(x: u64) -> u64 {{ x.wrapping_mul({i}) + 1 }}\n"))
+        .collect()
 }
 
 /// One benchmark repository.
@@ -168,6 +239,21 @@ pub struct BenchRepo {
 }
 
 impl BenchRepo {
+    /// The repository in `dir`, with HEAD and HEAD~1 as its two commits.
+    fn at_head(ws: &Workspace, dir: PathBuf) -> BenchRepo {
+        let head = run_text(ws.git(&dir).args(["rev-parse", "HEAD"]));
+        let parent = run_text(ws.git(&dir).args(["rev-parse", "HEAD~1"]));
+        BenchRepo {
+            dir,
+            commits: [head, parent],
+        }
+    }
+
+    /// The URL of `origin`, as git passes it to a pre-push hook.
+    pub fn origin_url(&self) -> String {
+        self.dir.with_extension("origin.git").display().to_string()
+    }
+
     /// Opens the repository in-process the way the CLI does.
     pub fn open(&self) -> gix::Repository {
         git_auditops::git::open(&self.dir).expect("open the bench repository in-process")

@@ -84,6 +84,29 @@ pub fn run_timed(cmd: &mut Command) -> (Output, Duration) {
     (output, elapsed)
 }
 
+/// Runs `cmd` with `input` on its standard input (output captured), as git
+/// runs a hook, and returns its output and wall time whatever its exit status.
+/// The clock runs from the spawn to the reaping of the child.
+pub fn run_with_input(cmd: &mut Command, input: &[u8]) -> (Output, Duration) {
+    let description = format!("{cmd:?}");
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let (output, elapsed) = time(|| {
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot run {description}: {err}"));
+        if let Some(mut stdin) = child.stdin.take() {
+            // A hook that does not read its input may exit first: a broken pipe
+            // is fine (git ignores it too).
+            let _ = std::io::Write::write_all(&mut stdin, input);
+        }
+        child.wait_with_output()
+    });
+    let output = output.unwrap_or_else(|err| panic!("cannot wait for {description}: {err}"));
+    (output, elapsed)
+}
+
 /// Runs `cmd` and returns its standard output as text (trimmed).
 pub fn run_text(cmd: &mut Command) -> String {
     let (output, _) = run_timed(cmd);

@@ -1,6 +1,8 @@
 //! Helpers of the `auditops` benchmark harness (see `benches/auditops.rs`).
 
 pub mod fixture;
+pub mod history;
+pub mod hooktools;
 pub mod measure;
 pub mod python;
 pub mod records;

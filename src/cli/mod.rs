@@ -3,13 +3,16 @@
 
 mod context;
 mod evidence;
+mod github;
 mod hooks;
 mod init;
 mod key;
 mod log;
 mod output;
+mod patch;
 mod phase;
 mod state;
+mod status;
 mod verify;
 
 use crate::error::{Error, ExitCode};
@@ -27,7 +30,7 @@ use std::path::PathBuf;
 Set up a repository with `git auditops init`, make a key with `git auditops key generate`, \
 then record evidence with `git auditops evidence add` and check everything with \
 `git auditops verify`.",
-    after_help = "Exit codes: 0 success, 1 refused, 2 usage or input error, 3 verification failed, 4 busy."
+    after_help = "Exit codes: 0 success, 1 refused, 2 usage or input error, 3 verification failed, 4 busy, 5 GitHub permission refused, 6 GitHub unavailable."
 )]
 pub struct Cli {
     /// Run as if started in PATH (like `git -C PATH`).
@@ -65,11 +68,40 @@ enum Command {
     /// Run a phase's gates.
     #[command(subcommand)]
     Gate(phase::GateCommand),
-    /// Sign an approval of a phase at HEAD.
+    /// Sign an approval of a phase at HEAD, or of a review-queue item.
     Approve(phase::ApproveArgs),
     /// Install, remove or inspect the git hooks.
     #[command(subcommand)]
     Hooks(hooks::HooksCommand),
+    /// Submit a patch for validation and a decision.
+    #[command(subcommand)]
+    Patch(patch::PatchCommand),
+    /// The review queue of patches waiting for a person.
+    #[command(subcommand)]
+    Queue(patch::QueueCommand),
+    /// The decision log of submitted patches.
+    Decisions {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One screen: state tip, phases, review queue, outbox, hooks, key. Also
+    /// sweeps worktrees left by processes that died.
+    Status(status::StatusArgs),
+    /// Held subsystem locks: holder pid, command and since when.
+    Locks {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Carry out the queued GitHub operations (issues, comments, labels, pull
+    /// requests). Exit 5 without permission, 6 when GitHub is unreachable,
+    /// rate-limited or the circuit is open; the operations stay queued.
+    Sync(github::SyncArgs),
+    /// The queued GitHub operations.
+    #[command(subcommand)]
+    Outbox(github::OutboxCommand),
+    /// Queue GitHub issues.
+    #[command(subcommand)]
+    Issue(github::IssueCommand),
     /// What the installed hook scripts call (reads the hook's standard input).
     Hook {
         /// The hook's name, e.g. pre-push.
@@ -115,5 +147,13 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Approve(args) => phase::approve(&ctx, args),
         Command::Hooks(command) => hooks::run(&ctx, command),
         Command::Hook { name, args } => hooks::hook(&ctx, &name, &args),
+        Command::Sync(args) => github::sync(&ctx, args),
+        Command::Outbox(command) => github::outbox(&ctx, command),
+        Command::Issue(command) => github::issue(&ctx, command),
+        Command::Patch(command) => patch::patch(&ctx, command),
+        Command::Queue(command) => patch::queue_command(&ctx, command),
+        Command::Decisions { json } => patch::decisions(&ctx, json),
+        Command::Locks { json } => patch::locks(&ctx, json),
+        Command::Status(args) => status::run(&ctx, args),
     }
 }

@@ -62,7 +62,8 @@ pub struct GateRunArgs {
 
 #[derive(Args)]
 pub struct ApproveArgs {
-    /// What to approve: phase:N (or N) for a phase, at the current HEAD.
+    /// What to approve: phase:N (or N) for a phase at the current HEAD, or
+    /// queue:ID for a review-queue item.
     subject: String,
     /// A note kept with the approval.
     #[arg(long, value_name = "TEXT")]
@@ -390,6 +391,16 @@ pub fn gate(ctx: &Context, command: GateCommand) -> Result<ExitCode> {
 }
 
 pub fn approve(ctx: &Context, args: ApproveArgs) -> Result<ExitCode> {
+    if let Some(item) = args.subject.strip_prefix("queue:") {
+        return super::patch::queue_command(
+            ctx,
+            super::patch::QueueCommand::Approve {
+                id: item.to_owned(),
+                note: args.note,
+                json: args.json,
+            },
+        );
+    }
     let approved = lifecycle::approve(
         &ctx.repo,
         ctx.config()?,

@@ -3,8 +3,14 @@
 //! Unknown keys are errors (a typo must not silently disable a control), and every
 //! error names the file, the line and the key.
 
+mod github;
+mod patch;
 mod phases;
 
+pub use github::GithubConfig;
+pub use patch::{
+    ALWAYS_PROTECTED, DEFAULT_WEIGHTS, PatchConfig, PatchMode, QueueConfig, ValidatorConfig,
+};
 pub use phases::{Category, GateConfig, PhaseConfig, PolicyConfig};
 
 use serde::Deserialize;
@@ -36,6 +42,13 @@ pub struct Config {
     pub gates: BTreeMap<String, GateConfig>,
     #[serde(default)]
     pub policy: PolicyConfig,
+    #[serde(default)]
+    pub patch: PatchConfig,
+    #[serde(default)]
+    pub queue: QueueConfig,
+    /// Where and how the outbox reaches GitHub (`[github]`).
+    #[serde(default)]
+    pub github: GithubConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -95,6 +108,9 @@ impl Default for Config {
             phases: Vec::new(),
             gates: BTreeMap::new(),
             policy: PolicyConfig::default(),
+            patch: PatchConfig::default(),
+            queue: QueueConfig::default(),
+            github: GithubConfig::default(),
         }
     }
 }
@@ -176,13 +192,18 @@ impl Config {
         if let Err(reason) = check_ref_name(ref_name) {
             return Err(invalid(config.state.ref_name.span(), reason));
         }
-        if let Err(problem) = phases::validate(&config.phases, &config.gates, &config.policy) {
+        let problem = phases::validate(&config.phases, &config.gates, &config.policy)
+            .and_then(|()| patch::validate(&config.patch, &config.queue));
+        if let Err(problem) = problem {
             let offset = match (problem.span, problem.search) {
                 (Some(span), _) => span.start,
                 (None, Some(needle)) => text.find(&needle).unwrap_or(0),
                 (None, None) => 0,
             };
             return Err(invalid(offset..offset, problem.message));
+        }
+        if let Err((span, message)) = github::validate(&config.github) {
+            return Err(invalid(span, message));
         }
         Ok(config)
     }
@@ -409,6 +430,32 @@ mod tests {
 
         let dup_gate = format!("{PHASES}\n[gates.lint]\nrun = \"x\"\ncategory = \"quality\"\n");
         assert!(error(&dup_gate).contains("gates.lint"));
+    }
+
+    #[test]
+    fn github_section_parses_and_names_bad_keys() {
+        let c =
+            parse("[github]\nrepo = \"octo/demo\"\nquota_floor = 100\nwrite_interval = \"10ms\"\n")
+                .unwrap();
+        assert_eq!(c.github.repo(), Some("octo/demo"));
+        assert_eq!(c.github.quota_floor, 100);
+        assert_eq!(c.github.write_interval().as_millis(), 10);
+        assert_eq!(*c.github.max_issues_per_run.get_ref(), 10);
+        assert_eq!(c.github.auto_close_after().as_secs(), 72 * 3600);
+        for (text, key) in [
+            ("repo = \"nonsense\"", "github.repo"),
+            ("auto_close_after = \"3 days\"", "github.auto_close_after"),
+            ("api_url = \"ftp://x\"", "github.api_url"),
+            ("max_issues_per_run = 0", "github.max_issues_per_run"),
+            ("backoff_multiplier = 0.5", "github.backoff_multiplier"),
+            ("quota_flor = 1", "github.quota_flor"),
+        ] {
+            let msg = error(&format!("[github]\n{text}\n"));
+            assert!(
+                msg.starts_with(&format!(".auditops.toml:2: key `{key}`")),
+                "{msg}"
+            );
+        }
     }
 
     #[test]

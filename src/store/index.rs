@@ -87,12 +87,34 @@ impl StateView<'_> {
     /// Calls `visit` with every keyed record, kind by kind.
     pub fn for_each_keyed(
         &self,
+        visit: impl FnMut(KeyedPath, RawRecord) -> Result<()>,
+    ) -> Result<()> {
+        match self.index_tree(INDEX_DIR)? {
+            Some(index) => self.walk(index, Vec::new(), visit),
+            None => Ok(()),
+        }
+    }
+
+    /// Calls `visit` with every keyed record of `kind`.
+    pub fn for_each_keyed_of(
+        &self,
+        kind: &str,
+        visit: impl FnMut(KeyedPath, RawRecord) -> Result<()>,
+    ) -> Result<()> {
+        match self.index_tree(&dir_path(kind, &[]))? {
+            Some(tree) => self.walk(tree, vec![kind.to_owned()], visit),
+            None => Ok(()),
+        }
+    }
+
+    /// Walks the tree `root`, found at `index/<prefix…>`.
+    fn walk(
+        &self,
+        root: ObjectId,
+        prefix: Vec<String>,
         mut visit: impl FnMut(KeyedPath, RawRecord) -> Result<()>,
     ) -> Result<()> {
-        let Some(index) = self.index_tree(INDEX_DIR)? else {
-            return Ok(());
-        };
-        let mut stack: Vec<(ObjectId, Vec<String>)> = vec![(index, Vec::new())];
+        let mut stack: Vec<(ObjectId, Vec<String>)> = vec![(root, prefix)];
         while let Some((tree_id, path)) = stack.pop() {
             let tree = self.repo.find_tree(tree_id).map_err(StoreError::git)?;
             for entry in tree.iter() {

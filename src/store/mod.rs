@@ -308,7 +308,7 @@ impl<'r> Store<'r> {
 }
 
 /// Reads any ref as a commit id, if it exists.
-pub(crate) fn read_ref(repo: &gix::Repository, name: &str) -> Result<Option<ObjectId>> {
+pub fn read_ref(repo: &gix::Repository, name: &str) -> Result<Option<ObjectId>> {
     match repo.try_find_reference(name).map_err(StoreError::git)? {
         Some(mut reference) => Ok(Some(
             reference.peel_to_id().map_err(StoreError::git)?.detach(),

@@ -1,10 +1,15 @@
-//! Throwaway worktrees: a commit checked out where the tool, not the user, works.
+//! Worktrees the tool owns: throwaway ones (gate runs) and a pool of reusable
+//! slots (patch validation), both where the tool, not the user, works.
 //!
 //! They live under `<git common dir>/auditops/worktrees/`, registered with git so
 //! `git worktree list` stays truthful, and are removed when dropped. The name
 //! carries the creating process id, so a worktree left by a crashed process is
 //! recognised and swept by the next one. The user's working tree, index and
 //! branch are never touched.
+
+mod pool;
+
+pub use pool::{PooledWorktree, sweep_pool};
 
 use gix::ObjectId;
 use std::path::{Path, PathBuf};
@@ -20,6 +25,14 @@ pub enum WorktreeError {
     },
     #[error("could not run git: {0}")]
     Spawn(#[source] std::io::Error),
+    #[error("cannot move the pooled worktree {} to {commit}: {message}", path.display())]
+    Checkout {
+        commit: String,
+        path: PathBuf,
+        message: String,
+    },
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
 }
 
 /// A checked-out commit that disappears when dropped.
@@ -28,11 +41,11 @@ pub struct Throwaway {
     path: PathBuf,
 }
 
-fn pool_dir(repo: &gix::Repository) -> PathBuf {
+pub(crate) fn pool_dir(repo: &gix::Repository) -> PathBuf {
     repo.common_dir().join("auditops").join("worktrees")
 }
 
-fn git(git_dir: &Path) -> Command {
+pub(crate) fn git(git_dir: &Path) -> Command {
     let mut cmd = Command::new("git");
     cmd.arg("--git-dir")
         .arg(git_dir)
@@ -107,7 +120,7 @@ impl Drop for Throwaway {
     }
 }
 
-fn remove(git_dir: &Path, path: &Path) {
+pub(crate) fn remove(git_dir: &Path, path: &Path) {
     let removed = git(git_dir)
         .args(["worktree", "remove", "--force", "--force"])
         .arg(path)

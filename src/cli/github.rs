@@ -1,0 +1,238 @@
+//! `sync`, `outbox list` and `issue new`: the GitHub commands. Parsing and
+//! printing only; the outbox and the executor do the work.
+
+use super::context::Context;
+use super::output;
+use crate::error::{Error, ExitCode, Result};
+use crate::outbox::issue::{self, NewIssue, Queued};
+use crate::outbox::{OpState, Outbox};
+use crate::sign::trust;
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use std::path::PathBuf;
+
+#[derive(Subcommand)]
+pub enum OutboxCommand {
+    /// List the queued GitHub operations and what became of them, oldest first.
+    List {
+        /// Only operations that still have work to do.
+        #[arg(long)]
+        pending: bool,
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum IssueCommand {
+    /// Queue a GitHub issue (created by the next `git auditops sync`). A second
+    /// issue with the same key while the first is pending or open is a no-op.
+    New(IssueNewArgs),
+}
+
+#[derive(Args)]
+pub struct IssueNewArgs {
+    /// The issue's title.
+    #[arg(long, value_name = "T")]
+    title: String,
+    /// The issue's body (Markdown).
+    #[arg(
+        long,
+        value_name = "TEXT",
+        conflicts_with = "body_file",
+        required_unless_present = "body_file"
+    )]
+    body: Option<String>,
+    /// Read the body from FILE (`-` for standard input).
+    #[arg(long, value_name = "F")]
+    body_file: Option<PathBuf>,
+    /// A label to add (repeatable).
+    #[arg(long = "label", value_name = "L")]
+    labels: Vec<String>,
+    /// The dedupe key (default: derived from the title).
+    #[arg(long, value_name = "K")]
+    key: Option<String>,
+    /// How many hits the issue reports (digests sort by it; default 1).
+    #[arg(long, value_name = "N")]
+    hits: Option<u64>,
+    /// Where the hits were found (listed in digests).
+    #[arg(long, value_name = "TEXT")]
+    source: Option<String>,
+    /// The repository, owner/name (default: [github] repo, else the remote's).
+    #[arg(long, value_name = "OWNER/NAME")]
+    repo: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn outbox(ctx: &Context, command: OutboxCommand) -> Result<ExitCode> {
+    let OutboxCommand::List { pending, json } = command;
+    let config = ctx.config()?;
+    let trust = trust::load(&ctx.repo, config.allowed_signers(), None)?;
+    let outbox = Outbox::load_tip(&ctx.repo, config, &trust)?;
+    let states = outbox.states();
+    let rows: Vec<Row> = outbox
+        .entries
+        .iter()
+        .filter_map(|entry| {
+            let state = states.get(&entry.op.op_id)?.clone();
+            (!pending || state.is_open()).then(|| Row {
+                op_id: entry.op.op_id.clone(),
+                kind: entry.op.kind.as_str(),
+                dedupe_key: entry.op.dedupe_key.clone(),
+                repo: entry.op.repo.clone(),
+                created_at: entry.op.created_at.clone(),
+                signer: entry.signer.clone(),
+                payload: entry.op.payload.clone(),
+                state,
+                outcomes: entry.outcomes.len(),
+            })
+        })
+        .collect();
+    if json {
+        output::json(&rows);
+        return Ok(ExitCode::Success);
+    }
+    if rows.is_empty() {
+        println!("the outbox is empty");
+    }
+    for row in &rows {
+        println!(
+            "{}  {:<19} {:<9} {}",
+            row.op_id,
+            row.kind,
+            row.state.name(),
+            describe(row)
+        );
+    }
+    Ok(ExitCode::Success)
+}
+
+#[derive(Serialize)]
+struct Row {
+    op_id: String,
+    kind: &'static str,
+    dedupe_key: String,
+    repo: Option<String>,
+    created_at: String,
+    signer: Option<String>,
+    payload: serde_json::Value,
+    #[serde(flatten)]
+    state: OpState,
+    outcomes: usize,
+}
+
+/// One line about an operation: its title or target, and its state's details.
+fn describe(row: &Row) -> String {
+    let what = row.payload["title"]
+        .as_str()
+        .map(|t| format!("\"{t}\""))
+        .or_else(|| row.payload["issue"].as_u64().map(|n| format!("#{n}")))
+        .or_else(|| {
+            row.payload["issue_op"]
+                .as_str()
+                .map(|o| format!("issue of op {o}"))
+        })
+        .unwrap_or_default();
+    let state = match &row.state {
+        OpState::Done {
+            number,
+            url,
+            detail,
+        } => {
+            let at = url
+                .clone()
+                .or(number.map(|n| format!("#{n}")))
+                .unwrap_or_default();
+            match detail {
+                Some(d) => format!(" -> {at} ({d})"),
+                None => format!(" -> {at}"),
+            }
+        }
+        OpState::Pending {
+            attempts,
+            last_error,
+            ..
+        } if *attempts > 0 => format!(
+            " ({attempts} attempt(s); last: {})",
+            last_error.as_deref().unwrap_or("?")
+        ),
+        OpState::Folded { into } => format!(" (in digest op {into})"),
+        OpState::Proposed { number, since, .. } => format!(" (#{number}, proposed {since})"),
+        OpState::Failed { error, attempts } => format!(" ({attempts} attempt(s): {error})"),
+        OpState::Untrusted => " (not signed by a trusted key: will not run)".into(),
+        OpState::Pending { .. } => String::new(),
+    };
+    format!("{what}{state}")
+}
+
+pub fn issue(ctx: &Context, command: IssueCommand) -> Result<ExitCode> {
+    let IssueCommand::New(args) = command;
+    let body = match (&args.body, &args.body_file) {
+        (Some(body), _) => body.clone(),
+        (None, Some(file)) => read_body(file)?,
+        (None, None) => return Err(Error::Usage("give --body or --body-file".into())),
+    };
+    let new = NewIssue {
+        title: args.title,
+        body,
+        labels: args.labels,
+        key: args.key,
+        hits: args.hits,
+        source: args.source,
+        repo: args.repo,
+    };
+    let queued = issue::queue(&ctx.repo, ctx.config()?, new)?;
+    if args.json {
+        output::json(&queued);
+        return Ok(ExitCode::Success);
+    }
+    match &queued {
+        Queued::Queued { op_id, .. } => {
+            println!("queued issue as op {op_id}; `git auditops sync` creates it")
+        }
+        Queued::AlreadyPending { op_id, dedupe_key } => {
+            println!("not queued: an issue with key `{dedupe_key}` is already queued (op {op_id})")
+        }
+        Queued::AlreadyOpen {
+            op_id,
+            dedupe_key,
+            number,
+            url,
+        } => {
+            let at = url
+                .clone()
+                .or(number.map(|n| format!("#{n}")))
+                .unwrap_or_default();
+            println!("not queued: the issue with key `{dedupe_key}` is open: {at} (op {op_id})")
+        }
+    }
+    Ok(ExitCode::Success)
+}
+
+fn read_body(file: &std::path::Path) -> Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    let result = if file.as_os_str() == "-" {
+        std::io::stdin().read_to_string(&mut text).map(drop)
+    } else {
+        std::fs::File::open(file).and_then(|mut f| f.read_to_string(&mut text).map(drop))
+    };
+    result.map_err(|err| Error::Usage(format!("cannot read {}: {err}", file.display())))?;
+    Ok(text)
+}
+
+#[derive(Args)]
+pub struct SyncArgs {
+    /// Show what would be done; send no write request and record nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print the run's report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn sync(_ctx: &Context, _args: SyncArgs) -> Result<ExitCode> {
+    Err(Error::Usage("sync is not available yet".into()))
+}

@@ -1,0 +1,115 @@
+//! `status`: one screen on the state, the phases, the review queue, the outbox
+//! and the hooks. Also sweeps worktrees that dead processes left behind.
+
+use super::context::Context;
+use super::output;
+use crate::error::{ExitCode, Result};
+use crate::phase::status::Reader;
+use crate::sign::{key, trust};
+use crate::store::Store;
+use clap::Args;
+
+#[derive(Args)]
+pub struct StatusArgs {
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
+    let swept = crate::worktree::sweep_pool(&ctx.repo);
+    let config = ctx.config()?;
+    let trust = trust::load(&ctx.repo, config.allowed_signers(), None)?;
+    let store = Store::new(&ctx.repo, config.ref_name())?;
+    let view = store.view()?;
+    let reader = Reader {
+        config,
+        view: view.as_ref(),
+        trust: &trust,
+    };
+    let states = reader.states()?;
+    let complete = states
+        .iter()
+        .filter(|(s, _)| *s == crate::phase::status::PhaseState::Complete)
+        .count();
+    let active = reader.active()?.map(|p| (*p.id.get_ref(), p.name.clone()));
+    let entries = match &view {
+        Some(view) => crate::patch::queue::entries(view, &trust, config.trust.require_signed)?,
+        None => Vec::new(),
+    };
+    let metrics =
+        crate::patch::queue::metrics(&entries, &config.queue, jiff::Timestamp::now().as_second());
+    super::patch::record_health(ctx, config, &trust, view.as_ref(), &metrics)?;
+    let mut outbox: std::collections::BTreeMap<&'static str, usize> = Default::default();
+    if let Some(view) = &view {
+        let loaded = crate::outbox::read::Outbox::load(view, &trust, config.trust.require_signed)?;
+        for state in loaded.states().values() {
+            *outbox.entry(state.name()).or_default() += 1;
+        }
+    }
+    let hooks = crate::hooks::status(&ctx.repo)
+        .map(|(_, s)| s)
+        .unwrap_or_default();
+    let signing_key = key::locate(&ctx.repo).ok().map(|(path, source)| {
+        serde_json::json!({ "path": path.display().to_string(), "source": source })
+    });
+    if args.json {
+        output::json(&serde_json::json!({
+            "state": { "ref": store.ref_name(), "tip": view.as_ref().map(|v| v.commit.to_string()) },
+            "phases": {
+                "configured": config.phases.len(),
+                "complete": complete,
+                "active": active.as_ref().map(|(id, name)| serde_json::json!({ "id": id, "name": name })),
+            },
+            "queue": metrics,
+            "outbox": outbox,
+            "hooks": hooks,
+            "signing_key": signing_key,
+            "trust": trust.source,
+            "worktrees_swept": swept,
+        }));
+        return Ok(ExitCode::Success);
+    }
+    match &view {
+        Some(view) => println!(
+            "state:    {} at {}",
+            store.ref_name(),
+            &view.commit.to_string()[..12]
+        ),
+        None => println!(
+            "state:    {} does not exist yet (git auditops init)",
+            store.ref_name()
+        ),
+    }
+    match (&active, config.phases.len()) {
+        (_, 0) => println!("phases:   none configured"),
+        (Some((id, name)), n) => {
+            println!("phases:   {complete} of {n} complete; active: {id} ({name})")
+        }
+        (None, n) => println!("phases:   all {n} complete"),
+    }
+    println!(
+        "queue:    {} pending, health {}",
+        metrics.pending,
+        metrics.health.name()
+    );
+    let counts: Vec<String> = outbox
+        .iter()
+        .map(|(state, n)| format!("{n} {state}"))
+        .collect();
+    match counts.is_empty() {
+        true => println!("outbox:   empty"),
+        false => println!("outbox:   {}", counts.join(", ")),
+    }
+    for hook in &hooks {
+        println!("hook:     {} {}", hook.hook, hook.state);
+    }
+    match &signing_key {
+        Some(k) => println!("key:      {}", k["path"].as_str().unwrap_or("?")),
+        None => println!("key:      none found (git auditops key generate)"),
+    }
+    println!("trust:    {}", trust.source);
+    if swept > 0 {
+        println!("swept {swept} worktree(s) left by a process that died");
+    }
+    Ok(ExitCode::Success)
+}

@@ -1,0 +1,61 @@
+//! Errors of the GitHub executor, and which exit code each one is (CLI.md:
+//! 5 for permission, 6 for unreachable, rate-limited or circuit open).
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GithubError {
+    #[error(
+        "no GitHub repository for the outbox: set [github] repo = \"owner/name\" in .auditops.toml{}",
+        match (remote, url) {
+            (Some(remote), Some(url)) => format!(" (the remote `{remote}` has the URL {url}, which names no GitHub repository)"),
+            (Some(remote), None) => format!(" (the remote `{remote}` has no URL)"),
+            _ => " (there is no git remote to guess it from)".to_owned(),
+        }
+    )]
+    NoRepository {
+        remote: Option<String>,
+        url: Option<String>,
+    },
+    #[error(
+        "no GitHub token: set GITHUB_TOKEN (or GH_TOKEN), or log in with `gh auth login`; the operations stay queued"
+    )]
+    NoToken,
+    #[error(
+        "GitHub refused {count} operation(s) for lack of permission; they stay queued. Report: {}",
+        report.display()
+    )]
+    Permission { count: usize, report: PathBuf },
+    #[error("GitHub is unavailable: {reason}; the operations stay queued")]
+    Unavailable { reason: String },
+    #[error("another `git auditops sync` is running in this repository (lock: {})", lock.display())]
+    Busy { lock: PathBuf },
+    #[error("cannot set up the GitHub client: {0}")]
+    Client(String),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl GithubError {
+    pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> GithubError {
+        let path = path.into();
+        move |source| GithubError::Io { path, source }
+    }
+
+    pub fn exit_code(&self) -> crate::ExitCode {
+        use crate::ExitCode;
+        match self {
+            GithubError::Permission { .. } => ExitCode::Permission,
+            GithubError::Unavailable { .. } => ExitCode::Unavailable,
+            GithubError::Busy { .. } => ExitCode::Busy,
+            GithubError::NoRepository { .. }
+            | GithubError::NoToken
+            | GithubError::Client(_)
+            | GithubError::Io { .. } => ExitCode::Usage,
+        }
+    }
+}

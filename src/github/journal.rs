@@ -1,0 +1,103 @@
+//! The in-flight journal and the sync lock.
+//!
+//! Before a write that creates something is sent, its op id is written (and
+//! flushed) to `.git/auditops/github/inflight/<op id>`; the mark is removed
+//! once the outcome is in the state ref. A mark found at the start of a run
+//! means a run died between sending and recording (kill -9, power loss): that
+//! operation's effect may exist, so it is looked for by its marker before it
+//! is tried again.
+//!
+//! Only one sync runs per repository at a time (`sync.lock`, an flock that a
+//! crashed holder never leaves behind): two executors would race each other.
+
+use super::error::GithubError;
+use std::fs::File;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct Journal {
+    dir: PathBuf,
+}
+
+impl Journal {
+    pub fn new(github_dir: PathBuf) -> Self {
+        Journal {
+            dir: github_dir.join("inflight"),
+        }
+    }
+
+    fn path(&self, op_id: &str) -> PathBuf {
+        self.dir.join(op_id)
+    }
+
+    pub fn is_marked(&self, op_id: &str) -> bool {
+        self.path(op_id).exists()
+    }
+
+    /// Marks `op_id` as possibly taking effect, durably.
+    pub fn mark(&self, op_id: &str) -> Result<(), GithubError> {
+        super::files::create_dir(&self.dir)?;
+        let path = self.path(op_id);
+        let file = File::create(&path).map_err(GithubError::io(&path))?;
+        file.sync_all().map_err(GithubError::io(&path))
+    }
+
+    pub fn clear(&self, op_id: &str) -> Result<(), GithubError> {
+        let path = self.path(op_id);
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(err) => Err(GithubError::io(&path)(err)),
+        }
+    }
+}
+
+/// The held sync lock; released when dropped (or when the process dies).
+#[derive(Debug)]
+pub struct SyncLock {
+    _file: File,
+}
+
+impl SyncLock {
+    /// Takes the lock without waiting: `Busy` when another sync holds it.
+    pub fn acquire(github_dir: &std::path::Path) -> Result<Self, GithubError> {
+        super::files::create_dir(github_dir)?;
+        let path = github_dir.join("sync.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(GithubError::io(&path))?;
+        match file.try_lock() {
+            Ok(()) => Ok(SyncLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(GithubError::Busy { lock: path }),
+            Err(std::fs::TryLockError::Error(err)) => Err(GithubError::io(&path)(err)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marks_and_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::new(dir.path().to_owned());
+        assert!(!journal.is_marked("abc"));
+        journal.mark("abc").unwrap();
+        assert!(journal.is_marked("abc"));
+        journal.clear("abc").unwrap();
+        journal.clear("abc").unwrap();
+        assert!(!journal.is_marked("abc"));
+
+        let held = SyncLock::acquire(dir.path()).unwrap();
+        assert!(matches!(
+            SyncLock::acquire(dir.path()),
+            Err(GithubError::Busy { .. })
+        ));
+        drop(held);
+        SyncLock::acquire(dir.path()).unwrap();
+    }
+}

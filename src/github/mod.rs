@@ -1,0 +1,24 @@
+//! The outbox executor: the only module with a network client.
+//!
+//! `git auditops sync` (and the detached sync the pre-push hook starts) reads
+//! the pending operations of the outbox (`crate::outbox`) and carries them out
+//! against GitHub's REST API with octocrab, recording each outcome as a new
+//! record. Everything that makes this safe to run again and again lives here:
+//! the permission check before any write, the quota guard, pacing, backoff
+//! with jitter, a circuit breaker that persists across runs, a timeout on
+//! every call, and reconciliation by the `<!-- auditops:op=ID -->` marker so
+//! that an attempt whose result was lost is found instead of repeated.
+//! docs/github-sync.md describes the behaviour.
+
+pub mod backoff;
+pub mod breaker;
+pub mod client;
+pub mod error;
+pub mod files;
+pub mod journal;
+pub mod metrics;
+pub mod quota;
+pub mod repo;
+pub mod token;
+
+pub use error::GithubError;

@@ -1,0 +1,198 @@
+//! The permission check that comes before any write: what each operation
+//! needs on its repository, what the token has there (the repository's
+//! `permissions`), and the local report written for the operations that could
+//! not run (`.git/auditops/reports/sync-<UTC time>.json`; exit 5).
+
+use super::error::GithubError;
+use super::files::{self, Dirs};
+use crate::outbox::{OpKind, OutboxOp};
+use octocrab::models::Permissions;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// GitHub's repository roles, weakest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// Read: open issues, comment.
+    Pull,
+    /// Label, close.
+    Triage,
+    /// Push branches, open pull requests.
+    Push,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Pull => "pull",
+            Level::Triage => "triage",
+            Level::Push => "push",
+        }
+    }
+}
+
+/// What `op` needs on its repository.
+pub fn needed(op: &OutboxOp) -> Level {
+    match op.kind {
+        OpKind::CreateIssue => {
+            let labelled = op.payload["labels"]
+                .as_array()
+                .is_some_and(|labels| !labels.is_empty());
+            if labelled { Level::Triage } else { Level::Pull }
+        }
+        OpKind::Comment => Level::Pull,
+        OpKind::AddLabels
+        | OpKind::RemoveLabel
+        | OpKind::CloseIssue
+        | OpKind::ProposeAutoClose => Level::Triage,
+        OpKind::CreatePullRequest => Level::Push,
+    }
+}
+
+/// The strongest role `permissions` grants.
+pub fn granted(permissions: &Permissions) -> Option<Level> {
+    if permissions.admin || permissions.maintain || permissions.push {
+        Some(Level::Push)
+    } else if permissions.triage {
+        Some(Level::Triage)
+    } else if permissions.pull {
+        Some(Level::Pull)
+    } else {
+        None
+    }
+}
+
+/// What the token may do on one repository.
+#[derive(Debug, Clone, Serialize)]
+pub struct Access {
+    pub repo: String,
+    /// `None` when the repository could not be read (no access, bad token).
+    pub level: Option<Level>,
+    /// Why there is no access, when there is none.
+    pub problem: Option<String>,
+}
+
+impl Access {
+    /// Why `op` cannot run here, if it cannot.
+    pub fn refuses(&self, op: &OutboxOp) -> Option<String> {
+        let need = needed(op);
+        match (self.level, &self.problem) {
+            (Some(level), _) if level >= need => None,
+            (Some(level), _) => Some(format!(
+                "needs `{}` permission on {}; the token has `{}`",
+                need.as_str(),
+                self.repo,
+                level.as_str()
+            )),
+            (None, Some(problem)) => Some(problem.clone()),
+            (None, None) => Some(format!(
+                "needs `{}` permission on {}; the token has none",
+                need.as_str(),
+                self.repo
+            )),
+        }
+    }
+}
+
+/// One operation that could not run for lack of permission.
+#[derive(Debug, Clone, Serialize)]
+pub struct Refusal {
+    pub op_id: String,
+    pub kind: OpKind,
+    pub repo: String,
+    pub needs: Level,
+    pub reason: String,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    generated_at: String,
+    tool_version: &'static str,
+    run_id: &'a str,
+    api_url: &'a str,
+    summary: String,
+    access: &'a [Access],
+    operations: &'a [Refusal],
+}
+
+/// Writes the report; returns its path.
+pub fn write_report(
+    dirs: &Dirs,
+    api_url: &str,
+    run_id: &str,
+    access: &[Access],
+    refusals: &[Refusal],
+) -> Result<PathBuf, GithubError> {
+    let now = jiff::Timestamp::now();
+    let mut path = dirs
+        .reports()
+        .join(format!("sync-{}.json", files::file_stamp(now)));
+    // Two runs within a second keep both reports.
+    let mut n = 1;
+    while path.exists() {
+        n += 1;
+        path = dirs
+            .reports()
+            .join(format!("sync-{}-{n}.json", files::file_stamp(now)));
+    }
+    let report = Report {
+        generated_at: crate::records::now(),
+        tool_version: env!("CARGO_PKG_VERSION"),
+        run_id,
+        api_url,
+        summary: format!(
+            "{} operation(s) could not run for lack of permission and stay queued; grant the permission (or fix the token) and run `git auditops sync` again",
+            refusals.len()
+        ),
+        access,
+        operations: refusals,
+    };
+    files::write_json(&path, &report)?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outbox::OpRequest;
+
+    fn op(kind: OpKind, payload: serde_json::Value) -> OutboxOp {
+        OutboxOp::new(
+            &OpRequest {
+                kind,
+                dedupe_key: "k".into(),
+                repo: None,
+                payload,
+            },
+            "2026-01-01T00:00:00Z".into(),
+        )
+    }
+
+    #[test]
+    fn needs_and_refusals() {
+        let plain = op(OpKind::CreateIssue, serde_json::json!({"title": "t", "body": ""}));
+        let labelled = op(
+            OpKind::CreateIssue,
+            serde_json::json!({"title": "t", "body": "", "labels": ["bug"]}),
+        );
+        let pr = op(OpKind::CreatePullRequest, serde_json::json!({}));
+        assert_eq!(needed(&plain), Level::Pull);
+        assert_eq!(needed(&labelled), Level::Triage);
+        assert_eq!(needed(&pr), Level::Push);
+        let reader = Access {
+            repo: "o/r".into(),
+            level: Some(Level::Pull),
+            problem: None,
+        };
+        assert!(reader.refuses(&plain).is_none());
+        let why = reader.refuses(&labelled).unwrap();
+        assert!(why.contains("needs `triage`") && why.contains("has `pull`"), "{why}");
+        let none = Access {
+            repo: "o/r".into(),
+            level: None,
+            problem: Some("no access to o/r (404)".into()),
+        };
+        assert_eq!(none.refuses(&plain).unwrap(), "no access to o/r (404)");
+    }
+}

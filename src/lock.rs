@@ -1,0 +1,324 @@
+//! Ordered subsystem locks: slow, exclusive work (the review queue, the worktree
+//! pool, …) takes named locks in one canonical order and releases them in
+//! reverse, so two commands can never deadlock by taking them crosswise.
+//!
+//! Each lock is an `flock` on a file under `.git/auditops/locks/`, which the
+//! kernel releases when its holder dies: a crashed holder never leaves a stale
+//! lock. The file holds the holder's pid, command and start time for messages.
+//! The state ref does not need these locks: its writes are compare-and-swap.
+
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The subsystems, in the one order in which locks are taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Subsystem {
+    Queue,
+    Worktrees,
+    State,
+    Outbox,
+}
+
+impl Subsystem {
+    pub const ALL: [Subsystem; 4] = [
+        Subsystem::Queue,
+        Subsystem::Worktrees,
+        Subsystem::State,
+        Subsystem::Outbox,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Subsystem::Queue => "queue",
+            Subsystem::Worktrees => "worktrees",
+            Subsystem::State => "state",
+            Subsystem::Outbox => "outbox",
+        }
+    }
+}
+
+impl FromStr for Subsystem {
+    type Err = LockError;
+
+    fn from_str(name: &str) -> Result<Self, LockError> {
+        Subsystem::ALL
+            .into_iter()
+            .find(|s| s.name() == name)
+            .ok_or_else(|| LockError::Unknown(name.to_owned()))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("unknown lock `{0}` (locks: queue, worktrees, state, outbox)")]
+    Unknown(String),
+    #[error("this process already holds the `{}` lock; taking it again would deadlock", .0.name())]
+    AlreadyHeld(Subsystem),
+    #[error("the `{}` lock is busy: held by pid {pid} ({command}) since {since}; waited {waited:?}", subsystem.name())]
+    Busy {
+        subsystem: Subsystem,
+        pid: String,
+        command: String,
+        since: String,
+        waited: Duration,
+    },
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The locks this process holds: taking one twice is an error, not a deadlock.
+static HELD: Mutex<BTreeSet<Subsystem>> = Mutex::new(BTreeSet::new());
+
+pub fn lock_dir(repo: &gix::Repository) -> PathBuf {
+    repo.common_dir().join("auditops").join("locks")
+}
+
+fn lock_path(dir: &Path, subsystem: Subsystem) -> PathBuf {
+    dir.join(format!("{}.lock", subsystem.name()))
+}
+
+/// Who holds a lock, as written in its file.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Holder {
+    pub pid: String,
+    pub command: String,
+    pub since: String,
+}
+
+fn read_holder(file: &mut File) -> Holder {
+    let mut text = String::new();
+    let _ = file.seek(SeekFrom::Start(0));
+    let _ = file.read_to_string(&mut text);
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap_or("?")
+            .to_owned()
+    };
+    Holder {
+        pid: field("pid"),
+        command: field("command"),
+        since: field("since"),
+    }
+}
+
+/// Locks held until dropped, released in the reverse of the order taken.
+#[derive(Debug)]
+pub struct Locks {
+    held: Vec<(Subsystem, File)>,
+}
+
+impl Locks {
+    /// The subsystems held, in the order they were taken.
+    pub fn order(&self) -> Vec<Subsystem> {
+        self.held.iter().map(|(s, _)| *s).collect()
+    }
+}
+
+impl Drop for Locks {
+    fn drop(&mut self) {
+        let mut registry = HELD.lock().unwrap_or_else(|e| e.into_inner());
+        while let Some((subsystem, file)) = self.held.pop() {
+            // Empty the holder line first so nobody reads a stale one.
+            let _ = file.set_len(0);
+            let _ = file.unlock();
+            registry.remove(&subsystem);
+        }
+    }
+}
+
+/// Takes `wanted` (in any order, without repeats) in canonical order, waiting up
+/// to `timeout` for each. On failure nothing stays held.
+pub fn acquire(
+    repo: &gix::Repository,
+    wanted: &[Subsystem],
+    timeout: Duration,
+) -> Result<Locks, LockError> {
+    acquire_in(&lock_dir(repo), wanted, timeout)
+}
+
+pub fn acquire_in(dir: &Path, wanted: &[Subsystem], timeout: Duration) -> Result<Locks, LockError> {
+    let mut order: Vec<Subsystem> = wanted.to_vec();
+    order.sort();
+    if let Some(twice) = order.windows(2).find(|w| w[0] == w[1]) {
+        return Err(LockError::AlreadyHeld(twice[0]));
+    }
+    std::fs::create_dir_all(dir).map_err(|source| LockError::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let mut locks = Locks { held: Vec::new() };
+    for subsystem in order {
+        {
+            let mut registry = HELD.lock().unwrap_or_else(|e| e.into_inner());
+            if !registry.insert(subsystem) {
+                return Err(LockError::AlreadyHeld(subsystem));
+            }
+        }
+        match take(dir, subsystem, timeout) {
+            Ok(file) => locks.held.push((subsystem, file)),
+            Err(err) => {
+                HELD.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&subsystem);
+                return Err(err);
+            }
+        }
+    }
+    Ok(locks)
+}
+
+fn take(dir: &Path, subsystem: Subsystem, timeout: Duration) -> Result<File, LockError> {
+    let path = lock_path(dir, subsystem);
+    let io = |source| LockError::Io {
+        path: path.clone(),
+        source,
+    };
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(io)?;
+    let started = Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(TryLockError::WouldBlock) if started.elapsed() < timeout => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(TryLockError::WouldBlock) => {
+                let holder = read_holder(&mut file);
+                return Err(LockError::Busy {
+                    subsystem,
+                    pid: holder.pid,
+                    command: holder.command,
+                    since: holder.since,
+                    waited: started.elapsed(),
+                });
+            }
+            Err(TryLockError::Error(err)) => return Err(io(err)),
+        }
+    }
+    let command: Vec<String> = std::env::args().collect();
+    let since = jiff::Timestamp::now()
+        .round(jiff::Unit::Second)
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    let holder = format!(
+        "pid={}\ncommand={}\nsince={since}\n",
+        std::process::id(),
+        command.join(" ")
+    );
+    file.set_len(0).map_err(io)?;
+    file.seek(SeekFrom::Start(0)).map_err(io)?;
+    file.write_all(holder.as_bytes()).map_err(io)?;
+    Ok(file)
+}
+
+/// A lock and its holder, if held (`git auditops locks`).
+#[derive(Debug, Clone, Serialize)]
+pub struct LockState {
+    pub lock: Subsystem,
+    pub held: bool,
+    pub holder: Option<Holder>,
+}
+
+/// Which locks are held right now, and by whom.
+pub fn states(repo: &gix::Repository) -> Result<Vec<LockState>, LockError> {
+    let dir = lock_dir(repo);
+    let mut out = Vec::new();
+    for subsystem in Subsystem::ALL {
+        let path = lock_path(&dir, subsystem);
+        let held_here = HELD
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&subsystem);
+        let state = match OpenOptions::new().read(true).write(true).open(&path) {
+            Err(_) => LockState {
+                lock: subsystem,
+                held: held_here,
+                holder: None,
+            },
+            Ok(mut file) => match file.try_lock() {
+                Ok(()) => {
+                    let _ = file.unlock();
+                    LockState {
+                        lock: subsystem,
+                        held: false,
+                        holder: None,
+                    }
+                }
+                Err(_) => LockState {
+                    lock: subsystem,
+                    held: true,
+                    holder: Some(read_holder(&mut file)),
+                },
+            },
+        };
+        out.push(state);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_and_unknown_ones_are_errors() {
+        assert_eq!("queue".parse::<Subsystem>().unwrap(), Subsystem::Queue);
+        assert!(matches!(
+            "nope".parse::<Subsystem>(),
+            Err(LockError::Unknown(_))
+        ));
+    }
+
+    #[test]
+    fn any_request_is_taken_in_canonical_order_and_released_in_reverse() {
+        let dir = tempfile::tempdir().unwrap();
+        let locks = acquire_in(
+            dir.path(),
+            &[Subsystem::Outbox, Subsystem::State, Subsystem::Queue],
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        assert_eq!(
+            locks.order(),
+            [Subsystem::Queue, Subsystem::State, Subsystem::Outbox]
+        );
+        // Held: taking one again in this process is refused at once.
+        assert!(matches!(
+            acquire_in(dir.path(), &[Subsystem::State], Duration::from_secs(1)),
+            Err(LockError::AlreadyHeld(Subsystem::State))
+        ));
+        drop(locks);
+        let again = acquire_in(dir.path(), &[Subsystem::State], Duration::from_secs(1)).unwrap();
+        drop(again);
+    }
+
+    #[test]
+    fn repeating_a_name_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            acquire_in(
+                dir.path(),
+                &[Subsystem::Worktrees, Subsystem::Worktrees],
+                Duration::ZERO
+            ),
+            Err(LockError::AlreadyHeld(Subsystem::Worktrees))
+        ));
+    }
+}

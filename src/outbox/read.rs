@@ -1,0 +1,107 @@
+//! Reading the outbox from the state: every operation with its outcomes.
+//!
+//! Operations (`index/outbox-op/<op id>/`) are read with their signatures
+//! checked. An operation runs only when it
+//! counts (signed by a trusted key, or unsigned where that is allowed): anyone
+//! who can push the state ref could otherwise make the executor act.
+//! Outcomes are read whatever their signature: an outcome can only stop an
+//! operation from running, never cause an effect.
+
+use super::records::{OutboxOp, OutboxOutcome};
+use super::status::{self, OpState};
+use crate::records::read_all;
+use crate::sign::TrustSet;
+use crate::store::{RecordId, StateView, StoreError};
+use std::collections::HashMap;
+
+/// One operation and what became of it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub op: OutboxOp,
+    pub record_id: RecordId,
+    /// Signed by a trusted key (or unsigned where allowed): it may run.
+    pub counts: bool,
+    pub signer: Option<String>,
+    /// Oldest first.
+    pub outcomes: Vec<OutboxOutcome>,
+}
+
+/// The whole outbox, oldest operation first.
+#[derive(Debug, Clone, Default)]
+pub struct Outbox {
+    pub entries: Vec<Entry>,
+}
+
+impl Outbox {
+    /// Reads every operation of the state at `view`.
+    pub fn load(
+        view: &StateView<'_>,
+        trust: &TrustSet,
+        require_signed: bool,
+    ) -> Result<Self, StoreError> {
+        let mut outcomes: HashMap<String, Vec<OutboxOutcome>> = HashMap::new();
+        for read in read_all::<OutboxOutcome>(view, trust)? {
+            outcomes
+                .entry(read.record.op_id.clone())
+                .or_default()
+                .push(read.record);
+        }
+        // The same operation stored twice (signed and unsigned, say): keep the
+        // copy that counts.
+        let mut ops: HashMap<String, Entry> = HashMap::new();
+        for read in read_all::<OutboxOp>(view, trust)? {
+            let counts = read.counts(require_signed);
+            let candidate = Entry {
+                signer: read.signer().map(str::to_owned),
+                op: read.record,
+                record_id: read.id,
+                counts,
+                outcomes: Vec::new(),
+            };
+            let keep = ops
+                .get(&candidate.op.op_id)
+                .is_none_or(|kept| !kept.counts && counts);
+            if keep {
+                ops.insert(candidate.op.op_id.clone(), candidate);
+            }
+        }
+        let mut entries: Vec<Entry> = ops
+            .into_values()
+            .map(|mut entry| {
+                let mut mine = outcomes.remove(&entry.op.op_id).unwrap_or_default();
+                mine.sort_by(|a, b| {
+                    (a.timestamp.as_str(), a.attempts).cmp(&(b.timestamp.as_str(), b.attempts))
+                });
+                entry.outcomes = mine;
+                entry
+            })
+            .collect();
+        entries.sort_by(|a, b| {
+            (a.op.created_at.as_str(), a.op.op_id.as_str())
+                .cmp(&(b.op.created_at.as_str(), b.op.op_id.as_str()))
+        });
+        Ok(Outbox { entries })
+    }
+
+    /// Reads the outbox at the tip of the state ref (empty when there is none).
+    pub fn load_tip(
+        repo: &gix::Repository,
+        config: &crate::config::Config,
+        trust: &TrustSet,
+    ) -> Result<Self, StoreError> {
+        let store = crate::store::Store::new(repo, config.ref_name())?;
+        match store.view()? {
+            Some(view) => Outbox::load(&view, trust, config.trust.require_signed),
+            None => Ok(Outbox::default()),
+        }
+    }
+
+    pub fn get(&self, op_id: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.op.op_id == op_id)
+    }
+
+    /// The state of every operation, by op id.
+    pub fn states(&self) -> HashMap<String, OpState> {
+        status::states(self)
+    }
+}

@@ -1,0 +1,159 @@
+//! Running a patch's validators (the same runner as phase gates) and scoring
+//! them: 1.0 on exit 0, 0.0 otherwise, unless the last output line says
+//! `score=<0..1>`. A validator that times out is retried with exponential
+//! backoff; one that crashes (killed by a signal, or never started) makes the
+//! patch rejected.
+
+use crate::config::{Category, PatchConfig};
+use crate::phase::runner::{self, Exit, Job, Outcome, Progress};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// One validator's contribution to a decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Score {
+    pub name: String,
+    pub category: Category,
+    /// Normalised: the weights of all configured validators sum to 1.
+    pub weight: f64,
+    pub score: f64,
+    pub outcome: Exit,
+    pub attempts: u32,
+    pub duration_ms: u64,
+}
+
+impl Score {
+    pub fn crashed(&self) -> bool {
+        matches!(
+            self.outcome,
+            Exit::Signalled { .. } | Exit::NotStarted { .. }
+        )
+    }
+}
+
+/// `score=<x>` on the last line, when `x` is a number from 0 to 1.
+fn explicit_score(outcome: &Outcome) -> Option<f64> {
+    let value: f64 = outcome
+        .last_line()?
+        .trim()
+        .strip_prefix("score=")?
+        .trim()
+        .parse()
+        .ok()?;
+    (0.0..=1.0).contains(&value).then_some(value)
+}
+
+fn score_of(outcome: &Outcome) -> f64 {
+    explicit_score(outcome).unwrap_or(if outcome.passed() { 1.0 } else { 0.0 })
+}
+
+/// Runs every configured validator in `worktree`, in name order.
+/// `on_start` is called just before the first one starts (for timing).
+pub fn run_all(
+    config: &PatchConfig,
+    worktree: &Path,
+    log_dir: &Path,
+    patch_short_id: &str,
+    progress: &Progress,
+    mut on_start: impl FnMut(),
+) -> Vec<Score> {
+    let mut scores = Vec::new();
+    for (index, (name, validator, weight)) in config.weights().into_iter().enumerate() {
+        if index == 0 {
+            on_start();
+        }
+        let mut env = std::collections::BTreeMap::new();
+        env.insert("AUDITOPS_VALIDATOR".to_owned(), name.to_owned());
+        env.insert("AUDITOPS_PATCH".to_owned(), patch_short_id.to_owned());
+        let mut attempts = 0;
+        let mut backoff = config.retry_backoff();
+        let outcome = loop {
+            attempts += 1;
+            let outcome = runner::run(
+                &Job {
+                    name,
+                    command: validator.run.get_ref(),
+                    timeout: validator.timeout(),
+                    env: &env,
+                    cwd: worktree,
+                    log_file: log_dir.join(format!("patch-{patch_short_id}-{name}-{attempts}.log")),
+                },
+                progress,
+            );
+            if outcome.exit != Exit::TimedOut || attempts > config.retries {
+                break outcome;
+            }
+            std::thread::sleep(backoff);
+            backoff = backoff.saturating_mul(2);
+        };
+        scores.push(Score {
+            name: name.to_owned(),
+            category: validator.category,
+            weight: round4(weight),
+            score: round4(if outcome.exit == Exit::TimedOut {
+                0.0
+            } else {
+                score_of(&outcome)
+            }),
+            attempts,
+            duration_ms: u64::try_from(outcome.duration.as_millis()).unwrap_or(u64::MAX),
+            outcome: outcome.exit,
+        });
+    }
+    scores
+}
+
+/// The weighted mean of the scores (0 when nothing validated the patch),
+/// rounded like every fraction in a record.
+pub fn confidence(scores: &[Score]) -> f64 {
+    let total: f64 = scores.iter().map(|s| s.weight).sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    round4(scores.iter().map(|s| s.weight * s.score).sum::<f64>() / total)
+}
+
+/// Fractions in records have at most 4 decimal places, so that their shortest
+/// text (what canonical JSON holds) is the same in every implementation.
+pub fn round4(value: f64) -> f64 {
+    (value * 10_000.0).round() / 10_000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn score(weight: f64, value: f64) -> Score {
+        Score {
+            name: "v".into(),
+            category: Category::Testing,
+            weight,
+            score: value,
+            outcome: Exit::Exited { code: 0 },
+            attempts: 1,
+            duration_ms: 0,
+        }
+    }
+
+    #[test]
+    fn confidence_is_the_weighted_mean() {
+        assert_eq!(confidence(&[]), 0.0);
+        let c = confidence(&[score(0.4, 1.0), score(0.2, 0.0), score(0.4, 0.5)]);
+        assert!((c - 0.6).abs() < 1e-9, "{c}");
+        assert_eq!(confidence(&[score(0.4, 1.0), score(0.2, 0.0)]), 0.6667);
+    }
+
+    #[test]
+    fn explicit_scores_are_read_from_the_last_line() {
+        let outcome = |tail: &str, code| Outcome {
+            exit: Exit::Exited { code },
+            duration: std::time::Duration::ZERO,
+            tail: tail.into(),
+            log_file: Default::default(),
+        };
+        assert_eq!(score_of(&outcome("ok\nscore=0.75\n", 0)), 0.75);
+        assert_eq!(score_of(&outcome("score=0.3\n\n", 1)), 0.3);
+        assert_eq!(score_of(&outcome("score=7\n", 0)), 1.0);
+        assert_eq!(score_of(&outcome("done\n", 2)), 0.0);
+    }
+}
