@@ -60,7 +60,13 @@ pub trait KeyedKind: Serialize + DeserializeOwned {
         if statement.subject != record.subjects() {
             return Err("statement subjects disagree with the predicate".into());
         }
+        record.check()?;
         Ok(record)
+    }
+
+    /// Checks of a kind's own beyond its shape (none by default).
+    fn check(&self) -> Result<(), String> {
+        Ok(())
     }
 }
 

@@ -321,3 +321,46 @@ fn secrets_are_redacted_from_stored_records() {
     assert!(payload.contains("[REDACTED"));
     repo.ok(&["verify"]);
 }
+
+/// `git auditops evidence list | head -1`: the reader leaves early; no panic.
+#[test]
+fn a_reader_that_leaves_early_ends_the_listing_quietly() {
+    use std::io::{BufRead, BufReader};
+    let repo = Repo::new();
+    repo.setup_trusted();
+    let git_repo = git_auditops::git::open(repo.path()).unwrap();
+    let line = {
+        repo.add_evidence("first");
+        repo.ok(&["evidence", "export"]).trim().to_owned()
+    };
+    // Many records, so the output is larger than a pipe's buffer.
+    let template: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let store = git_auditops::store::Store::new(&git_repo, STATE_REF).unwrap();
+    let lines: Vec<Vec<u8>> = (0..3000)
+        .map(|n| {
+            let mut v = template.clone();
+            v["padding"] = n.into();
+            git_auditops::store::canonical_json(&v)
+        })
+        .collect();
+    store.append("evidence", &lines, "padding").unwrap();
+    for args in [["evidence", "list"], ["evidence", "export"]] {
+        let mut cmd = std::process::Command::new(support::BIN);
+        support::isolate(&mut cmd, repo.home.path());
+        let mut child = cmd
+            .current_dir(repo.path())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    }
+}

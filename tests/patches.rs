@@ -510,3 +510,33 @@ fn a_busy_pool_exits_4_naming_the_holder() {
     let out = holder.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", stdout(&out));
 }
+
+/// Moving the pooled worktree to the next patch writes only what differs.
+#[test]
+fn the_pooled_worktree_is_reused_and_only_changed_files_are_written() {
+    use std::os::unix::fs::MetadataExt;
+    let repo = project(&config("analysis_only", ""));
+    repo.write("docs/untouched.md", "stays\n");
+    repo.commit_all("a file no patch touches");
+    repo.git(&["branch", "-f", "release"]);
+    let first = good_patch(&repo);
+    let (_, json, _) = submit(&repo, &first, "release");
+    assert_eq!(json["pool_created"], true);
+    let slot = repo.path().join(".git/auditops/worktrees/slot-0");
+    let untouched = std::fs::metadata(slot.join("docs/untouched.md")).unwrap();
+    let second = make_patch(&repo, |r| r.write("src/other.rs", "// other\n"), &[]);
+    let second = write_patch(&repo, "second.patch", &second);
+    let (_, json, _) = submit(&repo, &second, "release");
+    assert_eq!(json["pool_created"], false, "the slot was reused");
+    let after = std::fs::metadata(slot.join("docs/untouched.md")).unwrap();
+    assert_eq!(
+        (after.ino(), after.mtime_nsec()),
+        (untouched.ino(), untouched.mtime_nsec())
+    );
+    assert!(slot.join("src/other.rs").exists());
+    let listed = repo.git(&["worktree", "list", "--porcelain"]);
+    assert!(
+        listed.contains(".git/auditops/worktrees/slot-0"),
+        "registered with git: {listed}"
+    );
+}

@@ -2,6 +2,7 @@
 
 use super::context::Context;
 use super::output;
+use super::output::say;
 use crate::error::{Error, ExitCode, Result};
 use crate::evidence::{self, LineRange, record};
 use clap::Subcommand;
@@ -81,7 +82,7 @@ pub fn run(ctx: &Context, command: EvidenceCommand) -> Result<ExitCode> {
             if json {
                 output::json(&recorded);
             } else {
-                println!("{}", recorded.id);
+                say!("{}", recorded.id);
                 match &recorded.keyid {
                     Some(keyid) => eprintln!("recorded {} signed by {keyid}", recorded.evidence_id),
                     None => eprintln!(
@@ -112,11 +113,11 @@ pub fn run(ctx: &Context, command: EvidenceCommand) -> Result<ExitCode> {
                     .collect();
                 output::json(&rows);
             } else if listed.is_empty() {
-                println!("no evidence recorded");
+                say!("no evidence recorded");
             } else {
                 for l in &listed {
                     let e = &l.evidence;
-                    println!(
+                    say!(
                         "{}  {}  phase {}  {}:{}  {}{}",
                         l.id.short(),
                         e.evidence_id,

@@ -3,7 +3,9 @@
 
 use super::context::Context;
 use super::output;
+use super::output::say;
 use crate::error::{Error, ExitCode, Result};
+use crate::github::report::SyncReport;
 use crate::outbox::issue::{self, NewIssue, Queued};
 use crate::outbox::{OpState, Outbox};
 use crate::sign::trust;
@@ -95,10 +97,10 @@ pub fn outbox(ctx: &Context, command: OutboxCommand) -> Result<ExitCode> {
         return Ok(ExitCode::Success);
     }
     if rows.is_empty() {
-        println!("the outbox is empty");
+        say!("the outbox is empty");
     }
     for row in &rows {
-        println!(
+        say!(
             "{}  {:<19} {:<9} {}",
             row.op_id,
             row.kind,
@@ -159,7 +161,9 @@ fn describe(row: &Row) -> String {
             last_error.as_deref().unwrap_or("?")
         ),
         OpState::Folded { into } => format!(" (in digest op {into})"),
-        OpState::Proposed { number, since, .. } => format!(" (#{number}, proposed {since})"),
+        OpState::Proposed { number, since, .. } => {
+            format!(" (closing proposed on #{number} at {since})")
+        }
         OpState::Failed { error, attempts } => format!(" ({attempts} attempt(s): {error})"),
         OpState::Untrusted => " (not signed by a trusted key: will not run)".into(),
         OpState::Pending { .. } => String::new(),
@@ -190,10 +194,10 @@ pub fn issue(ctx: &Context, command: IssueCommand) -> Result<ExitCode> {
     }
     match &queued {
         Queued::Queued { op_id, .. } => {
-            println!("queued issue as op {op_id}; `git auditops sync` creates it")
+            say!("queued issue as op {op_id}; `git auditops sync` creates it")
         }
         Queued::AlreadyPending { op_id, dedupe_key } => {
-            println!("not queued: an issue with key `{dedupe_key}` is already queued (op {op_id})")
+            say!("not queued: an issue with key `{dedupe_key}` is already queued (op {op_id})")
         }
         Queued::AlreadyOpen {
             op_id,
@@ -205,7 +209,7 @@ pub fn issue(ctx: &Context, command: IssueCommand) -> Result<ExitCode> {
                 .clone()
                 .or(number.map(|n| format!("#{n}")))
                 .unwrap_or_default();
-            println!("not queued: the issue with key `{dedupe_key}` is open: {at} (op {op_id})")
+            say!("not queued: the issue with key `{dedupe_key}` is open: {at} (op {op_id})")
         }
     }
     Ok(ExitCode::Success)
@@ -233,6 +237,63 @@ pub struct SyncArgs {
     json: bool,
 }
 
-pub fn sync(_ctx: &Context, _args: SyncArgs) -> Result<ExitCode> {
-    Err(Error::Usage("sync is not available yet".into()))
+pub fn sync(ctx: &Context, args: SyncArgs) -> Result<ExitCode> {
+    let options = crate::github::sync::Options {
+        dry_run: args.dry_run,
+    };
+    let report = crate::github::sync::run(&ctx.repo, ctx.config()?, options)?;
+    if args.json {
+        output::json(&report);
+    } else {
+        print_sync(&report);
+    }
+    match report.error() {
+        Some(err) => Err(err.into()),
+        None => Ok(ExitCode::Success),
+    }
+}
+
+fn print_sync(report: &SyncReport) {
+    if report.dry_run {
+        say!("dry run: nothing is sent to GitHub and nothing is recorded");
+    }
+    for op in &report.operations {
+        let at = op
+            .url
+            .clone()
+            .or(op.number.map(|n| format!("#{n}")))
+            .unwrap_or_default();
+        let extra = op
+            .error
+            .as_deref()
+            .or(op.note.as_deref())
+            .map(|t| format!(" ({t})"))
+            .unwrap_or_default();
+        say!(
+            "{:<17} {} {:<19} {}{extra}",
+            op.result,
+            op.op_id,
+            op.kind,
+            at
+        );
+    }
+    for note in &report.notes {
+        say!("{note}");
+    }
+    let quota = report
+        .quota
+        .remaining
+        .map(|r| format!("; {r} API requests left"))
+        .unwrap_or_default();
+    say!(
+        "{} operation(s) handled, {} still pending{quota}",
+        report.operations.len(),
+        report.pending
+    );
+    for refusal in &report.refused {
+        eprintln!(
+            "refused {} {}: {}",
+            refusal.op_id, refusal.kind, refusal.reason
+        );
+    }
 }

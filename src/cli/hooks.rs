@@ -2,6 +2,7 @@
 
 use super::context::Context;
 use super::output;
+use super::output::say;
 use crate::error::{Error, ExitCode, Result};
 use crate::hooks;
 use crate::phase::prepush;
@@ -50,9 +51,9 @@ pub fn run(ctx: &Context, command: HooksCommand) -> Result<ExitCode> {
                 output::json(&serde_json::json!({ "location": location, "hooks": statuses }));
                 return Ok(ExitCode::Success);
             }
-            println!("hooks folder: {}", location.dir.display());
+            say!("hooks folder: {}", location.dir.display());
             if let Some(path) = &location.hooks_path {
-                println!("core.hooksPath: {path}");
+                say!("core.hooksPath: {path}");
             }
             for s in &statuses {
                 let chained = if s.chained {
@@ -60,9 +61,9 @@ pub fn run(ctx: &Context, command: HooksCommand) -> Result<ExitCode> {
                 } else {
                     ""
                 };
-                println!("{:<10} {}{chained}", s.hook, s.state);
+                say!("{:<10} {}{chained}", s.hook, s.state);
                 if let Some(reason) = &s.reason {
-                    println!("           {reason}");
+                    say!("           {reason}");
                 }
             }
             Ok(ExitCode::Success)
@@ -82,7 +83,7 @@ pub fn print_changes(location: &hooks::Location, changes: &[hooks::Change], json
             "left" => " (not ours; left alone)",
             _ => "",
         };
-        println!(
+        say!(
             "{:<10} {}{note}: {}",
             change.hook,
             change.action,
@@ -119,6 +120,11 @@ pub fn hook(ctx: &Context, name: &str, args: &[String]) -> Result<ExitCode> {
                 config.policy.run_missing_gates,
             )?;
             if decisions.iter().all(|d| d.allowed) {
+                // Pending GitHub operations go out after the push, detached:
+                // this never delays or fails the push.
+                let started =
+                    crate::github::background::start_after_push(&ctx.repo, config, &trust);
+                tracing::debug!(?started, "background sync");
                 return Ok(ExitCode::Success);
             }
             eprint!("{}", prepush::explain(&decisions));

@@ -2,6 +2,7 @@
 
 use super::context::Context;
 use super::output;
+use super::output::say;
 use crate::config::{self, Config, ConfigError};
 use crate::error::{ExitCode, Result};
 use crate::store::Store;
@@ -71,23 +72,23 @@ pub fn init(ctx: &Context, args: InitArgs) -> Result<ExitCode> {
         return Ok(ExitCode::Success);
     }
     match config_written {
-        true => println!(
+        true => say!(
             "wrote {} (commit it: it is part of the audit trail)",
             config::FILE_NAME
         ),
-        false => println!("kept the existing {}", config::FILE_NAME),
+        false => say!("kept the existing {}", config::FILE_NAME),
     }
     match state_created {
-        true => println!("created {} at {}", report.state_ref, tip),
-        false => println!("{} already exists at {}", report.state_ref, tip),
+        true => say!("created {} at {}", report.state_ref, tip),
+        false => say!("{} already exists at {}", report.state_ref, tip),
     }
     for change in &report.hooks {
-        println!("hook {}: {}", change.hook, change.action);
+        say!("hook {}: {}", change.hook, change.action);
     }
     if let Some(reason) = report.hooks_skipped.as_ref().filter(|_| !args.no_hooks) {
         eprintln!("warning: hooks not installed: {reason}");
     }
-    println!(
+    say!(
         "next: `git auditops key generate` if you have no ed25519 key, then add its \
 allowed_signers line to {} and commit it",
         config.allowed_signers()
@@ -125,7 +126,7 @@ pub fn config(ctx: &Context, command: ConfigCommand) -> Result<ExitCode> {
             "require_signed": config.trust.require_signed,
         }));
     } else {
-        println!(
+        say!(
             "{}: ok (schema version {})",
             file.display(),
             config.version.get_ref()

@@ -2,6 +2,7 @@
 
 use super::context::Context;
 use super::output;
+use super::output::say;
 use crate::error::{Error, ExitCode, Result};
 use crate::sign::{self, key, trust};
 use clap::Subcommand;
@@ -82,25 +83,25 @@ fn generate(ctx: &Context, out: Option<PathBuf>, json: bool) -> Result<ExitCode>
         }));
         return Ok(ExitCode::Success);
     }
-    println!(
+    say!(
         "wrote {} (private, mode 0600)",
         generated.private_path.display()
     );
-    println!("wrote {}", generated.public_path.display());
-    println!();
-    println!(
+    say!("wrote {}", generated.public_path.display());
+    say!();
+    say!(
         "public key:  {} {}",
         generated.public.openssh(),
         generated.comment
     );
-    println!("fingerprint: {}", generated.public.fingerprint());
-    println!("keyid:       {}", generated.public.keyid());
-    println!();
-    println!("To trust it, add this line to {signers_path} and commit:");
-    println!("{line}");
+    say!("fingerprint: {}", generated.public.fingerprint());
+    say!("keyid:       {}", generated.public.keyid());
+    say!();
+    say!("To trust it, add this line to {signers_path} and commit:");
+    say!("{line}");
     if explicit {
-        println!();
-        println!(
+        say!();
+        say!(
             "To sign with it: git config auditops.signingKey {}",
             generated.private_path.display()
         );
@@ -111,7 +112,7 @@ fn generate(ctx: &Context, out: Option<PathBuf>, json: bool) -> Result<ExitCode>
 fn show(ctx: &Context, json: bool, signers_line: bool) -> Result<ExitCode> {
     let key = key::find(&ctx.repo)?;
     if signers_line {
-        println!("{}", allowed_signers_line(&principal(ctx), &key.public));
+        say!("{}", allowed_signers_line(&principal(ctx), &key.public));
         return Ok(ExitCode::Success);
     }
     let trusted = ctx
@@ -134,14 +135,14 @@ fn show(ctx: &Context, json: bool, signers_line: bool) -> Result<ExitCode> {
         }));
         return Ok(ExitCode::Success);
     }
-    println!("key:         {}", key.path.display());
-    println!("found via:   {}", key.source.describe());
-    println!("public key:  {}", key.public.openssh());
-    println!("fingerprint: {}", key.public.fingerprint());
-    println!("keyid:       {}", key.public.keyid());
+    say!("key:         {}", key.path.display());
+    say!("found via:   {}", key.source.describe());
+    say!("public key:  {}", key.public.openssh());
+    say!("fingerprint: {}", key.public.fingerprint());
+    say!("keyid:       {}", key.public.keyid());
     match trusted {
-        Some(principals) => println!("trusted:     yes, as {}", principals.join(", ")),
-        None => println!("trusted:     no (not in the allowed_signers file committed at HEAD)"),
+        Some(principals) => say!("trusted:     yes, as {}", principals.join(", ")),
+        None => say!("trusted:     no (not in the allowed_signers file committed at HEAD)"),
     }
     Ok(ExitCode::Success)
 }

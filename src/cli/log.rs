@@ -2,6 +2,7 @@
 
 use super::context::Context;
 use super::output;
+use super::output::say;
 use crate::error::{ExitCode, Result};
 use crate::store::Store;
 use clap::Args;
@@ -30,14 +31,14 @@ pub fn run(ctx: &Context, args: LogArgs) -> Result<ExitCode> {
         return Ok(ExitCode::Success);
     }
     if history.is_empty() {
-        println!(
+        say!(
             "{} does not exist yet; run `git auditops init`",
             store.ref_name()
         );
     }
     for t in &history {
         let merge = if t.parents.len() > 1 { " (merge)" } else { "" };
-        println!(
+        say!(
             "{}  {}  {}{merge}  {}",
             &t.commit[..12],
             t.time,

@@ -42,8 +42,8 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Set up this repository: write a commented .auditops.toml if there is none and
-    /// create the state ref. Safe to run again.
+    /// Set up this repository: write a commented .auditops.toml if there is none,
+    /// create the state ref and install the git hooks. Safe to run again.
     Init(init::InitArgs),
     /// Check .auditops.toml.
     #[command(subcommand)]
@@ -114,10 +114,13 @@ enum Command {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
+    // Logging costs start-up time on every hook run; set it up only when asked.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code as i32,

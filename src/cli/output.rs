@@ -1,10 +1,39 @@
 //! Printing: one JSON document on stdout for `--json`, text otherwise.
+//!
+//! A reader that goes away early (`git auditops evidence list | head`) ends the
+//! command quietly, as with other command-line tools. SIGPIPE stays ignored
+//! (Rust's default) because the tool also writes to hooks' standard input and
+//! to sockets, where a broken pipe must be an error, not death.
 
 use serde::Serialize;
+use std::io::Write;
+
+/// Writes one line to stdout; exits quietly if the reader has gone.
+pub fn line(args: std::fmt::Arguments<'_>) {
+    let mut out = std::io::stdout().lock();
+    if let Err(err) = out.write_fmt(args).and_then(|_| out.write_all(b"\n")) {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to stdout: {err}");
+        std::process::exit(2);
+    }
+}
+
+/// `println!` for command output (see [`line`]).
+macro_rules! say {
+    () => {
+        $crate::cli::output::line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::output::line(format_args!($($arg)*))
+    };
+}
+pub(crate) use say;
 
 pub fn json<T: Serialize + ?Sized>(value: &T) {
-    println!(
+    line(format_args!(
         "{}",
         serde_json::to_string_pretty(value).expect("output serializes")
-    );
+    ));
 }

@@ -2,6 +2,7 @@
 
 use super::context::Context;
 use super::output;
+use super::output::say;
 use crate::error::{Error, ExitCode, Result};
 use crate::patch::records::DecisionRecord;
 use crate::patch::{self, queue};
@@ -78,7 +79,7 @@ fn name_of<T: serde::Serialize>(value: &T) -> String {
 }
 
 fn print_decision(d: &DecisionRecord) {
-    println!(
+    say!(
         "patch {} for {}: {} (confidence {:.2}, mode {})",
         &d.patch_id[..12],
         d.target,
@@ -87,7 +88,7 @@ fn print_decision(d: &DecisionRecord) {
         name_of(&d.mode)
     );
     for s in &d.validators {
-        println!(
+        say!(
             "  {:<12} score {:.2} × weight {:.2}  {}{}",
             s.name,
             s.score,
@@ -101,9 +102,9 @@ fn print_decision(d: &DecisionRecord) {
         );
     }
     for reason in &d.reasons {
-        println!("  why: {reason}");
+        say!("  why: {reason}");
     }
-    println!("  action: {}", name_of(&d.action));
+    say!("  action: {}", name_of(&d.action));
 }
 
 pub fn patch(ctx: &Context, command: PatchCommand) -> Result<ExitCode> {
@@ -128,14 +129,14 @@ pub fn patch(ctx: &Context, command: PatchCommand) -> Result<ExitCode> {
         output::json(&submitted);
     } else {
         if submitted.already_decided {
-            println!("already decided at {}:", submitted.decision.timestamp);
+            say!("already decided at {}:", submitted.decision.timestamp);
         }
         print_decision(&submitted.decision);
         if let Some(branch) = &submitted.branch {
-            println!("  branch {branch}; pull request queued (run `git auditops sync` to open it)");
+            say!("  branch {branch}; pull request queued (run `git auditops sync` to open it)");
         }
         if let Some(item) = &submitted.queue_item {
-            println!("  queued for review as {item} (`git auditops queue show {item}`)");
+            say!("  queued for review as {item} (`git auditops queue show {item}`)");
         }
     }
     match submitted.decision.decision {
@@ -172,7 +173,7 @@ pub fn queue_command(ctx: &Context, command: QueueCommand) -> Result<ExitCode> {
                 output::json(&serde_json::json!({ "metrics": metrics, "items": items }));
                 return Ok(ExitCode::Success);
             }
-            println!(
+            say!(
                 "queue: {} pending, oldest {}, health {}",
                 metrics.pending,
                 metrics
@@ -187,9 +188,13 @@ pub fn queue_command(ctx: &Context, command: QueueCommand) -> Result<ExitCode> {
                     Some(r) => name_of(&r.record.resolution),
                 };
                 let item = &e.item.record;
-                println!(
+                say!(
                     "{}  {:<8}  {}  {:.2}  {}",
-                    item.item_id, state, item.target, item.confidence, item.created_at
+                    item.item_id,
+                    state,
+                    item.target,
+                    item.confidence,
+                    item.created_at
                 );
             }
             Ok(ExitCode::Success)
@@ -212,25 +217,26 @@ pub fn queue_command(ctx: &Context, command: QueueCommand) -> Result<ExitCode> {
                 return Ok(ExitCode::Success);
             }
             let item = &entry.item.record;
-            println!("item {}: patch {}", item.item_id, item.patch_id);
-            println!(
+            say!("item {}: patch {}", item.item_id, item.patch_id);
+            say!(
                 "  target {} at {}, patched commit {}",
                 item.target,
                 &item.base_commit[..12],
                 item.result_commit
             );
-            println!(
+            say!(
                 "  confidence {:.2}, queued {}",
-                item.confidence, item.created_at
+                item.confidence,
+                item.created_at
             );
             for reason in &item.reasons {
-                println!("  why: {reason}");
+                say!("  why: {reason}");
             }
             match &entry.resolution {
-                None => println!(
+                None => say!(
                     "  pending: `git auditops queue approve {id}` or `queue reject {id} --reason …`"
                 ),
-                Some(r) => println!(
+                Some(r) => say!(
                     "  {} at {}",
                     name_of(&r.record.resolution),
                     r.record.timestamp
@@ -256,14 +262,14 @@ fn print_resolved(done: &patch::Resolved, json: bool) {
         output::json(done);
         return;
     }
-    println!(
+    say!(
         "{} {}: {}",
         name_of(&done.resolution),
         done.item_id,
         name_of(&done.action)
     );
     if let Some(branch) = &done.branch {
-        println!("  branch {branch}; pull request queued (run `git auditops sync` to open it)");
+        say!("  branch {branch}; pull request queued (run `git auditops sync` to open it)");
     }
 }
 
@@ -319,10 +325,10 @@ pub fn decisions(ctx: &Context, json: bool) -> Result<ExitCode> {
         return Ok(ExitCode::Success);
     }
     if all.is_empty() {
-        println!("no decisions recorded");
+        say!("no decisions recorded");
     }
     for (_, _, d) in &all {
-        println!(
+        say!(
             "{}  {}  {:<13} {:.2}  {}  {}",
             d.timestamp,
             &d.patch_id[..12],
@@ -343,14 +349,14 @@ pub fn locks(ctx: &Context, json: bool) -> Result<ExitCode> {
     }
     for s in &states {
         match &s.holder {
-            Some(h) if s.held => println!(
+            Some(h) if s.held => say!(
                 "{:<10} held by pid {} ({}) since {}",
                 s.lock.name(),
                 h.pid,
                 h.command,
                 h.since
             ),
-            _ => println!("{:<10} free", s.lock.name()),
+            _ => say!("{:<10} free", s.lock.name()),
         }
     }
     Ok(ExitCode::Success)

@@ -2,6 +2,7 @@
 
 use super::context::Context;
 use super::output;
+use super::output::say;
 use crate::error::{Error, ExitCode, Result};
 use crate::phase::lifecycle;
 use crate::phase::runner::{Exit, Progress};
@@ -144,7 +145,7 @@ pub fn phase(ctx: &Context, command: PhaseCommand) -> Result<ExitCode> {
                 return Ok(ExitCode::Success);
             }
             if rows.is_empty() {
-                println!("no phases configured (add [[phases]] to .auditops.toml)");
+                say!("no phases configured (add [[phases]] to .auditops.toml)");
             }
             for row in &rows {
                 let state = serde_json::to_value(row.state).unwrap_or_default();
@@ -153,7 +154,7 @@ pub fn phase(ctx: &Context, command: PhaseCommand) -> Result<ExitCode> {
                     .as_ref()
                     .map(|c| format!(" at {} ({})", &c.git_commit[..12], c.completion_date))
                     .unwrap_or_default();
-                println!(
+                say!(
                     "phase {}  {}  {}{at}",
                     row.id,
                     row.name,
@@ -165,9 +166,9 @@ pub fn phase(ctx: &Context, command: PhaseCommand) -> Result<ExitCode> {
                         .as_deref()
                         .map(|s| format!(", signed by {s}"))
                         .unwrap_or_default();
-                    println!("  gate {:<12} {}{by}", gate.gate, gate.state);
+                    say!("  gate {:<12} {}{by}", gate.gate, gate.state);
                 }
-                println!(
+                say!(
                     "  evidence {}/{}, approvals at HEAD {}/{}",
                     row.evidence.count,
                     row.evidence.required,
@@ -182,12 +183,12 @@ pub fn phase(ctx: &Context, command: PhaseCommand) -> Result<ExitCode> {
             if json {
                 output::json(&started);
             } else if started.outcome == "already_started" {
-                println!(
+                say!(
                     "phase {phase} was already started (at {})",
                     &started.git_commit[..12]
                 );
             } else {
-                println!("started phase {phase} at {}", &started.git_commit[..12]);
+                say!("started phase {phase} at {}", &started.git_commit[..12]);
             }
             Ok(ExitCode::Success)
         }
@@ -196,18 +197,18 @@ pub fn phase(ctx: &Context, command: PhaseCommand) -> Result<ExitCode> {
             if json {
                 output::json(&done);
             } else if done.outcome == "already_complete" {
-                println!("phase {phase} is already complete (at {})", done.git_commit);
+                say!("phase {phase} is already complete (at {})", done.git_commit);
             } else {
-                println!("phase {phase} complete at {}", done.git_commit);
+                say!("phase {phase} complete at {}", done.git_commit);
             }
             if let (Some(tag), false) = (&done.tag, json) {
-                println!("tag {tag}");
+                say!("tag {tag}");
             }
             Ok(ExitCode::Success)
         }
         PhaseCommand::Report { phase } => {
             let text = report(ctx, config, &trust, phase)?;
-            print!("{text}");
+            say!("{}", text.trim_end_matches('\n'));
             Ok(ExitCode::Success)
         }
     }
@@ -377,7 +378,7 @@ pub fn gate(ctx: &Context, command: GateCommand) -> Result<ExitCode> {
                 report.skipped.join(", ")
             );
         }
-        println!(
+        say!(
             "phase {} gates {} on {}",
             phase.id.get_ref(),
             if report.passed() { "passed" } else { "FAILED" },
@@ -410,7 +411,7 @@ pub fn approve(ctx: &Context, args: ApproveArgs) -> Result<ExitCode> {
     if args.json {
         output::json(&approved);
     } else {
-        println!(
+        say!(
             "approved {} at {}",
             approved.subject,
             &approved.git_commit[..12]

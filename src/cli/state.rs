@@ -2,6 +2,7 @@
 
 use super::context::Context;
 use super::output;
+use super::output::say;
 use crate::error::{Error, ExitCode, Result};
 use crate::share;
 use crate::sign::trust;
@@ -39,9 +40,9 @@ pub fn run(ctx: &Context, command: StateCommand) -> Result<ExitCode> {
             if json {
                 output::json(&pushed);
             } else if pushed.outcome == "up_to_date" {
-                println!("{} already has {}", pushed.remote, config.ref_name());
+                say!("{} already has {}", pushed.remote, config.ref_name());
             } else {
-                println!(
+                say!(
                     "pushed {} to {} ({})",
                     config.ref_name(),
                     pushed.remote,
@@ -66,10 +67,10 @@ pub fn run(ctx: &Context, command: StateCommand) -> Result<ExitCode> {
                         }
                         match pulled.outcome {
                             "remote_has_no_state" => {
-                                println!("{} has no state yet; nothing to pull", pulled.remote)
+                                say!("{} has no state yet; nothing to pull", pulled.remote)
                             }
-                            "up_to_date" => println!("already up to date with {}", pulled.remote),
-                            how => println!(
+                            "up_to_date" => say!("already up to date with {}", pulled.remote),
+                            how => say!(
                                 "{} records arrived from {} ({})",
                                 pulled.arrived,
                                 pulled.remote,

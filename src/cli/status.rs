@@ -3,6 +3,7 @@
 
 use super::context::Context;
 use super::output;
+use super::output::say;
 use crate::error::{ExitCode, Result};
 use crate::phase::status::Reader;
 use crate::sign::{key, trust};
@@ -70,24 +71,24 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
         return Ok(ExitCode::Success);
     }
     match &view {
-        Some(view) => println!(
+        Some(view) => say!(
             "state:    {} at {}",
             store.ref_name(),
             &view.commit.to_string()[..12]
         ),
-        None => println!(
+        None => say!(
             "state:    {} does not exist yet (git auditops init)",
             store.ref_name()
         ),
     }
     match (&active, config.phases.len()) {
-        (_, 0) => println!("phases:   none configured"),
+        (_, 0) => say!("phases:   none configured"),
         (Some((id, name)), n) => {
-            println!("phases:   {complete} of {n} complete; active: {id} ({name})")
+            say!("phases:   {complete} of {n} complete; active: {id} ({name})")
         }
-        (None, n) => println!("phases:   all {n} complete"),
+        (None, n) => say!("phases:   all {n} complete"),
     }
-    println!(
+    say!(
         "queue:    {} pending, health {}",
         metrics.pending,
         metrics.health.name()
@@ -97,19 +98,19 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
         .map(|(state, n)| format!("{n} {state}"))
         .collect();
     match counts.is_empty() {
-        true => println!("outbox:   empty"),
-        false => println!("outbox:   {}", counts.join(", ")),
+        true => say!("outbox:   empty"),
+        false => say!("outbox:   {}", counts.join(", ")),
     }
     for hook in &hooks {
-        println!("hook:     {} {}", hook.hook, hook.state);
+        say!("hook:     {} {}", hook.hook, hook.state);
     }
     match &signing_key {
-        Some(k) => println!("key:      {}", k["path"].as_str().unwrap_or("?")),
-        None => println!("key:      none found (git auditops key generate)"),
+        Some(k) => say!("key:      {}", k["path"].as_str().unwrap_or("?")),
+        None => say!("key:      none found (git auditops key generate)"),
     }
-    println!("trust:    {}", trust.source);
+    say!("trust:    {}", trust.source);
     if swept > 0 {
-        println!("swept {swept} worktree(s) left by a process that died");
+        say!("swept {swept} worktree(s) left by a process that died");
     }
     Ok(ExitCode::Success)
 }

@@ -2,6 +2,7 @@
 
 use super::context::Context;
 use super::output;
+use super::output::say;
 use crate::error::{Error, ExitCode, Result};
 use crate::sign::trust;
 use crate::store::Store;
@@ -58,10 +59,10 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<ExitCode> {
 
 pub fn print_report(report: &Report, ref_name: &str) {
     for f in &report.failures {
-        println!("FAIL  {}  {}: {}", f.id, f.kind, f.reason);
+        say!("FAIL  {}  {}: {}", f.id, f.kind, f.reason);
     }
     for w in &report.warnings {
-        println!("warn  {}  {}: {}", w.id, w.kind, w.reason);
+        say!("warn  {}  {}: {}", w.id, w.kind, w.reason);
     }
     let kinds: Vec<String> = report
         .kinds
@@ -74,7 +75,7 @@ pub fn print_report(report: &Report, ref_name: &str) {
         format!(" ({})", kinds.join(", "))
     };
     let plural = if report.records == 1 { "" } else { "s" };
-    println!(
+    say!(
         "{}: {} record{plural}{kinds} checked against {}: {}",
         ref_name,
         report.records,

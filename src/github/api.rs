@@ -194,11 +194,10 @@ pub async fn create_pull(
     let payload = json!({ "title": title, "head": head, "base": base, "body": body });
     match client.send(Method::POST, &path, Some(&payload)).await {
         Ok(reply) => Ok(Opened::Created(Box::new(reply.json()?))),
-        Err(CallError::Rejected { status: 422, message })
-            if message.contains("already exists") =>
-        {
-            Ok(Opened::AlreadyExists)
-        }
+        Err(CallError::Rejected {
+            status: 422,
+            message,
+        }) if message.contains("already exists") => Ok(Opened::AlreadyExists),
         Err(err) => Err(err),
     }
 }
@@ -250,8 +249,14 @@ pub async fn enable_auto_merge(
 mod tests {
     #[test]
     fn encodes_segments() {
-        assert_eq!(super::encode("auto-close:proposed"), "auto-close%3Aproposed");
+        assert_eq!(
+            super::encode("auto-close:proposed"),
+            "auto-close%3Aproposed"
+        );
         assert_eq!(super::encode("good first issue"), "good%20first%20issue");
-        assert_eq!(super::encode("2026-01-01T00:00:00Z"), "2026-01-01T00%3A00%3A00Z");
+        assert_eq!(
+            super::encode("2026-01-01T00:00:00Z"),
+            "2026-01-01T00%3A00%3A00Z"
+        );
     }
 }

@@ -34,7 +34,11 @@ fn tool_version() -> &'static str {
 }
 
 /// The body of a `create_issue` operation (a digest's body is already rendered).
-pub fn issue(workdir: Option<&Path>, op: &OutboxOp, p: &IssuePayload) -> Result<String, RenderError> {
+pub fn issue(
+    workdir: Option<&Path>,
+    op: &OutboxOp,
+    p: &IssuePayload,
+) -> Result<String, RenderError> {
     let body = if p.digest.is_some() {
         p.body.clone()
     } else {
@@ -74,7 +78,11 @@ pub struct DigestItem {
 fn cell(text: &str) -> String {
     let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let escaped = flat.replace('|', "\\|");
-    if escaped.is_empty() { "-".into() } else { escaped }
+    if escaped.is_empty() {
+        "-".into()
+    } else {
+        escaped
+    }
 }
 
 impl DigestItem {
@@ -269,7 +277,12 @@ mod tests {
         let low = body.find("| low |").unwrap();
         assert!(high < mid && mid < low, "{body}");
         assert!(body.contains("a\\|b"), "{body}");
-        for needle in ["Run ID: local", "Total hits: 14", "Sources scanned: 3", "Tool version"] {
+        for needle in [
+            "Run ID: local",
+            "Total hits: 14",
+            "Sources scanned: 3",
+            "Tool version",
+        ] {
             assert!(body.contains(needle), "{needle}: {body}");
         }
     }

@@ -336,16 +336,20 @@ fn classify(reply: Reply, write: bool) -> Result<Reply, CallError> {
 /// Connection refused, DNS failure and connect timeouts are `Unreachable`
 /// (nothing was sent); anything later is `Transient`.
 fn transport_error(err: &octocrab::Error, write: bool) -> CallError {
-    let mut chain = Vec::new();
+    let mut chain: Vec<String> = Vec::new();
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = source {
-        chain.push(e.to_string());
+        let message = e.to_string();
+        if !chain.contains(&message) {
+            chain.push(message);
+        }
         source = e.source();
     }
-    let text = chain.join(": ");
-    let connect = chain.iter().any(|m| m.contains("(Connect)"))
-        || text.contains("Connection refused")
-        || text.contains("dns error");
+    // The innermost cause says the most ("tcp connect error: Connection refused").
+    let text = chain.last().cloned().unwrap_or_default();
+    let connect = chain.iter().any(|m| {
+        m.contains("(Connect)") || m.contains("Connection refused") || m.contains("dns error")
+    });
     if connect {
         CallError::Unreachable(text)
     } else {

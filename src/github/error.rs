@@ -22,14 +22,18 @@ pub enum GithubError {
     )]
     NoToken,
     #[error(
-        "GitHub refused {count} operation(s) for lack of permission; they stay queued. Report: {}",
-        report.display()
+        "GitHub refused {count} operation(s) for lack of permission; they stay queued{}",
+        report.as_ref().map(|r| format!(". Report: {}", r.display())).unwrap_or_default()
     )]
-    Permission { count: usize, report: PathBuf },
+    Permission {
+        count: usize,
+        report: Option<PathBuf>,
+    },
     #[error("GitHub is unavailable: {reason}; the operations stay queued")]
     Unavailable { reason: String },
-    #[error("another `git auditops sync` is running in this repository (lock: {})", lock.display())]
-    Busy { lock: PathBuf },
+    /// Another sync holds the `outbox` lock (two executors would race).
+    #[error("another `git auditops sync` is running: {0}")]
+    Busy(crate::lock::LockError),
     #[error("cannot set up the GitHub client: {0}")]
     Client(String),
     #[error("{}: {source}", path.display())]
@@ -51,7 +55,8 @@ impl GithubError {
         match self {
             GithubError::Permission { .. } => ExitCode::Permission,
             GithubError::Unavailable { .. } => ExitCode::Unavailable,
-            GithubError::Busy { .. } => ExitCode::Busy,
+            GithubError::Busy(crate::lock::LockError::Busy { .. }) => ExitCode::Busy,
+            GithubError::Busy(_) => ExitCode::Usage,
             GithubError::NoRepository { .. }
             | GithubError::NoToken
             | GithubError::Client(_)

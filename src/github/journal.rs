@@ -7,8 +7,8 @@
 //! operation's effect may exist, so it is looked for by its marker before it
 //! is tried again.
 //!
-//! Only one sync runs per repository at a time (`sync.lock`, an flock that a
-//! crashed holder never leaves behind): two executors would race each other.
+//! Only one sync runs per repository at a time: it holds the `outbox` lock
+//! (see `crate::lock`), as two executors would race each other.
 
 use super::error::GithubError;
 use std::fs::File;
@@ -52,37 +52,12 @@ impl Journal {
     }
 }
 
-/// The held sync lock; released when dropped (or when the process dies).
-#[derive(Debug)]
-pub struct SyncLock {
-    _file: File,
-}
-
-impl SyncLock {
-    /// Takes the lock without waiting: `Busy` when another sync holds it.
-    pub fn acquire(github_dir: &std::path::Path) -> Result<Self, GithubError> {
-        super::files::create_dir(github_dir)?;
-        let path = github_dir.join("sync.lock");
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(GithubError::io(&path))?;
-        match file.try_lock() {
-            Ok(()) => Ok(SyncLock { _file: file }),
-            Err(std::fs::TryLockError::WouldBlock) => Err(GithubError::Busy { lock: path }),
-            Err(std::fs::TryLockError::Error(err)) => Err(GithubError::io(&path)(err)),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn marks_and_lock() {
+    fn marks() {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::new(dir.path().to_owned());
         assert!(!journal.is_marked("abc"));
@@ -91,13 +66,5 @@ mod tests {
         journal.clear("abc").unwrap();
         journal.clear("abc").unwrap();
         assert!(!journal.is_marked("abc"));
-
-        let held = SyncLock::acquire(dir.path()).unwrap();
-        assert!(matches!(
-            SyncLock::acquire(dir.path()),
-            Err(GithubError::Busy { .. })
-        ));
-        drop(held);
-        SyncLock::acquire(dir.path()).unwrap();
     }
 }

@@ -10,15 +10,26 @@
 //! that an attempt whose result was lost is found instead of repeated.
 //! docs/github-sync.md describes the behaviour.
 
+pub mod api;
+pub mod auto_close;
+pub mod background;
 pub mod backoff;
+pub mod bodies;
 pub mod breaker;
 pub mod client;
+pub mod digest;
 pub mod error;
+pub mod executor;
 pub mod files;
 pub mod journal;
 pub mod metrics;
+pub mod perform;
+pub mod permissions;
+pub mod pull_request;
 pub mod quota;
 pub mod repo;
+pub mod report;
+pub mod sync;
 pub mod token;
 
 pub use error::GithubError;

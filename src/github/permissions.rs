@@ -42,10 +42,9 @@ pub fn needed(op: &OutboxOp) -> Level {
             if labelled { Level::Triage } else { Level::Pull }
         }
         OpKind::Comment => Level::Pull,
-        OpKind::AddLabels
-        | OpKind::RemoveLabel
-        | OpKind::CloseIssue
-        | OpKind::ProposeAutoClose => Level::Triage,
+        OpKind::AddLabels | OpKind::RemoveLabel | OpKind::CloseIssue | OpKind::ProposeAutoClose => {
+            Level::Triage
+        }
         OpKind::CreatePullRequest => Level::Push,
     }
 }
@@ -171,7 +170,10 @@ mod tests {
 
     #[test]
     fn needs_and_refusals() {
-        let plain = op(OpKind::CreateIssue, serde_json::json!({"title": "t", "body": ""}));
+        let plain = op(
+            OpKind::CreateIssue,
+            serde_json::json!({"title": "t", "body": ""}),
+        );
         let labelled = op(
             OpKind::CreateIssue,
             serde_json::json!({"title": "t", "body": "", "labels": ["bug"]}),
@@ -187,7 +189,10 @@ mod tests {
         };
         assert!(reader.refuses(&plain).is_none());
         let why = reader.refuses(&labelled).unwrap();
-        assert!(why.contains("needs `triage`") && why.contains("has `pull`"), "{why}");
+        assert!(
+            why.contains("needs `triage`") && why.contains("has `pull`"),
+            "{why}"
+        );
         let none = Access {
             repo: "o/r".into(),
             level: None,

@@ -3,7 +3,7 @@
 
 use super::{OpKind, OpRequest};
 use crate::records::{KeyedKind, unix_seconds};
-use crate::sign::{Statement, Subject};
+use crate::sign::Subject;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -85,28 +85,16 @@ impl KeyedKind for OutboxOp {
         unix_seconds(&self.created_at)
     }
 
-    /// As the default, and the op id must be the one the content implies, so
-    /// that two different operations can never share a key.
-    fn from_statement(statement: &Statement) -> Result<Self, String> {
-        if statement.predicate_type != Self::predicate_type() {
-            return Err(format!(
-                "predicate type is {}, not {}",
-                statement.predicate_type,
-                Self::predicate_type()
-            ));
-        }
-        let record = Self::deserialize(&statement.predicate)
-            .map_err(|err| format!("malformed {} predicate: {err}", Self::KIND))?;
-        if statement.subject != record.subjects() {
-            return Err("statement subjects disagree with the predicate".into());
-        }
-        if record.op_id != record.content_sha256()[..OP_ID_HEX] {
+    /// The op id must be the one the content implies, so that two different
+    /// operations can never share a key.
+    fn check(&self) -> Result<(), String> {
+        if self.op_id != self.content_sha256()[..OP_ID_HEX] {
             return Err(format!(
                 "op id {} is not the one its content implies",
-                record.op_id
+                self.op_id
             ));
         }
-        Ok(record)
+        Ok(())
     }
 }
 
@@ -218,6 +206,7 @@ impl KeyedKind for OutboxOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sign::Statement;
 
     fn request() -> OpRequest {
         OpRequest {

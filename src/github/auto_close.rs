@@ -1,0 +1,88 @@
+//! Conservative auto-close: `propose_auto_close` comments the reason with
+//! instructions and adds `auto-close:proposed`; a later sync closes the issue
+//! (as completed) once the proposal is older than `[github] auto_close_after`,
+//! at once with `auto-close:confirmed`, and never with `auto-close:blocked`.
+//! An issue already proposed is not proposed again.
+
+use super::api;
+use super::bodies::{self, BLOCKED, CONFIRMED, PROPOSED};
+use super::client::Client;
+use super::perform::{Effect, Env, Failure, comment_once};
+use crate::outbox::records::{OutboxOp, detail};
+use octocrab::models::IssueState;
+use octocrab::models::issues::Issue;
+
+fn labels(issue: &Issue) -> Vec<&str> {
+    issue.labels.iter().map(|l| l.name.as_str()).collect()
+}
+
+fn url(issue: &Issue) -> Option<String> {
+    Some(issue.html_url.to_string())
+}
+
+/// Posts the proposal on issue `number`.
+pub async fn propose(
+    client: &mut Client,
+    env: &Env<'_>,
+    op: &OutboxOp,
+    repo: &str,
+    number: u64,
+    reason: &str,
+    uncertain: bool,
+) -> Result<Effect, Failure> {
+    let issue = api::issue(client, repo, number).await?;
+    if issue.state == IssueState::Closed {
+        return Ok(Effect::new(number, url(&issue), detail::ALREADY_CLOSED));
+    }
+    let labels = labels(&issue);
+    if labels.contains(&BLOCKED) {
+        return Ok(Effect::new(number, url(&issue), detail::BLOCKED));
+    }
+    // A proposal made by an earlier attempt of this very operation is ours:
+    // finish it (the label may be missing) rather than call it someone else's.
+    if labels.contains(&PROPOSED) && !uncertain {
+        return Ok(Effect::new(number, url(&issue), detail::ALREADY_PROPOSED));
+    }
+    let review = env.config.github.auto_close_after();
+    let body = bodies::auto_close(env.workdir(), op, reason, review)?;
+    comment_once(client, op, repo, number, &body, uncertain).await?;
+    api::add_labels(client, repo, number, &[PROPOSED.to_owned()]).await?;
+    Ok(Effect::new(number, url(&issue), detail::PROPOSED))
+}
+
+/// Decides on a proposal that is up: close now, never, or not yet.
+pub async fn follow_up(
+    client: &mut Client,
+    env: &Env<'_>,
+    _op: &OutboxOp,
+    repo: &str,
+    number: u64,
+    since: &str,
+) -> Result<Effect, Failure> {
+    let issue = api::issue(client, repo, number).await?;
+    if issue.state == IssueState::Closed {
+        return Ok(Effect::new(number, url(&issue), detail::ALREADY_CLOSED));
+    }
+    let labels = labels(&issue);
+    if labels.contains(&BLOCKED) {
+        return Ok(Effect::new(number, url(&issue), detail::BLOCKED));
+    }
+    let review = env.config.github.auto_close_after();
+    let due = since.parse::<jiff::Timestamp>().ok().and_then(|t| {
+        t.checked_add(jiff::SignedDuration::try_from(review).ok()?)
+            .ok()
+    });
+    let now = jiff::Timestamp::now();
+    let confirmed = labels.contains(&CONFIRMED);
+    let close = confirmed || due.is_some_and(|due| now >= due);
+    if !close {
+        return Err(Failure::Waiting(match due {
+            Some(due) => format!("the proposal on #{number} closes it after {due}"),
+            None => format!(
+                "the proposal on #{number} has no readable time; add `{CONFIRMED}` to close it"
+            ),
+        }));
+    }
+    let closed = api::close_issue(client, repo, number, "completed").await?;
+    Ok(Effect::new(number, url(&closed), detail::CLOSED))
+}

@@ -1,0 +1,73 @@
+//! The sync the pre-push hook starts: detached, so it never delays or fails
+//! the push. The hook process itself only reads the outbox in process (no
+//! network, no git subprocess) to decide whether there is anything to do, then
+//! starts `git-auditops sync` in its own process group with its output
+//! appended to `.git/auditops/logs/sync.log`, and returns at once.
+
+use super::files::Dirs;
+use crate::config::Config;
+use crate::outbox::Outbox;
+use crate::sign::TrustSet;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+
+/// Why no sync was started, or that one was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Started {
+    /// Started with this process id.
+    Yes(u32),
+    NothingPending,
+    NoRepository,
+    /// Could not start (the push goes on regardless).
+    Failed(String),
+}
+
+/// Starts a detached `git-auditops sync` when operations are pending and a
+/// GitHub repository is configured (or named by the remote).
+pub fn start_after_push(repo: &gix::Repository, config: &Config, trust: &TrustSet) -> Started {
+    let pending = match Outbox::load_tip(repo, config, trust) {
+        Ok(outbox) => outbox.states().values().any(|s| s.is_open()),
+        Err(err) => return Started::Failed(format!("cannot read the outbox: {err}")),
+    };
+    if !pending {
+        return Started::NothingPending;
+    }
+    if !super::repo::is_known(repo, config) {
+        return Started::NoRepository;
+    }
+    match spawn(repo) {
+        Ok(pid) => Started::Yes(pid),
+        Err(err) => Started::Failed(err.to_string()),
+    }
+}
+
+fn spawn(repo: &gix::Repository) -> std::io::Result<u32> {
+    let exe = std::env::current_exe()?;
+    let logs = Dirs::new(repo).logs();
+    std::fs::create_dir_all(&logs)?;
+    let path = logs.join("sync.log");
+    // Keep the log small: past 1 MiB it moves to sync.log.1.
+    if std::fs::metadata(&path).is_ok_and(|m| m.len() > 1 << 20) {
+        std::fs::rename(&path, logs.join("sync.log.1"))?;
+    }
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)?;
+    let mut command = Command::new(exe);
+    if let Some(workdir) = repo.workdir() {
+        command.current_dir(workdir);
+    } else {
+        command.arg("-C").arg(repo.git_dir());
+    }
+    let child = command
+        .arg("sync")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        // Its own process group: a Ctrl-C aimed at `git push` does not reach
+        // it, and git does not wait for it.
+        .process_group(0)
+        .spawn()?;
+    Ok(child.id())
+}

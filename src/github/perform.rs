@@ -1,0 +1,253 @@
+//! Carrying out one operation: one function per kind. Each is idempotent
+//! given `uncertain` (an earlier attempt may have taken effect): whatever
+//! carries the marker is first looked for, by listing, and adopted if found;
+//! labels and closing are idempotent by nature.
+
+use super::api;
+use super::auto_close;
+use super::bodies;
+use super::client::{CallError, Client};
+use super::pull_request;
+use crate::config::Config;
+use crate::outbox::records::{OutboxOp, detail};
+use crate::outbox::{OpKind, OpState, payload};
+use std::collections::HashMap;
+
+/// What an operation did on GitHub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Effect {
+    pub number: Option<u64>,
+    pub url: Option<String>,
+    /// One of [`detail`]'s values.
+    pub detail: &'static str,
+    /// Something worth telling that did not stop the operation.
+    pub note: Option<String>,
+}
+
+impl Effect {
+    pub fn new(number: u64, url: Option<String>, detail: &'static str) -> Self {
+        Effect {
+            number: Some(number),
+            url,
+            detail,
+            note: None,
+        }
+    }
+}
+
+/// Why an operation did not complete.
+#[derive(Debug)]
+pub enum Failure {
+    /// The API call failed; the executor decides what follows.
+    Call(CallError),
+    /// The payload cannot be carried out (malformed, a target that will never
+    /// exist, a branch that is gone): recorded as a permanent failure.
+    Invalid(String),
+    /// Not yet: it waits on time (an auto-close review period) or on something
+    /// only a person can do.
+    Waiting(String),
+    /// Not yet: it waits on another operation (`issue_op`) of the outbox.
+    Deferred(String),
+    /// A local problem that ends the run (the store, a template, git).
+    Fatal(crate::Error),
+}
+
+impl From<CallError> for Failure {
+    fn from(err: CallError) -> Self {
+        Failure::Call(err)
+    }
+}
+
+impl From<crate::render::RenderError> for Failure {
+    fn from(err: crate::render::RenderError) -> Self {
+        Failure::Fatal(err.into())
+    }
+}
+
+/// What the executor lends an operation.
+pub struct Env<'a> {
+    pub repo: &'a gix::Repository,
+    pub config: &'a Config,
+    /// Every operation's state, to resolve `issue_op` targets.
+    pub states: &'a HashMap<String, OpState>,
+}
+
+impl Env<'_> {
+    pub fn workdir(&self) -> Option<&std::path::Path> {
+        self.repo.workdir()
+    }
+
+    /// The issue number a target names, once it exists.
+    pub fn resolve(&self, target: &payload::Target) -> Result<u64, Failure> {
+        if let Some(number) = target.issue {
+            return Ok(number);
+        }
+        let op_id = target.issue_op.as_deref().unwrap_or_default();
+        match self.states.get(op_id) {
+            Some(OpState::Done {
+                number: Some(n), ..
+            }) => Ok(*n),
+            Some(state) if state.is_open() => Err(Failure::Deferred(format!(
+                "waits for op {op_id} to create its issue"
+            ))),
+            Some(_) => Err(Failure::Invalid(format!(
+                "the issue of op {op_id} was never created"
+            ))),
+            None => Err(Failure::Invalid(format!(
+                "op {op_id} (the target issue) is not in the outbox"
+            ))),
+        }
+    }
+}
+
+/// What to do with an operation.
+#[derive(Debug, Clone)]
+pub enum Job {
+    /// Carry it out.
+    Perform,
+    /// Its auto-close proposal is up on `number` since `since`: close, or not yet.
+    FollowUp { number: u64, since: String },
+}
+
+/// How far back to list when looking for an operation's effect: its creation
+/// time less a day of clock skew.
+pub fn since(op: &OutboxOp) -> String {
+    let created = op
+        .created_at
+        .parse::<jiff::Timestamp>()
+        .unwrap_or_else(|_| jiff::Timestamp::now());
+    created
+        .checked_sub(jiff::SignedDuration::from_hours(24))
+        .unwrap_or(created)
+        .to_string()
+}
+
+pub async fn run(
+    client: &mut Client,
+    env: &Env<'_>,
+    op: &OutboxOp,
+    repo: &str,
+    uncertain: bool,
+    job: &Job,
+) -> Result<Effect, Failure> {
+    if let Job::FollowUp { number, since } = job {
+        return auto_close::follow_up(client, env, op, repo, *number, since).await;
+    }
+    let invalid = Failure::Invalid;
+    match op.kind {
+        OpKind::CreateIssue => {
+            let p = payload::issue(&op.payload).map_err(invalid)?;
+            create_issue(client, env, op, repo, &p, uncertain).await
+        }
+        OpKind::Comment => {
+            let p = payload::comment(&op.payload).map_err(invalid)?;
+            let number = env.resolve(&p.target)?;
+            let body = bodies::with_marker(&p.body, &op.op_id);
+            let (id, url) = comment_once(client, op, repo, number, &body, uncertain).await?;
+            Ok(Effect {
+                number: Some(number),
+                url: Some(url),
+                detail: if id.adopted {
+                    detail::ADOPTED
+                } else {
+                    detail::CREATED
+                },
+                note: None,
+            })
+        }
+        OpKind::AddLabels => {
+            let p = payload::add_labels(&op.payload).map_err(invalid)?;
+            let number = env.resolve(&p.target)?;
+            api::add_labels(client, repo, number, &p.labels).await?;
+            Ok(Effect::new(number, None, detail::CREATED))
+        }
+        OpKind::RemoveLabel => {
+            let p = payload::remove_label(&op.payload).map_err(invalid)?;
+            let number = env.resolve(&p.target)?;
+            api::remove_label(client, repo, number, &p.label).await?;
+            Ok(Effect::new(number, None, detail::CREATED))
+        }
+        OpKind::CloseIssue => {
+            let p = payload::close(&op.payload).map_err(invalid)?;
+            let number = env.resolve(&p.target)?;
+            if let Some(text) = &p.comment {
+                let body = bodies::with_marker(text, &op.op_id);
+                comment_once(client, op, repo, number, &body, uncertain).await?;
+            }
+            let reason = p.reason.as_deref().unwrap_or("completed");
+            let issue = api::close_issue(client, repo, number, reason).await?;
+            Ok(Effect::new(
+                number,
+                Some(issue.html_url.to_string()),
+                detail::CLOSED,
+            ))
+        }
+        OpKind::ProposeAutoClose => {
+            let p = payload::auto_close(&op.payload).map_err(invalid)?;
+            let number = env.resolve(&p.target)?;
+            auto_close::propose(client, env, op, repo, number, &p.reason, uncertain).await
+        }
+        OpKind::CreatePullRequest => {
+            let p = payload::pull_request(&op.payload).map_err(invalid)?;
+            pull_request::open(client, env, op, repo, &p, uncertain).await
+        }
+    }
+}
+
+async fn create_issue(
+    client: &mut Client,
+    env: &Env<'_>,
+    op: &OutboxOp,
+    repo: &str,
+    p: &payload::IssuePayload,
+    uncertain: bool,
+) -> Result<Effect, Failure> {
+    if uncertain {
+        let found = api::find_issue(client, repo, &since(op), |issue| {
+            bodies::has_marker(issue.body.as_deref(), &op.op_id)
+        })
+        .await?;
+        if let Some(issue) = found {
+            return Ok(Effect::new(
+                issue.number,
+                Some(issue.html_url.to_string()),
+                detail::ADOPTED,
+            ));
+        }
+    }
+    let body = bodies::issue(env.workdir(), op, p)?;
+    let issue = api::create_issue(client, repo, &p.title, &body, &p.labels).await?;
+    Ok(Effect::new(
+        issue.number,
+        Some(issue.html_url.to_string()),
+        detail::CREATED,
+    ))
+}
+
+/// A comment made now or found from an earlier attempt.
+pub struct Commented {
+    pub adopted: bool,
+}
+
+/// Posts `body` (which carries `op`'s marker) on issue `number`, unless an
+/// earlier attempt did. Returns the comment's URL.
+pub async fn comment_once(
+    client: &mut Client,
+    op: &OutboxOp,
+    repo: &str,
+    number: u64,
+    body: &str,
+    uncertain: bool,
+) -> Result<(Commented, String), Failure> {
+    if uncertain {
+        let found = api::find_comment(client, repo, number, &since(op), |c| {
+            bodies::has_marker(c.body.as_deref(), &op.op_id)
+        })
+        .await?;
+        if let Some(comment) = found {
+            return Ok((Commented { adopted: true }, comment.html_url.to_string()));
+        }
+    }
+    let comment = api::comment(client, repo, number, body).await?;
+    Ok((Commented { adopted: false }, comment.html_url.to_string()))
+}
