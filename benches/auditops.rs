@@ -24,6 +24,13 @@
 //!    empty pre-push hooks of lefthook (npm) and pre-commit (PyPI) on the same
 //!    history, installed into the scratch directory when the registries and
 //!    tools (npm, python3 -m venv) allow.
+//! 5. `git-auditops patch submit` on a repository of 20,000 files: the time
+//!    from starting the command until the patched tree is checked out in the
+//!    pooled worktree and the first validator runs, against
+//!    `git worktree add --detach` + `git apply` of the same patch, interleaved;
+//!    target ≤ 0.25× for a pooled worktree being reused. The first use (the
+//!    pooled worktree is created) is reported too, and the steps of the
+//!    command are timed to show where the time goes.
 //!
 //! Run it with
 //!
@@ -34,6 +41,8 @@
 //! cargo bench --bench auditops -- --records 50000
 //! cargo bench --bench auditops -- --commits 20000   # history of the pre-push repository
 //! cargo bench --bench auditops -- --no-hook-tools   # do not install lefthook / pre-commit
+//! cargo bench --bench auditops -- --files 50000     # files in the patch repository
+//! cargo bench --bench auditops -- --only-patch      # only the patch measurement (5.)
 //! cargo bench --bench auditops -- --quick --keep   # keep the repositories to profile
 //! TMPDIR=/dev/shm cargo bench --bench auditops      # repositories on tmpfs
 //! ```
@@ -44,7 +53,7 @@
 //!
 //! Without `--bench` on its command line (that is, under `cargo test --benches`
 //! or `--all-targets`), it runs a tiny smoke pass (1,000 records, 500 commits,
-//! few runs, no installs) so that the harness itself is exercised without taking
+//! 300 files, few runs, no installs) so that the harness itself is exercised without taking
 //! minutes.
 //!
 //! Results print as a table (measurement, ours, baseline, ratio, target,
@@ -57,7 +66,7 @@ use git_auditops::sign::{self, KeySource};
 use git_auditops::store::{EVIDENCE_LOG, Store, layout};
 use std::fs::File;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use support::fixture::{BenchRepo, QUOTED_FILE, QUOTED_LINES, Workspace, isolate_environment};
 use support::hooktools::{self, Tool};
 use support::measure::{
@@ -72,6 +81,8 @@ use support::{fmt_count, python};
 const TARGET_RECORDS: u64 = 100_000;
 /// The history length the pre-push target is stated for.
 const TARGET_COMMITS: u64 = 50_000;
+/// The repository size the patch target is stated for.
+const TARGET_FILES: u64 = 20_000;
 
 struct Options {
     mode: &'static str,
@@ -96,6 +107,16 @@ struct Options {
     tool_runs: usize,
     /// Install lefthook and pre-commit to compare with.
     hook_tools: bool,
+    /// Files in the patch repository.
+    files: u64,
+    /// Runs of `patch submit` on a reused pooled worktree, and of the baseline
+    /// (after warm-up).
+    patch_runs: usize,
+    /// Runs of `patch submit` that create the pooled worktree (the first use,
+    /// then after removing it), each with a baseline run.
+    first_use_runs: usize,
+    /// Run only the patch measurement (5.).
+    only_patch: bool,
     /// Leave the scratch repositories in place for profiling.
     keep: bool,
 }
@@ -117,7 +138,9 @@ impl Options {
         };
         let records_arg = number_arg("--records", 1);
         let commits_arg = number_arg("--commits", 2);
-        let mut options = if !benching && !quick && records_arg.is_none() && commits_arg.is_none() {
+        let files_arg = number_arg("--files", 2);
+        let sized = records_arg.is_some() || commits_arg.is_some() || files_arg.is_some();
+        let mut options = if !benching && !quick && !sized {
             Options {
                 mode: "smoke (no --bench: cargo test)",
                 records: 1_000,
@@ -132,6 +155,10 @@ impl Options {
                 tool_runs: 2,
                 // No network installs under `cargo test`.
                 hook_tools: false,
+                files: 300,
+                patch_runs: 2,
+                first_use_runs: 1,
+                only_patch: false,
                 keep: false,
             }
         } else if quick {
@@ -148,6 +175,10 @@ impl Options {
                 hook_runs: 30,
                 tool_runs: 5,
                 hook_tools: true,
+                files: 2_000,
+                patch_runs: 5,
+                first_use_runs: 2,
+                only_patch: false,
                 keep: false,
             }
         } else {
@@ -164,6 +195,10 @@ impl Options {
                 hook_runs: 30,
                 tool_runs: 10,
                 hook_tools: true,
+                files: TARGET_FILES,
+                patch_runs: 10,
+                first_use_runs: 4,
+                only_patch: false,
                 keep: false,
             }
         };
@@ -179,8 +214,15 @@ impl Options {
                 options.mode = "custom size";
             }
         }
+        if let Some(files) = files_arg {
+            options.files = files;
+            if !quick {
+                options.mode = "custom size";
+            }
+        }
         options.python_subset = options.python_subset.min(options.records);
         options.keep = args.iter().any(|a| a == "--keep");
+        options.only_patch = args.iter().any(|a| a == "--only-patch");
         if args.iter().any(|a| a == "--no-hook-tools") {
             options.hook_tools = false;
         }
@@ -217,30 +259,37 @@ fn main() {
         "  commits: {} (pre-push repository)",
         fmt_count(options.commits)
     );
+    println!("  files:   {} (patch repository)", fmt_count(options.files));
     println!("  cores:   {threads}");
     println!("  scratch: {}", root.path().display());
     println!("  keyid:   {}", ws.keyid);
 
-    let small = ws.repo("small");
-    let big = ws.repo("big");
-    let edge = ws.repo("edge");
     let mut table = Table::default();
-    let mut adder = CliAdder::default();
+    if options.only_patch {
+        println!("  (--only-patch: measurements 1–4 skipped)");
+    } else {
+        let small = ws.repo("small");
+        let big = ws.repo("big");
+        let edge = ws.repo("edge");
+        let mut adder = CliAdder::default();
 
-    add_vs_update_ref(&ws, &small, &options, &mut adder, &mut table);
-    fill_big_state(&ws, &big, &options, threads);
-    fill_edge_state(&ws, &edge, &options, threads);
-    append_growth(&ws, [&small, &big, &edge], &options, &mut adder, &mut table);
-    profile_add(&ws, &big, &options);
-    verify_big_state(&ws, &big, &options, &mut table);
-    prepush_decision(&ws, &options, threads, &mut table);
+        add_vs_update_ref(&ws, &small, &options, &mut adder, &mut table);
+        fill_big_state(&ws, &big, &options, threads);
+        fill_edge_state(&ws, &edge, &options, threads);
+        append_growth(&ws, [&small, &big, &edge], &options, &mut adder, &mut table);
+        profile_add(&ws, &big, &options);
+        verify_big_state(&ws, &big, &options, &mut table);
+        prepush_decision(&ws, &options, threads, &mut table);
+    }
+    patch_submit(&ws, &options, &mut table);
 
     println!();
     println!(
-        "Summary ({} mode, {} records, {} commits, medians):",
+        "Summary ({} mode, {} records, {} commits, {} files, medians):",
         options.mode,
         fmt_count(options.records),
-        fmt_count(options.commits)
+        fmt_count(options.commits),
+        fmt_count(options.files)
     );
     print!("{}", table.render());
     match table.misses() {
@@ -990,24 +1039,39 @@ fn profile_prepush(ws: &Workspace, repo: &BenchRepo, options: &Options, input: &
     let runs = options.hook_runs;
     let url = repo.origin_url();
     let hook = |input: &[u8]| {
-        let (output, _) = run_with_input(
+        let (output, elapsed) = run_with_input(
             ws.auditops(&repo.dir)
                 .args(["hook", "pre-push", "origin", &url]),
             input,
         );
         assert!(output.status.success(), "the pre-push hook failed");
+        elapsed
     };
-    time_step("process start: git-auditops --version", runs, &mut |_| {
-        run_timed(ws.auditops(&repo.dir).arg("--version"));
-    });
-    time_step(
-        "process: hook pre-push, empty stdin (no decide)",
-        runs,
-        &mut |_| hook(b""),
-    );
-    time_step("process: hook pre-push, the push", runs, &mut |_| {
-        hook(input)
-    });
+    // Interleaved, so that the differences between them (what each adds) are
+    // not background load.
+    let mut probes: [(&str, Samples); 3] = [
+        ("process start: git-auditops --version", Samples::default()),
+        (
+            "process: hook pre-push, empty stdin (no decide)",
+            Samples::default(),
+        ),
+        ("process: hook pre-push, the push", Samples::default()),
+    ];
+    for round in 0..=runs {
+        let times = [
+            run_timed(ws.auditops(&repo.dir).arg("--version")).1,
+            hook(b""),
+            hook(input),
+        ];
+        if round > 0 {
+            for ((_, samples), elapsed) in probes.iter_mut().zip(times) {
+                samples.push(elapsed);
+            }
+        }
+    }
+    for (name, samples) in &probes {
+        println!("  {name:<50} {}", samples.summary());
+    }
     time_step(
         "whole hook in-process (open … decide), fresh open",
         runs,
@@ -1273,5 +1337,593 @@ impl HookRun {
         if keep {
             self.samples.push(elapsed);
         }
+    }
+}
+
+/// The `.auditops.toml` of the patch repository: decisions are recorded and
+/// never acted on (so `release` never moves and every patch applies to the
+/// same base), and one trivial validator, which prints the time it started
+/// (nanoseconds since the epoch) into its log.
+const PATCH_CONFIG: &str = r#"version = 1
+
+[patch]
+mode = "analysis_only"
+
+[patch.validators.tests]
+run = "date +%s%N"
+category = "testing"
+"#;
+
+/// Files in the folder [`folder_probe`] creates: 1/200 of what the baseline
+/// of 5. creates at 20,000 files.
+const PROBE_FILES: usize = 100;
+
+/// A median [`folder_probe`] slower than this flags a file system whose state
+/// inflates the baseline of 5. (`recently_deleted` inodes on ext4 without a
+/// journal, see docs/performance.md).
+const SLOW_FOLDER_CREATION: Duration = Duration::from_millis(5);
+
+/// Times creating `dir` and [`PROBE_FILES`] small files in it: what the file
+/// system charges for the file creation a new worktree consists of. The
+/// folder stays until the run ends (see [`worktree_add_apply`]).
+fn folder_probe(dir: &Path) -> Duration {
+    let content = [b'x'; 400];
+    time(|| {
+        std::fs::create_dir_all(dir).expect("create a probe folder");
+        for i in 0..PROBE_FILES {
+            std::fs::write(dir.join(format!("f{i:03}.txt")), content).expect("write a probe file");
+        }
+    })
+    .1
+}
+
+/// Where the validator of `patch` logs: `.git/auditops/logs/patch-<id>-tests-1.log`.
+fn validator_log(repo: &BenchRepo, patch_id: &str) -> std::path::PathBuf {
+    repo.dir
+        .join(".git/auditops/logs")
+        .join(format!("patch-{}-tests-1.log", &patch_id[..12]))
+}
+
+/// The pooled worktree of the patch repository.
+fn pool_slot(repo: &BenchRepo) -> std::path::PathBuf {
+    repo.dir.join(".git/auditops/worktrees/slot-0")
+}
+
+/// The clock reading (`date +%s%N`) in `text`.
+fn clock_reading(text: &str, source: &dyn std::fmt::Display) -> SystemTime {
+    let nanos: u64 = text
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{source} does not hold `date +%s%N`: {text:?}"));
+    SystemTime::UNIX_EPOCH + Duration::from_nanos(nanos)
+}
+
+/// One `patch submit --json` run.
+struct Submitted {
+    /// From the spawn to the reaping of the process.
+    wall: Duration,
+    /// From the spawn to the first validator's clock reading.
+    to_validator: Duration,
+    /// `ready_ms` as the command printed it.
+    ready: Duration,
+    pool_created: bool,
+}
+
+/// Runs `git-auditops patch submit PATCH --target release --json` and checks
+/// that the patch was validated (not already decided) and nothing was done.
+fn submit_patch(ws: &Workspace, repo: &BenchRepo, patch: &Path) -> Submitted {
+    let mut cmd = ws.auditops(&repo.dir);
+    cmd.args(["patch", "submit"])
+        .arg(patch)
+        .args(["--target", "release", "--json"]);
+    let spawned = SystemTime::now();
+    let (output, wall) = run_timed(&mut cmd);
+    let json: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("`patch submit --json` prints JSON");
+    let decision = &json["decision"];
+    assert!(
+        json["already_decided"] == false
+            && decision["action"] == "none"
+            && decision["validators"][0]["score"] == 1.0,
+        "unexpected `patch submit` result: {json}"
+    );
+    let patch_id = decision["patch_id"].as_str().expect("a patch id");
+    let log = validator_log(repo, patch_id);
+    let text = std::fs::read_to_string(&log)
+        .unwrap_or_else(|err| panic!("cannot read {}: {err}", log.display()));
+    let started = clock_reading(&text, &log.display());
+    Submitted {
+        wall,
+        to_validator: started
+            .duration_since(spawned)
+            .expect("the validator started after the command"),
+        ready: Duration::from_millis(json["ready_ms"].as_u64().expect("`ready_ms` is printed")),
+        pool_created: json["pool_created"]
+            .as_bool()
+            .expect("`pool_created` is printed"),
+    }
+}
+
+/// Samples of [`Submitted`] runs.
+#[derive(Default)]
+struct SubmitSamples {
+    wall: Samples,
+    to_validator: Samples,
+    ready: Samples,
+}
+
+impl SubmitSamples {
+    fn push(&mut self, run: &Submitted) {
+        self.wall.push(run.wall);
+        self.to_validator.push(run.to_validator);
+        self.ready.push(run.ready);
+    }
+
+    fn print(&self) {
+        println!(
+            "    patch submit → first validator running:   {}",
+            self.to_validator.summary()
+        );
+        println!(
+            "    patch submit, whole process:              {}",
+            self.wall.summary()
+        );
+        println!(
+            "    `ready_ms` as printed (ms, from submit()): {}",
+            self.ready.summary()
+        );
+    }
+}
+
+/// The baseline: `git worktree add --detach DIR release`, then `git apply
+/// PATCH` in it, timed together.
+///
+/// The worktree is left in place until the run ends: deleting thousands of
+/// files makes creating the next ones far slower on some file systems (ext4
+/// without a journal skips every inode freed in the last minute or more, see
+/// docs/performance.md), which would inflate the baseline with our own churn.
+fn worktree_add_apply(ws: &Workspace, repo: &BenchRepo, dir: &Path, patch: &Path) -> Duration {
+    let ((), elapsed) = time(|| {
+        run_timed(
+            ws.git(&repo.dir)
+                .args(["worktree", "add", "--detach"])
+                .arg(dir)
+                .arg("release"),
+        );
+        run_timed(ws.git(dir).arg("apply").arg(patch));
+    });
+    elapsed
+}
+
+/// Takes the pooled worktree out of the pool without deleting a file (for
+/// the reason given at [`worktree_add_apply`]): its folder and git's
+/// administrative folder for it are renamed into `aside`, so that the next
+/// `patch submit` creates the slot again, under the same name.
+fn set_pool_slot_aside(repo: &BenchRepo, aside: &Path) {
+    std::fs::create_dir_all(aside).expect("create the set-aside folder");
+    std::fs::rename(pool_slot(repo), aside.join("slot-0")).expect("move the pooled worktree");
+    std::fs::rename(repo.dir.join(".git/worktrees/slot-0"), aside.join("admin"))
+        .expect("move git's folder for the pooled worktree");
+}
+
+/// 5. `patch submit` until the first validator runs, on a repository of
+///    `options.files` files, against `git worktree add` + `git apply`.
+fn patch_submit(ws: &Workspace, options: &Options, table: &mut Table) {
+    section(&format!(
+        "5. patch submit until the first validator runs: {} files",
+        fmt_count(options.files)
+    ));
+    let (repo, elapsed) = time(|| ws.repo_with_files("patches", options.files, PATCH_CONFIG));
+    let objects = run_text(ws.git(&repo.dir).args(["count-objects", "-v"]));
+    let objects: Vec<&str> = objects
+        .lines()
+        .filter(|l| l.starts_with("in-pack:") || l.starts_with("size-pack:"))
+        .collect();
+    println!(
+        "  repository: {} files in folders of {} by git fast-import, checked out, `init`: {} ({}, size in KiB)",
+        fmt_count(options.files),
+        support::patches::FILES_PER_DIR,
+        fmt_duration(elapsed),
+        objects.join(", ")
+    );
+    // The runs, and fresh patches for the in-process steps of the profile.
+    let count =
+        options.first_use_runs + options.warmup + options.patch_runs + 2 * (options.patch_runs + 1);
+    let (patches, elapsed) = time(|| {
+        support::patches::write_patches(
+            &|| ws.git(&repo.dir),
+            &repo.dir,
+            options.files,
+            count,
+            &ws.path("patches-out"),
+        )
+    });
+    println!(
+        "  {count} distinct patches (`git diff` of 1 or 2 changed files each): {}",
+        fmt_duration(elapsed)
+    );
+    let mut patch_files = patches.iter();
+    let mut baseline_dirs = (0..).map(|i| ws.path(&format!("baseline-{i:03}")));
+    let probe_dir = ws.path("patch-folder-probe");
+    let mut probe = Samples::default();
+    // One of each, in turn; who goes first alternates, so that neither always
+    // follows the other's writes.
+    let mut pair = |round: usize, patch: &Path| {
+        let dir = baseline_dirs.next().expect("a folder name");
+        let (run, baseline) = if round.is_multiple_of(2) {
+            let baseline = worktree_add_apply(ws, &repo, &dir, patch);
+            (submit_patch(ws, &repo, patch), baseline)
+        } else {
+            let run = submit_patch(ws, &repo, patch);
+            (run, worktree_add_apply(ws, &repo, &dir, patch))
+        };
+        probe.push(folder_probe(&probe_dir.join(format!("{:03}", probe.len()))));
+        (run, baseline)
+    };
+
+    // First uses: the pooled worktree does not exist yet (the very first run),
+    // or was set aside (untimed) just before.
+    let (mut first, mut base_first) = (SubmitSamples::default(), Samples::default());
+    let mut genuine_first = None;
+    for i in 0..options.first_use_runs {
+        let patch = patch_files.next().expect("enough patches");
+        if i > 0 {
+            set_pool_slot_aside(&repo, &ws.path(&format!("pool-set-aside-{i}")));
+        }
+        let (run, baseline) = pair(i, patch);
+        assert!(
+            run.pool_created,
+            "patch submit did not create the pooled worktree"
+        );
+        base_first.push(baseline);
+        first.push(&run);
+        genuine_first.get_or_insert(run);
+    }
+    // Reuse, interleaved with the baseline; the first round (a warm-up) is the
+    // first reuse after the pooled worktree was created.
+    let (mut reuse, mut base) = (SubmitSamples::default(), Samples::default());
+    let mut first_reuse = None;
+    for round in 0..options.warmup + options.patch_runs {
+        let patch = patch_files.next().expect("enough patches");
+        let (run, baseline) = pair(round, patch);
+        assert!(
+            !run.pool_created,
+            "patch submit created the pooled worktree again instead of reusing it"
+        );
+        if round >= options.warmup {
+            reuse.push(&run);
+            base.push(baseline);
+        } else if round == 0 {
+            first_reuse = Some(run);
+        }
+    }
+    let folders = probe;
+
+    let genuine_first = genuine_first.expect("at least one first use");
+    println!(
+        "  the very first patch submit (creates the pooled worktree): {} to the first validator, \
+         {} whole, ready_ms {}",
+        fmt_duration(genuine_first.to_validator),
+        fmt_duration(genuine_first.wall),
+        genuine_first.ready.as_millis()
+    );
+    println!(
+        "  first use (pooled worktree created), interleaved with the baseline, n={}:",
+        first.wall.len()
+    );
+    first.print();
+    println!(
+        "    git worktree add --detach + git apply:    {}",
+        base_first.summary()
+    );
+    if let Some(run) = first_reuse {
+        println!(
+            "  the first reuse after creating it (a warm-up run, not counted): {} to the first \
+             validator, {} whole",
+            fmt_duration(run.to_validator),
+            fmt_duration(run.wall)
+        );
+    }
+    println!(
+        "  pooled reuse, interleaved with the baseline, n={}:",
+        reuse.wall.len()
+    );
+    reuse.print();
+    println!(
+        "    git worktree add --detach + git apply:    {}",
+        base.summary()
+    );
+    let r = ratio(reuse.to_validator.median(), base.median());
+    let r_whole = ratio(reuse.wall.median(), base.median());
+    let r_first = ratio(first.to_validator.median(), base_first.median());
+    let r_first_whole = ratio(first.wall.median(), base_first.median());
+    println!(
+        "  ratio, pooled reuse: {r:.2}× to the first validator, {r_whole:.2}× whole process \
+         (target ≤ 0.25×)"
+    );
+    println!(
+        "  ratio, first use:    {r_first:.2}× to the first validator, {r_first_whole:.2}× whole process"
+    );
+    println!(
+        "  context: creating a folder of {PROBE_FILES} small files in the scratch folder, once a round: {}",
+        folders.summary()
+    );
+    if folders.median() > SLOW_FOLDER_CREATION {
+        println!(
+            "  WARNING: creating files is slow here, so the baseline (which creates {} files a \
+             run) and the first use are inflated. On ext4 without a journal this follows deleting many files in the \
+             last minutes (a previous run's scratch folder): wait a few minutes, or use \
+             TMPDIR=/dev/shm.",
+            fmt_count(options.files)
+        );
+    }
+    let size = fmt_count(options.files);
+    let (target, verdict) = if options.files >= TARGET_FILES {
+        ("≤ 0.25×".to_owned(), Verdict::from_bool(r <= 0.25))
+    } else {
+        (
+            format!("≤ 0.25× at {}", fmt_count(TARGET_FILES)),
+            Verdict::Info,
+        )
+    };
+    table.push(
+        format!(
+            "patch submit → first validator, pooled reuse, vs worktree add + apply ({size} files)"
+        ),
+        fmt_duration(reuse.to_validator.median()),
+        fmt_duration(base.median()),
+        format!("{r:.2}×"),
+        target,
+        verdict,
+    );
+    table.push(
+        "patch submit, whole process (upper bound), pooled reuse",
+        fmt_duration(reuse.wall.median()),
+        fmt_duration(base.median()),
+        format!("{r_whole:.2}×"),
+        "—",
+        Verdict::Info,
+    );
+    table.push(
+        "patch submit → first validator, first use (pool created)",
+        fmt_duration(first.to_validator.median()),
+        fmt_duration(base_first.median()),
+        format!("{r_first:.2}×"),
+        "—",
+        Verdict::Info,
+    );
+    table.push(
+        format!("context: a new folder of {PROBE_FILES} files (patch scratch folder)"),
+        fmt_duration(folders.median()),
+        "—",
+        "—",
+        "—",
+        Verdict::Info,
+    );
+
+    // The patches not submitted: fresh objects for the in-process steps.
+    let used = options.first_use_runs + options.warmup + options.patch_runs;
+    profile_patch(ws, &repo, options, &patches[0], &patches[used..]);
+}
+
+/// Where the time of `patch submit` goes until its first validator runs: the
+/// steps timed in-process through the library, then as processes.
+///
+/// `decided` is a patch submitted before; `fresh` are at least
+/// `2 * (options.patch_runs + 1)` patches never submitted, so that applying
+/// them writes new objects and checking their results out changes files.
+fn profile_patch(
+    ws: &Workspace,
+    repo: &BenchRepo,
+    options: &Options,
+    decided: &Path,
+    fresh: &[std::path::PathBuf],
+) {
+    use git_auditops::config::Config;
+    use git_auditops::patch::{parse, records::DecisionRecord};
+    use git_auditops::worktree::PooledWorktree;
+    section(
+        "where patch submit spends its time until the first validator (in-process, then processes)",
+    );
+    let runs = options.patch_runs;
+    time_step(
+        "open + load .auditops.toml + trust list (fresh open)",
+        runs,
+        &mut |_| {
+            let repo = git_auditops::git::open(&repo.dir).expect("open");
+            let config = Config::load(repo.workdir()).expect("config").config;
+            sign::trust::load(&repo, config.allowed_signers(), None).expect("trust");
+        },
+    );
+    let gix_repo = repo.open();
+    let config = Config::load(gix_repo.workdir()).expect("config").config;
+    let trust = sign::trust::load(&gix_repo, config.allowed_signers(), None).expect("trust");
+    let read_target = || {
+        git_auditops::store::read_ref(&gix_repo, "refs/heads/release")
+            .expect("read release")
+            .expect("release exists")
+    };
+    time_step("target: refs/heads/release → commit", runs, &mut |_| {
+        read_target();
+    });
+    let base = read_target();
+    time_step("git2: open the repository", runs, &mut |_| {
+        git2::Repository::open(gix_repo.git_dir()).expect("git2 open");
+    });
+    let git2_repo = git2::Repository::open(gix_repo.git_dir()).expect("git2 open");
+    let base_oid = git2::Oid::from_bytes(base.as_bytes()).expect("an object id");
+    let tree_of = || {
+        git2_repo
+            .find_commit(base_oid)
+            .and_then(|c| c.tree())
+            .expect("the base tree")
+    };
+    time_step("git2: base commit → tree", runs, &mut |_| {
+        tree_of();
+    });
+    let base_tree = tree_of();
+    let bytes: Vec<Vec<u8>> = fresh[..2 * (runs + 1)]
+        .iter()
+        .map(|p| std::fs::read(p).expect("read a patch"))
+        .collect();
+    time_step("parse the patch (patch::parse::parse)", runs, &mut |i| {
+        parse::parse(&bytes[i], &base_tree).expect("parse");
+    });
+    let parsed = bytes
+        .iter()
+        .map(|b| parse::parse(b, &base_tree).expect("parse"))
+        .collect::<Vec<_>>();
+    let store = Store::new(&gix_repo, config.ref_name()).expect("store");
+    time_step(
+        "state: Store::view + look the patch up (decided?)",
+        runs,
+        &mut |i| {
+            let view = store.view().expect("view").expect("the state exists");
+            git_auditops::records::read_keyed::<DecisionRecord>(
+                &view,
+                std::slice::from_ref(&parsed[i].id),
+                &trust,
+            )
+            .expect("read_keyed");
+        },
+    );
+    time_step("find + read the signing key", runs, &mut |_| {
+        sign::key::for_recording(&gix_repo, config.trust.require_signed).expect("key");
+    });
+    time_step(
+        "git2: apply_to_tree (base tree → index, apply)",
+        runs,
+        &mut |i| {
+            git2_repo
+                .apply_to_tree(&base_tree, &parsed[i].diff, None)
+                .expect("apply_to_tree");
+        },
+    );
+    let parent = git2_repo.find_commit(base_oid).expect("the base commit");
+    let signature = git2_repo.signature().expect("a signature");
+    let mut results = Vec::new();
+    time_step(
+        "git2: apply_to_tree + write_tree_to + commit (all of apply)",
+        runs,
+        &mut |i| {
+            let patch = &parsed[i];
+            let mut index = git2_repo
+                .apply_to_tree(&base_tree, &patch.diff, None)
+                .expect("apply_to_tree");
+            let tree = index.write_tree_to(&git2_repo).expect("write_tree_to");
+            let tree = git2_repo.find_tree(tree).expect("the new tree");
+            let commit = git2_repo
+                .commit(
+                    None,
+                    &signature,
+                    &signature,
+                    &patch.message,
+                    &tree,
+                    &[&parent],
+                )
+                .expect("commit");
+            results.push(gix::ObjectId::try_from(commit.as_bytes()).expect("an object id"));
+        },
+    );
+    // As the command does it: a fresh libgit2 handle, so nothing is cached yet.
+    time_step(
+        "git2: open + base tree + all of apply (fresh open)",
+        runs,
+        &mut |i| {
+            let repo = git2::Repository::open(gix_repo.git_dir()).expect("git2 open");
+            let parent = repo.find_commit(base_oid).expect("the base commit");
+            let base_tree = parent.tree().expect("the base tree");
+            let patch = &parsed[runs + 1 + i];
+            let mut index = repo
+                .apply_to_tree(&base_tree, &patch.diff, None)
+                .expect("apply_to_tree");
+            let tree = index.write_tree_to(&repo).expect("write_tree_to");
+            let tree = repo.find_tree(tree).expect("the new tree");
+            repo.commit(
+                None,
+                &signature,
+                &signature,
+                &patch.message,
+                &tree,
+                &[&parent],
+            )
+            .expect("commit");
+        },
+    );
+    // Each patch's result in turn, as successive submits check them out.
+    time_step(
+        "PooledWorktree::checkout (lock, git checkout, git clean)",
+        runs,
+        &mut |i| {
+            drop(
+                PooledWorktree::checkout(&gix_repo, results[i], Duration::from_secs(60))
+                    .expect("checkout"),
+            );
+        },
+    );
+
+    // As processes, interleaved, so that their differences are not background load.
+    let slot = pool_slot(repo);
+    let mut probes: [(&str, Samples); 5] = [
+        ("process start: git-auditops --version", Samples::default()),
+        (
+            "process: patch submit, already decided (start … decided?)",
+            Samples::default(),
+        ),
+        (
+            "process: git checkout --detach --force (pooled worktree)",
+            Samples::default(),
+        ),
+        (
+            "process: git clean -fdq (pooled worktree)",
+            Samples::default(),
+        ),
+        (
+            "process: /bin/sh -c 'date +%s%N', spawn → its reading",
+            Samples::default(),
+        ),
+    ];
+    for round in 0..=runs {
+        let version = run_timed(ws.auditops(&repo.dir).arg("--version")).1;
+        let (output, again) = run_timed(
+            ws.auditops(&repo.dir)
+                .args(["patch", "submit"])
+                .arg(decided)
+                .args(["--target", "release", "--json"]),
+        );
+        let json: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("`patch submit --json` prints JSON");
+        assert!(
+            json["already_decided"] == true,
+            "the first patch was not reported as already decided: {json}"
+        );
+        let hex = results[runs - round % 2].to_string();
+        let checkout = run_timed(
+            ws.git(&slot)
+                .args(["checkout", "--quiet", "--detach", "--force", &hex]),
+        )
+        .1;
+        let clean = run_timed(ws.git(&slot).args(["clean", "-fdq"])).1;
+        let spawned = SystemTime::now();
+        let (output, _) = run_timed(
+            std::process::Command::new("/bin/sh")
+                .args(["-c", "date +%s%N"])
+                .current_dir(&slot),
+        );
+        let reading = clock_reading(&String::from_utf8_lossy(&output.stdout), &"`date`");
+        let shell = reading
+            .duration_since(spawned)
+            .expect("the clock reading is after the spawn");
+        if round > 0 {
+            for ((_, samples), elapsed) in probes
+                .iter_mut()
+                .zip([version, again, checkout, clean, shell])
+            {
+                samples.push(elapsed);
+            }
+        }
+    }
+    for (name, samples) in &probes {
+        println!("  {name:<50} {}", samples.summary());
     }
 }

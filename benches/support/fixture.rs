@@ -3,6 +3,7 @@
 
 use super::history;
 use super::measure::{run_text, run_timed};
+use super::patches;
 use base64::Engine as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -187,6 +188,34 @@ impl Workspace {
         );
         run_timed(self.git(&dir).args(["reset", "-q", "--hard"]));
         self.add_origin(&dir);
+        run_text(self.auditops(&dir).arg("init"));
+        BenchRepo::at_head(self, dir)
+    }
+
+    /// A repository whose `main` holds `files` small files under `tree/`
+    /// (folders of [`patches::FILES_PER_DIR`], made with `git fast-import`, see
+    /// [`patches::import_tree`]) beside `config` as `.auditops.toml`, the
+    /// allowed_signers file trusting the workspace key, README.md and the quoted
+    /// file. `main` is checked out, `release` (not checked out) points at the
+    /// same commit, and the state ref exists (`git-auditops init`).
+    pub fn repo_with_files(&self, name: &str, files: u64, config: &str) -> BenchRepo {
+        let dir = self.root.join(name);
+        self.git_init(&dir);
+        let sample = sample_source();
+        let signers = self.allowed_signers();
+        let base: [(&str, &[u8]); 4] = [
+            ("README.md", b"bench fixture\n"),
+            (QUOTED_FILE, sample.as_bytes()),
+            (ALLOWED_SIGNERS, signers.as_bytes()),
+            (".auditops.toml", config.as_bytes()),
+        ];
+        patches::import_tree(
+            self.git(&dir).args(["fast-import", "--quiet"]),
+            files,
+            &base,
+        );
+        run_timed(self.git(&dir).args(["reset", "-q", "--hard"]));
+        run_timed(self.git(&dir).args(["branch", "release"]));
         run_text(self.auditops(&dir).arg("init"));
         BenchRepo::at_head(self, dir)
     }

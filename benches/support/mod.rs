@@ -4,6 +4,7 @@ pub mod fixture;
 pub mod history;
 pub mod hooktools;
 pub mod measure;
+pub mod patches;
 pub mod python;
 pub mod records;
 pub mod report;
