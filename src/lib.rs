@@ -5,6 +5,7 @@
 //! over this library; see `cli` for the commands.
 
 pub mod approval;
+pub mod atomic_file;
 pub mod canonical;
 pub mod cli;
 pub mod config;

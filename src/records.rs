@@ -55,7 +55,8 @@ pub trait KeyedKind: Serialize + DeserializeOwned {
                 Self::predicate_type()
             ));
         }
-        let record = Self::deserialize(&statement.predicate)
+        let record = statement
+            .predicate_as::<Self>()
             .map_err(|err| format!("malformed {} predicate: {err}", Self::KIND))?;
         if statement.subject != record.subjects() {
             return Err("statement subjects disagree with the predicate".into());
@@ -106,14 +107,13 @@ fn read_one<K: KeyedKind>(
     key: &[String],
     trust: &TrustSet,
 ) -> Option<Read<K>> {
-    let envelope = sign::Envelope::parse(&raw.line).ok()?;
-    let payload = envelope.payload_bytes().ok()?;
-    let statement = serde_json::from_slice::<Statement>(&payload).ok()?;
-    let record = K::from_statement(&statement).ok()?;
+    let opened = sign::open(&raw.line).ok()?;
+    let record = K::from_statement(&opened.statement).ok()?;
     if record.key() != key {
         return None;
     }
-    let status = sign::trust::check_envelope(&envelope, &payload, trust, record.unix_seconds());
+    let time = record.unix_seconds();
+    let status = sign::trust::check_envelope(&opened.envelope, &opened.payload, trust, time);
     Some(Read {
         id: raw.id,
         record,

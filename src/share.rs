@@ -49,10 +49,11 @@ pub fn pull(
                 trust,
                 require_signed: config.trust.require_signed,
                 missing_commit_fails: false,
+                cache: None,
             },
         );
         for (location, record) in &incoming.records {
-            verifier.check(location, record);
+            verifier.check(location, &record.line);
         }
         let result = verifier.finish();
         let ok = result.ok;

@@ -15,6 +15,20 @@ fn verify_json(repo: &Repo, extra: &[&str]) -> (Option<i32>, serde_json::Value) 
     (out.status.code(), json)
 }
 
+/// `segment` with `from` replaced by `to` in the payload of line `index`,
+/// leaving the signature as it was.
+fn edit_payload(segment: &str, index: usize, from: &str, to: &str) -> String {
+    let mut lines: Vec<String> = segment.lines().map(str::to_owned).collect();
+    let mut envelope: serde_json::Value = serde_json::from_str(&lines[index]).unwrap();
+    let payload = STANDARD
+        .decode(envelope["payload"].as_str().unwrap())
+        .unwrap();
+    let edited = String::from_utf8(payload).unwrap().replace(from, to);
+    envelope["payload"] = STANDARD.encode(edited).into();
+    lines[index] = serde_json::to_string(&envelope).unwrap();
+    lines.join("\n") + "\n"
+}
+
 fn failing_ids(report: &serde_json::Value) -> Vec<String> {
     report["failures"]
         .as_array()
@@ -49,17 +63,7 @@ fn an_edited_payload_fails_its_signature() {
     let good = repo.add_evidence("good");
     repo.add_evidence("victim");
     repo.tamper_state(FIRST_SEGMENT, |segment| {
-        let mut lines: Vec<String> = segment.lines().map(str::to_owned).collect();
-        let mut envelope: serde_json::Value = serde_json::from_str(&lines[1]).unwrap();
-        let payload = STANDARD
-            .decode(envelope["payload"].as_str().unwrap())
-            .unwrap();
-        let edited = String::from_utf8(payload)
-            .unwrap()
-            .replace("victim", "edited");
-        envelope["payload"] = STANDARD.encode(edited).into();
-        lines[1] = serde_json::to_string(&envelope).unwrap();
-        lines.join("\n") + "\n"
+        edit_payload(&segment, 1, "victim", "edited")
     });
     let tampered = repo.evidence_json()[1]["id"].as_str().unwrap().to_owned();
     let (code, report) = verify_json(&repo, &[]);
@@ -264,4 +268,59 @@ fn an_identical_record_stored_twice_is_a_warning() {
             .unwrap()
             .contains("more than once")
     );
+}
+
+#[test]
+fn verified_records_are_remembered_per_trust_list_and_changed_ones_rechecked() {
+    let repo = Repo::new();
+    let key = repo.setup_trusted();
+    repo.add_evidence("one");
+    repo.add_evidence("two");
+    let cache = repo.path().join(".git/auditops/verified");
+    let (code, report) = verify_json(&repo, &[]);
+    assert_eq!((code, report["cached"].clone()), (Some(0), 0.into()));
+    assert!(cache.exists(), "the first run remembers what it verified");
+    let (code, report) = verify_json(&repo, &[]);
+    assert_eq!((code, report["cached"].clone()), (Some(0), 2.into()));
+    repo.cmd()
+        .arg("verify")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "2 of them verified in an earlier run",
+        ));
+
+    // --no-cache checks everything and leaves the cache as it was.
+    let before = std::fs::read(&cache).unwrap();
+    let (code, report) = verify_json(&repo, &["--no-cache"]);
+    assert_eq!((code, report["cached"].clone()), (Some(0), 0.into()));
+    assert_eq!(std::fs::read(&cache).unwrap(), before);
+
+    // A record changed after it was remembered is a new record: checked, and failing.
+    repo.tamper_state(FIRST_SEGMENT, |segment| {
+        edit_payload(&segment, 1, "two", "2wo")
+    });
+    let tampered = repo.evidence_json()[1]["id"].as_str().unwrap().to_owned();
+    let (code, report) = verify_json(&repo, &[]);
+    assert_eq!(code, Some(3));
+    assert_eq!(failing_ids(&report), vec![tampered]);
+    assert_eq!(
+        report["cached"], 1,
+        "the untouched record still comes from the cache"
+    );
+
+    // Another trust list (even the same key, written differently) starts afresh.
+    let mine = repo.home.path().join("reviewer_signers");
+    std::fs::write(&mine, format!("# mine\n{}\n", key.allowed_signers_line)).unwrap();
+    let (code, report) = verify_json(&repo, &["--trust", mine.to_str().unwrap()]);
+    assert_eq!((code, report["cached"].clone()), (Some(3), 0.into()));
+    // The cache holds what the last run verified: the default list's entries
+    // were replaced by the reviewer's.
+    let (code, report) = verify_json(&repo, &[]);
+    assert_eq!((code, report["cached"].clone()), (Some(3), 0.into()));
+
+    // A damaged cache file is ignored, never trusted.
+    std::fs::write(&cache, b"garbage").unwrap();
+    let (code, report) = verify_json(&repo, &[]);
+    assert_eq!((code, report["cached"].clone()), (Some(3), 0.into()));
 }

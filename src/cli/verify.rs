@@ -6,6 +6,7 @@ use super::output::say;
 use crate::error::{Error, ExitCode, Result};
 use crate::sign::trust;
 use crate::store::Store;
+use crate::verify::cache::VerifiedCache;
 use crate::verify::{self, Policy, Report};
 use clap::Args;
 use std::path::PathBuf;
@@ -18,6 +19,10 @@ pub struct VerifyArgs {
     /// Print {"ok", "records", "failures": [{"id", "kind", "reason"}], …} as JSON.
     #[arg(long)]
     json: bool,
+    /// Check every record again, ignoring (and not updating) the local cache of
+    /// records verified before (.git/auditops/verified).
+    #[arg(long)]
+    no_cache: bool,
 }
 
 pub fn run(ctx: &Context, args: VerifyArgs) -> Result<ExitCode> {
@@ -33,6 +38,8 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<ExitCode> {
                 trust: &trust,
                 require_signed: config.trust.require_signed,
                 missing_commit_fails: true,
+                cache: (!args.no_cache)
+                    .then(|| VerifiedCache::load(VerifiedCache::path(&ctx.repo))),
             },
         )?,
         None => Report {
@@ -86,4 +93,10 @@ pub fn print_report(report: &Report, ref_name: &str) {
             format!("{} failed", report.failures.len())
         }
     );
+    if report.cached > 0 {
+        say!(
+            "{} of them verified in an earlier run with the same trust list (local cache; --no-cache checks them again)",
+            report.cached
+        );
+    }
 }

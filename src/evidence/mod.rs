@@ -178,7 +178,8 @@ impl Evidence {
                 statement.predicate_type
             ));
         }
-        let evidence = Evidence::deserialize(&statement.predicate)
+        let evidence = statement
+            .predicate_as::<Evidence>()
             .map_err(|err| format!("malformed evidence predicate: {err}"))?;
         evidence.check_shape()?;
         if statement.subject != evidence.subjects() {

@@ -61,29 +61,23 @@ pub fn for_each(
     let Some(view) = store.view()? else {
         return Ok(());
     };
-    view.for_each_record(store::EVIDENCE_LOG, |record| {
-        let parsed = sign::Envelope::parse(&record.line)
-            .ok()
-            .and_then(|envelope| {
-                let payload = envelope.payload_bytes().ok()?;
-                let statement: sign::Statement = serde_json::from_slice(&payload).ok()?;
-                let evidence = Evidence::from_statement(&statement).ok()?;
-                Some((
-                    envelope.signatures.first().map(|s| s.keyid.clone()),
-                    evidence,
-                ))
-            });
+    view.for_each_record(store::EVIDENCE_LOG, |line| {
+        let parsed = sign::open(line).ok().and_then(|opened| {
+            let evidence = Evidence::from_statement(&opened.statement).ok()?;
+            let keyid = opened.envelope.signatures.first();
+            Some((keyid.map(|s| s.keyid.to_string()), evidence))
+        });
         match parsed {
             Some((keyid, evidence)) if phase.is_none_or(|p| p == evidence.phase) => {
                 visit(Ok(Listed {
-                    id: record.id,
+                    id: RecordId::of(line),
                     keyid,
                     evidence,
-                    line: record.line,
+                    line: line.to_vec(),
                 }))
             }
             Some(_) => {}
-            None => visit(Err(record.id)),
+            None => visit(Err(RecordId::of(line))),
         }
         Ok(())
     })?;
@@ -108,13 +102,11 @@ pub fn list(
 /// Whether a listed record counts: signed by a trusted key (or unsigned where
 /// signatures are not required).
 pub fn counts(listed: &Listed, trust: &sign::TrustSet, require_signed: bool) -> bool {
-    let Ok(envelope) = sign::Envelope::parse(&listed.line) else {
+    let Ok(opened) = sign::open(&listed.line) else {
         return false;
     };
-    let Ok(payload) = envelope.payload_bytes() else {
-        return false;
-    };
-    match sign::trust::check_envelope(&envelope, &payload, trust, listed.evidence.unix_seconds()) {
+    let time = listed.evidence.unix_seconds();
+    match sign::trust::check_envelope(&opened.envelope, &opened.payload, trust, time) {
         sign::SignatureStatus::Trusted { .. } => true,
         sign::SignatureStatus::Unsigned => !require_signed,
         _ => false,

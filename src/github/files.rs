@@ -4,7 +4,6 @@
 //! ref; never holding the token.
 
 use super::error::GithubError;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
@@ -44,27 +43,9 @@ pub fn create_dir(dir: &Path) -> Result<(), GithubError> {
     std::fs::create_dir_all(dir).map_err(GithubError::io(dir))
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder,
-/// flushed to disk, then renamed over `path`. Readers see the old or the new
-/// file, never a partial one.
+/// Writes `bytes` to `path` atomically (see [`crate::atomic_file`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), GithubError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    create_dir(dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result.map_err(GithubError::io(path))
+    crate::atomic_file::write(path, bytes).map_err(GithubError::io(path))
 }
 
 /// Reads a JSON state file; `None` when absent or unreadable (a damaged state

@@ -2,9 +2,11 @@
 //! statements, and allowed_signers lists.
 
 pub mod allowed_signers;
+pub mod batch;
 pub mod dsse;
 mod error;
 pub mod key;
+pub mod open;
 mod public_key;
 pub mod statement;
 pub mod trust;
@@ -12,6 +14,7 @@ pub mod trust;
 pub use dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, pae};
 pub use error::SignError;
 pub use key::{KeySource, SigningKey};
+pub use open::{OpenError, Opened, open};
 pub use public_key::PublicKey;
 pub use statement::{Statement, Subject};
 pub use trust::{SignatureStatus, TrustSet};

@@ -2,6 +2,7 @@
 //! the payload of every signed record.
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
@@ -23,14 +24,25 @@ impl Subject {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A statement. The predicate is kept as its JSON text: it is read only once
+/// the predicate type says which kind it is, straight into that kind's struct.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Statement {
     #[serde(rename = "_type")]
     pub type_: String,
     pub subject: Vec<Subject>,
     #[serde(rename = "predicateType")]
     pub predicate_type: String,
-    pub predicate: serde_json::Value,
+    pub predicate: Box<RawValue>,
+}
+
+impl PartialEq for Statement {
+    fn eq(&self, other: &Self) -> bool {
+        self.type_ == other.type_
+            && self.subject == other.subject
+            && self.predicate_type == other.predicate_type
+            && self.predicate.get() == other.predicate.get()
+    }
 }
 
 impl Statement {
@@ -39,12 +51,19 @@ impl Statement {
         predicate_type: String,
         predicate: serde_json::Value,
     ) -> Self {
+        // A `Value` serializes with sorted keys: the predicate text is canonical.
+        let text = serde_json::to_string(&predicate).expect("a JSON value always serializes");
         Statement {
             type_: STATEMENT_TYPE.to_owned(),
             subject,
             predicate_type,
-            predicate,
+            predicate: RawValue::from_string(text).expect("serde_json output is JSON"),
         }
+    }
+
+    /// The predicate read as `T`.
+    pub fn predicate_as<'a, T: Deserialize<'a>>(&'a self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(self.predicate.get())
     }
 
     /// The record kind named by an auditops predicate type: `evidence` for

@@ -5,10 +5,11 @@
 //! with push access to the state could edit); a reviewer may bring their own list.
 
 use super::allowed_signers::{self, AllowedSigner};
+use super::batch::{self, CheckKey, SignatureCheck};
 use super::dsse::Envelope;
 use super::error::SignError;
 use super::public_key::PublicKey;
-use ed25519_dalek::Verifier;
+use sha2::Digest;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -22,6 +23,7 @@ pub struct TrustedKey {
     pub public: PublicKey,
     pub keyid: String,
     pub verifying: ed25519_dalek::VerifyingKey,
+    pub check_key: CheckKey,
     pub signer: AllowedSigner,
 }
 
@@ -34,6 +36,8 @@ pub struct TrustSet {
     /// Lines skipped because they cannot sign for us (other key types, other
     /// namespaces, certificate authorities).
     pub skipped: usize,
+    /// SHA-256 of the list's text: what a verdict under this list depends on.
+    text_digest: [u8; 32],
 }
 
 impl TrustSet {
@@ -45,6 +49,7 @@ impl TrustSet {
         })?;
         let mut set = TrustSet {
             source: source.to_owned(),
+            text_digest: sha2::Sha256::digest(text.as_bytes()).into(),
             ..TrustSet::default()
         };
         for signer in signers {
@@ -54,11 +59,23 @@ impl TrustSet {
                 .map(PublicKey)
                 .and_then(|public| public.verifying_key().map(|v| (public, v)));
             match usable {
+                // A key of small order satisfies the verification equation for
+                // signatures anyone can make: trusting it would trust everyone.
+                Some((_, verifying)) if verifying.is_weak() => {
+                    return Err(SignError::TrustParse {
+                        source_name: source.to_owned(),
+                        line: signer.line,
+                        message: "this ed25519 key has small order, so anyone could sign as it; \
+                                  remove the line"
+                            .into(),
+                    });
+                }
                 Some((public, verifying)) => {
                     let keyid = public.keyid();
                     set.keys.entry(keyid.clone()).or_default().push(TrustedKey {
                         public,
                         keyid,
+                        check_key: CheckKey::new(&verifying),
                         verifying,
                         signer,
                     })
@@ -83,6 +100,10 @@ impl TrustSet {
 
     pub fn len(&self) -> usize {
         self.keys.values().map(Vec::len).sum()
+    }
+
+    pub fn text_digest(&self) -> &[u8; 32] {
+        &self.text_digest
     }
 
     /// The trusted key with `keyid` that is valid at `unix_seconds` (when known).
@@ -127,39 +148,41 @@ pub enum SignatureStatus {
     Malformed { reason: String },
 }
 
-/// One signature to check: the trusted key and where it came from in a batch.
-pub struct PendingCheck {
-    pub message: Vec<u8>,
-    pub signature: ed25519_dalek::Signature,
-    pub key: ed25519_dalek::VerifyingKey,
+/// How an envelope's signatures are to be judged once the cryptographic checks ran.
+pub enum Plan<'t> {
+    Decided(SignatureStatus),
+    /// Check these signatures; all must hold. Then the record is trusted as
+    /// signed by `signer` (the first trusted key among its signatures).
+    Check {
+        checks: Vec<SignatureCheck>,
+        signer: &'t TrustedKey,
+    },
 }
 
-/// How an envelope's signatures are to be judged once the cryptographic checks ran.
-pub enum Plan {
-    Decided(SignatureStatus),
-    /// Check these signatures; all must hold. The status if they do.
-    Check {
-        checks: Vec<PendingCheck>,
-        if_valid: SignatureStatus,
-        keyids: Vec<String>,
-    },
+impl TrustedKey {
+    /// The status of a record this key signed validly.
+    pub fn trusted(&self) -> SignatureStatus {
+        SignatureStatus::Trusted {
+            keyid: self.keyid.clone(),
+            principals: self.signer.principals.clone(),
+        }
+    }
 }
 
 /// Plans the checks for `envelope` (whose decoded payload is `payload`) against
 /// `trust` without doing any curve arithmetic, so that many envelopes'
 /// signatures can be verified in one batch.
-pub fn plan(
-    envelope: &Envelope,
+pub fn plan<'t>(
+    envelope: &Envelope<'_>,
     payload: &[u8],
-    trust: &TrustSet,
+    trust: &'t TrustSet,
     unix_seconds: Option<i64>,
-) -> Plan {
+) -> Plan<'t> {
     if envelope.signatures.is_empty() {
         return Plan::Decided(SignatureStatus::Unsigned);
     }
-    let message = super::dsse::pae(&envelope.payload_type, payload);
-    let mut checks = Vec::new();
-    let mut keyids = Vec::new();
+    let header = super::dsse::pae_header(&envelope.payload_type, payload.len());
+    let mut checks = Vec::with_capacity(envelope.signatures.len());
     let mut first_trusted: Option<&TrustedKey> = None;
     let mut untrusted = Vec::new();
     for sig in &envelope.signatures {
@@ -173,51 +196,36 @@ pub fn plan(
                         });
                     }
                 };
-                checks.push(PendingCheck {
-                    message: message.clone(),
-                    signature: ed25519_dalek::Signature::from_bytes(&bytes),
-                    key: key.verifying,
-                });
-                keyids.push(sig.keyid.clone());
+                checks.push(SignatureCheck::new(
+                    &bytes,
+                    &key.check_key,
+                    &[&header, payload],
+                ));
                 first_trusted.get_or_insert(key);
             }
             KeyLookup::OutsideValidity => {
                 return Plan::Decided(SignatureStatus::OutsideValidity {
-                    keyid: sig.keyid.clone(),
+                    keyid: sig.keyid.to_string(),
                 });
             }
-            KeyLookup::Unknown => untrusted.push(sig.keyid.clone()),
+            KeyLookup::Unknown => untrusted.push(sig.keyid.to_string()),
         }
     }
     match first_trusted {
-        Some(key) => Plan::Check {
-            checks,
-            if_valid: SignatureStatus::Trusted {
-                keyid: key.keyid.clone(),
-                principals: key.signer.principals.clone(),
-            },
-            keyids,
-        },
+        Some(signer) => Plan::Check { checks, signer },
         None => Plan::Decided(SignatureStatus::Untrusted { keyids: untrusted }),
     }
 }
 
-/// Verifies every check; one batch first, then one by one only if the batch
-/// fails, to find which ones are bad. Returns one verdict per check.
-pub fn verify_all(checks: &[&PendingCheck]) -> Vec<bool> {
-    if checks.is_empty() {
-        return Vec::new();
+/// The status of a record whose planned checks gave `verdicts` (one per check):
+/// trusted if all hold, else the first failing signature's key.
+pub fn judge(checks: &[SignatureCheck], signer: &TrustedKey, verdicts: &[bool]) -> SignatureStatus {
+    match verdicts.iter().position(|ok| !ok) {
+        None => signer.trusted(),
+        Some(bad) => SignatureStatus::BadSignature {
+            keyid: PublicKey(*checks[bad].key().encoded()).keyid(),
+        },
     }
-    let messages: Vec<&[u8]> = checks.iter().map(|c| c.message.as_slice()).collect();
-    let signatures: Vec<ed25519_dalek::Signature> = checks.iter().map(|c| c.signature).collect();
-    let keys: Vec<ed25519_dalek::VerifyingKey> = checks.iter().map(|c| c.key).collect();
-    if ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok() {
-        return vec![true; checks.len()];
-    }
-    checks
-        .iter()
-        .map(|c| c.key.verify(&c.message, &c.signature).is_ok())
-        .collect()
 }
 
 /// The trust list for this run: `override_file` when a reviewer brings one, else
@@ -265,25 +273,55 @@ pub fn load(
 /// Checks one envelope's signatures now (outside a batch): the status and, when
 /// trusted, the signer's principals.
 pub fn check_envelope(
-    envelope: &Envelope,
+    envelope: &Envelope<'_>,
     payload: &[u8],
     trust: &TrustSet,
     unix_seconds: Option<i64>,
 ) -> SignatureStatus {
     match plan(envelope, payload, trust, unix_seconds) {
         Plan::Decided(status) => status,
-        Plan::Check {
-            checks,
-            if_valid,
-            keyids,
-        } => {
-            let refs: Vec<&PendingCheck> = checks.iter().collect();
-            match verify_all(&refs).iter().position(|ok| !ok) {
-                None => if_valid,
-                Some(bad) => SignatureStatus::BadSignature {
-                    keyid: keyids[bad].clone(),
-                },
-            }
+        Plan::Check { checks, signer } => {
+            let refs: Vec<&SignatureCheck> = checks.iter().collect();
+            judge(&checks, signer, &batch::verify_each(&refs))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    fn line_for(key: &[u8; 32]) -> String {
+        let mut blob = Vec::new();
+        for part in [b"ssh-ed25519".as_slice(), key.as_slice()] {
+            blob.extend_from_slice(&(part.len() as u32).to_be_bytes());
+            blob.extend_from_slice(part);
+        }
+        let encoded = base64::engine::general_purpose::STANDARD.encode(blob);
+        format!("alice@example.com ssh-ed25519 {encoded}\n")
+    }
+
+    #[test]
+    fn a_key_of_small_order_is_refused_by_line() {
+        // The identity point (y = 1): every [s]B = R "signature" would verify.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let text = format!("# team\n{}", line_for(&identity));
+        let err = TrustSet::parse(&text, "signers").unwrap_err().to_string();
+        assert!(err.contains("signers:2"), "{err}");
+        assert!(err.contains("small order"), "{err}");
+    }
+
+    #[test]
+    fn the_digest_follows_the_text() {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[4; 32]).verifying_key();
+        let line = line_for(&key.to_bytes());
+        let one = TrustSet::parse(&line, "a").unwrap();
+        let same = TrustSet::parse(&line, "b").unwrap();
+        let other = TrustSet::parse(&format!("# note\n{line}"), "a").unwrap();
+        assert_eq!(one.len(), 1);
+        assert_eq!(one.text_digest(), same.text_digest());
+        assert_ne!(one.text_digest(), other.text_digest());
     }
 }

@@ -64,18 +64,36 @@ pub fn parse_group_name(name: &str) -> Option<u64> {
 
 /// Splits a segment's bytes into its lines (each stored line ends in `\n`).
 pub fn lines(segment: &[u8]) -> impl Iterator<Item = &[u8]> {
-    segment
-        .split(|b| *b == b'\n')
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', segment)
+        .chain((!segment.ends_with(b"\n")).then_some(segment.len()))
+        .map(move |end| {
+            let line = &segment[start..end];
+            start = end + 1;
+            line
+        })
         .filter(|line| !line.is_empty())
 }
 
 pub fn count_lines(segment: &[u8]) -> usize {
-    segment.iter().filter(|b| **b == b'\n').count()
+    memchr::memchr_iter(b'\n', segment).count()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_skip_empty_ones_and_need_no_final_newline() {
+        fn split(s: &[u8]) -> Vec<&[u8]> {
+            lines(s).collect()
+        }
+        assert_eq!(split(b"a\n\nbc\n"), vec![&b"a"[..], b"bc"]);
+        assert_eq!(split(b"a\nbc"), vec![&b"a"[..], b"bc"]);
+        assert!(split(b"").is_empty());
+        assert!(split(b"\n").is_empty());
+        assert_eq!(count_lines(b"a\nb\n"), 2);
+    }
 
     #[test]
     fn paths_sort_in_segment_order() {

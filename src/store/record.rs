@@ -16,6 +16,10 @@ impl RecordId {
         RecordId(Sha256::digest(canonical_line).into())
     }
 
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
     pub fn to_hex(self) -> String {
         hex::encode(self.0)
     }

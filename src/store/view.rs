@@ -5,7 +5,6 @@
 
 use super::error::{Result, StoreError};
 use super::layout;
-use super::record::RawRecord;
 use gix::ObjectId;
 
 /// One segment file of a log, in log order.
@@ -185,22 +184,26 @@ impl<'r> StateView<'r> {
             .data)
     }
 
-    /// Calls `visit` with every record of `log`, in order, one segment in memory at a time.
+    /// Calls `visit` with every line of `log`, in order, one segment in memory
+    /// at a time. Lines are lent, not copied.
     pub fn for_each_record(
         &self,
         log: &str,
-        mut visit: impl FnMut(RawRecord) -> Result<()>,
+        mut visit: impl FnMut(&[u8]) -> Result<()>,
     ) -> Result<()> {
         for segment in self.segments(log)? {
-            let data = self.read_blob(segment.blob)?;
+            // Borrowed, not detached: the buffer goes back to the repository's
+            // free list and is reused for the next segment.
+            let blob = self.repo.find_blob(segment.blob).map_err(StoreError::git)?;
+            let data = &blob.data;
             if !data.is_empty() && !data.ends_with(b"\n") {
                 return Err(self.malformed(format!(
                     "{} does not end with a newline",
                     layout::segment_path(log, segment.number)
                 )));
             }
-            for line in layout::lines(&data) {
-                visit(RawRecord::new(line.to_vec()))?;
+            for line in layout::lines(data) {
+                visit(line)?;
             }
         }
         Ok(())

@@ -6,6 +6,8 @@
 //! and true to the git objects it names. Signatures are checked in batches and
 //! only re-checked one by one when a batch fails, to name the bad record.
 
+pub mod cache;
+
 use crate::approval::Approval;
 use crate::config::Config;
 use crate::evidence::{self, Evidence, FileAt, HashCheck};
@@ -15,11 +17,13 @@ use crate::patch::records::{Alert, DecisionRecord, QueueItem, QueueResolution};
 use crate::phase::records::{GateResult, PhaseCompletion, PhaseStart};
 use crate::phase::status::Reader;
 use crate::records::KeyedKind;
-use crate::sign::trust::{self, PendingCheck, Plan};
-use crate::sign::{Envelope, IN_TOTO_PAYLOAD_TYPE, SignatureStatus, Statement, TrustSet};
-use crate::store::{self, Location, RawRecord, RecordId, StateView};
+use crate::sign::batch::{self, SignatureCheck};
+use crate::sign::trust::{self, Plan, TrustedKey};
+use crate::sign::{self, SignatureStatus, Statement, TrustSet};
+use crate::store::{self, Location, RecordId, StateView};
+use cache::{CacheKey, VerifiedCache};
 use gix::ObjectId;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 
@@ -43,6 +47,9 @@ pub struct Report {
     pub kinds: BTreeMap<String, usize>,
     /// Where the trusted keys came from.
     pub trust: String,
+    /// Records found in the local cache of verified records, whose checks
+    /// were therefore not repeated (0 with `--no-cache`).
+    pub cached: usize,
 }
 
 /// How strict to be.
@@ -52,13 +59,17 @@ pub struct Policy<'a> {
     /// Whether an evidence record naming a commit absent from this repository
     /// fails (`verify`) or only warns (`pull`: the code may not be fetched yet).
     pub missing_commit_fails: bool,
+    /// Skip records verified before (and remember the ones verified now).
+    pub cache: Option<VerifiedCache>,
 }
 
-struct Pending {
+struct Pending<'a> {
     id: RecordId,
     kind: String,
-    checks: Vec<PendingCheck>,
-    if_valid: SignatureStatus,
+    checks: Vec<SignatureCheck>,
+    signer: &'a TrustedKey,
+    /// Set when the record is to be remembered as verified if its signatures hold.
+    cache_key: Option<CacheKey>,
 }
 
 /// Checks records one at a time, signatures in batches.
@@ -67,9 +78,7 @@ pub struct Verifier<'a> {
     policy: Policy<'a>,
     report: Report,
     seen: HashSet<RecordId>,
-    pending: Vec<Pending>,
-    /// Reused buffer for re-serializing lines.
-    scratch: Vec<u8>,
+    pending: Vec<Pending<'a>>,
     /// Whether a phase completion was seen (then the phase chain is checked).
     saw_completion: bool,
     files: HashMap<(ObjectId, String), Option<Rc<FileAt>>>,
@@ -87,7 +96,6 @@ impl<'a> Verifier<'a> {
             },
             seen: HashSet::new(),
             pending: Vec::new(),
-            scratch: Vec::new(),
             saw_completion: false,
             files: HashMap::new(),
         }
@@ -109,10 +117,10 @@ impl<'a> Verifier<'a> {
         });
     }
 
-    /// Checks one record found at `location`.
-    pub fn check(&mut self, location: &Location, record: &RawRecord) {
+    /// Checks one record, `line`, found at `location`.
+    pub fn check(&mut self, location: &Location, line: &[u8]) {
         self.report.records += 1;
-        let id = record.id;
+        let id = RecordId::of(line);
         let log = location.kind();
         if let Location::Keyed(path) = location
             && path.file != store::index::file_name(id)
@@ -128,48 +136,25 @@ impl<'a> Verifier<'a> {
             // stores identical bytes twice: redundant, not forged.
             return self.warn(id, log, "recorded more than once (identical bytes)");
         }
-        // One parse serves the canonical-form check and the envelope.
-        let value: serde_json::Value = match serde_json::from_slice(&record.line) {
-            Ok(v) => v,
-            Err(err) => return self.fail(id, log, format!("not JSON: {err}")),
-        };
-        self.scratch.clear();
-        if serde_json::to_writer(&mut self.scratch, &value).is_err() || self.scratch != record.line
+        let cache_key = self
+            .policy
+            .cache
+            .as_ref()
+            .map(|_| cache::key(self.policy.trust, location, id));
+        if let (Some(cache), Some(key)) = (self.policy.cache.as_mut(), cache_key.as_ref())
+            && cache.contains(key)
         {
-            return self.fail(id, log, "not canonical JSON (edited by hand?)");
+            // Only records that passed every check with no warning are cached,
+            // and a cached record sits where its kind belongs.
+            self.report.cached += 1;
+            return self.count_kind(log);
         }
-        let envelope = match Envelope::deserialize(&value) {
-            Ok(e) => e,
-            Err(err) => return self.fail(id, log, format!("not a DSSE envelope: {err}")),
-        };
-        if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
-            return self.fail(
-                id,
-                log,
-                format!("payload type `{}` is not in-toto", envelope.payload_type),
-            );
-        }
-        let payload = match envelope.payload_bytes() {
-            Ok(p) => p,
+        let warnings_before = self.report.warnings.len();
+        let opened = match sign::open(line) {
+            Ok(opened) => opened,
             Err(err) => return self.fail(id, log, err.to_string()),
         };
-        let statement: Statement = match serde_json::from_slice(&payload) {
-            Ok(s) => s,
-            Err(err) => {
-                return self.fail(
-                    id,
-                    log,
-                    format!("payload is not an in-toto statement: {err}"),
-                );
-            }
-        };
-        if statement.type_ != crate::sign::statement::STATEMENT_TYPE {
-            return self.fail(
-                id,
-                log,
-                format!("statement type `{}` is not in-toto v1", statement.type_),
-            );
-        }
+        let statement = &opened.statement;
         let kind = match statement.auditops_kind() {
             Some((kind, _version)) => kind.to_owned(),
             None => {
@@ -181,13 +166,13 @@ impl<'a> Verifier<'a> {
                 log.to_owned()
             }
         };
-        *self.report.kinds.entry(kind.clone()).or_default() += 1;
+        self.count_kind(&kind);
         if kind != log {
             return self.fail(id, &kind, format!("a {kind} record stored as `{log}`"));
         }
         let content = match location {
             Location::Log(_) if kind == store::EVIDENCE_LOG => {
-                match Evidence::from_statement(&statement) {
+                match Evidence::from_statement(statement) {
                     Ok(evidence) if self.check_evidence_hash(id, &evidence) => {
                         Ok(evidence.unix_seconds())
                     }
@@ -195,11 +180,11 @@ impl<'a> Verifier<'a> {
                     Err(reason) => Err(reason),
                 }
             }
-            Location::Log(_) => match keyed_kind_check(&kind, &statement, None) {
+            Location::Log(_) => match keyed_kind_check(&kind, statement, None) {
                 Some(_) => Err(format!("{kind} records belong in the index, not in a log")),
                 None => Ok(None),
             },
-            Location::Keyed(path) => match keyed_kind_check(&kind, &statement, Some(&path.key)) {
+            Location::Keyed(path) => match keyed_kind_check(&kind, statement, Some(&path.key)) {
                 Some(result) => result,
                 None if kind == store::EVIDENCE_LOG => {
                     Err("evidence belongs in the evidence log, not in the index".into())
@@ -211,23 +196,37 @@ impl<'a> Verifier<'a> {
             Ok(timestamp) => timestamp,
             Err(reason) => return self.fail(id, &kind, reason),
         };
-        if kind == PhaseCompletion::KIND {
-            self.saw_completion = true;
-        }
-        match trust::plan(&envelope, &payload, self.policy.trust, timestamp) {
+        let cache_key = cache_key.filter(|_| self.report.warnings.len() == warnings_before);
+        match trust::plan(
+            &opened.envelope,
+            &opened.payload,
+            self.policy.trust,
+            timestamp,
+        ) {
             Plan::Decided(status) => self.settle(id, &kind, status),
-            Plan::Check {
-                checks, if_valid, ..
-            } => {
+            Plan::Check { checks, signer } => {
                 self.pending.push(Pending {
                     id,
                     kind,
                     checks,
-                    if_valid,
+                    signer,
+                    cache_key,
                 });
                 if self.pending.len() >= BATCH {
                     self.flush();
                 }
+            }
+        }
+    }
+
+    fn count_kind(&mut self, kind: &str) {
+        if kind == PhaseCompletion::KIND {
+            self.saw_completion = true;
+        }
+        match self.report.kinds.get_mut(kind) {
+            Some(count) => *count += 1,
+            None => {
+                self.report.kinds.insert(kind.to_owned(), 1);
             }
         }
     }
@@ -319,17 +318,17 @@ impl<'a> Verifier<'a> {
     /// Verifies the pending signatures.
     fn flush(&mut self) {
         let pending = std::mem::take(&mut self.pending);
-        let checks: Vec<&PendingCheck> = pending.iter().flat_map(|p| &p.checks).collect();
-        let verdicts = trust::verify_all(&checks);
-        let mut verdicts = verdicts.into_iter();
+        let checks: Vec<&SignatureCheck> = pending.iter().flat_map(|p| &p.checks).collect();
+        let verdicts = batch::verify_each(&checks);
+        let mut from = 0;
         for record in pending {
-            let mut status = record.if_valid;
-            for check in &record.checks {
-                if verdicts.next() == Some(false) {
-                    status = SignatureStatus::BadSignature {
-                        keyid: bad_keyid(&status, check),
-                    };
-                }
+            let to = from + record.checks.len();
+            let status = trust::judge(&record.checks, record.signer, &verdicts[from..to]);
+            from = to;
+            if let (SignatureStatus::Trusted { .. }, Some(key), Some(cache)) =
+                (&status, record.cache_key, self.policy.cache.as_mut())
+            {
+                cache.insert(key);
             }
             self.settle(record.id, &record.kind, status);
         }
@@ -338,6 +337,12 @@ impl<'a> Verifier<'a> {
     pub fn finish(mut self) -> Report {
         self.flush();
         self.report.ok = self.report.failures.is_empty();
+        if let Some(cache) = self.policy.cache.take()
+            && let Err(err) = cache.save()
+        {
+            // The cache only saves work; a read-only repository still verifies.
+            tracing::debug!("could not save the cache of verified records: {err}");
+        }
         self.report
     }
 }
@@ -379,13 +384,6 @@ fn keyed_kind_check(
     })
 }
 
-fn bad_keyid(status: &SignatureStatus, check: &PendingCheck) -> String {
-    match status {
-        SignatureStatus::BadSignature { keyid } => keyid.clone(),
-        _ => crate::sign::PublicKey(check.key.to_bytes()).keyid(),
-    }
-}
-
 /// Verifies every record of the state at `view`, then the phase chain.
 pub fn verify_state(
     repo: &gix::Repository,
@@ -397,13 +395,13 @@ pub fn verify_state(
     let mut verifier = Verifier::new(repo, policy);
     for log in view.logs()? {
         let location = Location::Log(log.clone());
-        view.for_each_record(&log, |record| {
-            verifier.check(&location, &record);
+        view.for_each_record(&log, |line| {
+            verifier.check(&location, line);
             Ok(())
         })?;
     }
     view.for_each_keyed(|path, record| {
-        verifier.check(&Location::Keyed(path), &record);
+        verifier.check(&Location::Keyed(path), &record.line);
         Ok(())
     })?;
     let saw_completion = verifier.saw_completion;
