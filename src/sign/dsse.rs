@@ -61,8 +61,6 @@ pub struct Envelope<'a> {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum EnvelopeError {
-    #[error("not a DSSE envelope: {0}")]
-    Shape(String),
     #[error("payload is not padded standard base64")]
     PayloadEncoding,
     #[error("signature by {keyid} is not padded standard base64 of 64 bytes")]
@@ -78,10 +76,6 @@ impl<'a> Envelope<'a> {
         }
     }
 
-    pub fn parse(line: &'a [u8]) -> Result<Self, EnvelopeError> {
-        serde_json::from_slice(line).map_err(|e| EnvelopeError::Shape(e.to_string()))
-    }
-
     pub fn payload_bytes(&self) -> Result<Vec<u8>, EnvelopeError> {
         let mut out = Vec::new();
         self.decode_payload_into(&mut out)?;
@@ -95,11 +89,6 @@ impl<'a> Envelope<'a> {
         STANDARD
             .decode_vec(self.payload.as_bytes(), out)
             .map_err(|_| EnvelopeError::PayloadEncoding)
-    }
-
-    /// The bytes every signature of this envelope covers.
-    pub fn signed_bytes(&self) -> Result<Vec<u8>, EnvelopeError> {
-        Ok(pae(&self.payload_type, &self.payload_bytes()?))
     }
 
     pub fn add_signature(&mut self, keyid: String, signature: &[u8; 64]) {
@@ -150,6 +139,10 @@ mod tests {
         ));
     }
 
+    fn parse(line: &[u8]) -> Result<Envelope<'_>, serde_json::Error> {
+        serde_json::from_slice(line)
+    }
+
     #[test]
     fn unpadded_base64_is_rejected() {
         let env = Envelope {
@@ -159,16 +152,16 @@ mod tests {
         };
         assert_eq!(env.payload_bytes(), Err(EnvelopeError::PayloadEncoding));
         let env =
-            Envelope::parse(br#"{"payload":"aGk=","payloadType":"t","signatures":[]}"#).unwrap();
+            parse(br#"{"payload":"aGk=","payloadType":"t","signatures":[]}"#).unwrap();
         assert_eq!(env.payload_bytes().unwrap(), b"hi");
     }
 
     #[test]
     fn unknown_envelope_fields_are_refused() {
-        let err = Envelope::parse(br#"{"payload":"","payloadType":"t","signatures":[],"x":1}"#)
+        let err = parse(br#"{"payload":"","payloadType":"t","signatures":[],"x":1}"#)
             .unwrap_err();
         assert!(err.to_string().contains("unknown field `x`"), "{err}");
-        let err = Envelope::parse(
+        let err = parse(
             br#"{"payload":"","payloadType":"t","signatures":[{"keyid":"k","sig":"","note":1}]}"#,
         )
         .unwrap_err();
@@ -178,7 +171,7 @@ mod tests {
     #[test]
     fn escaped_strings_still_parse() {
         let env =
-            Envelope::parse(br#"{"payload":"","payloadType":"a\u0041","signatures":[]}"#).unwrap();
+            parse(br#"{"payload":"","payloadType":"a\u0041","signatures":[]}"#).unwrap();
         assert_eq!(env.payload_type, "aA");
     }
 }
