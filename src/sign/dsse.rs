@@ -151,15 +151,13 @@ mod tests {
             signatures: vec![],
         };
         assert_eq!(env.payload_bytes(), Err(EnvelopeError::PayloadEncoding));
-        let env =
-            parse(br#"{"payload":"aGk=","payloadType":"t","signatures":[]}"#).unwrap();
+        let env = parse(br#"{"payload":"aGk=","payloadType":"t","signatures":[]}"#).unwrap();
         assert_eq!(env.payload_bytes().unwrap(), b"hi");
     }
 
     #[test]
     fn unknown_envelope_fields_are_refused() {
-        let err = parse(br#"{"payload":"","payloadType":"t","signatures":[],"x":1}"#)
-            .unwrap_err();
+        let err = parse(br#"{"payload":"","payloadType":"t","signatures":[],"x":1}"#).unwrap_err();
         assert!(err.to_string().contains("unknown field `x`"), "{err}");
         let err = parse(
             br#"{"payload":"","payloadType":"t","signatures":[{"keyid":"k","sig":"","note":1}]}"#,
@@ -170,8 +168,7 @@ mod tests {
 
     #[test]
     fn escaped_strings_still_parse() {
-        let env =
-            parse(br#"{"payload":"","payloadType":"a\u0041","signatures":[]}"#).unwrap();
+        let env = parse(br#"{"payload":"","payloadType":"a\u0041","signatures":[]}"#).unwrap();
         assert_eq!(env.payload_type, "aA");
     }
 }
