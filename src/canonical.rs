@@ -15,14 +15,6 @@ pub fn canonical_json<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     serde_json::to_vec(&value).expect("a JSON value always serializes")
 }
 
-/// Whether `line` is already in canonical form (what every stored line must be).
-pub fn is_canonical(line: &[u8]) -> bool {
-    match serde_json::from_slice::<serde_json::Value>(line) {
-        Ok(value) => serde_json::to_vec(&value).is_ok_and(|again| again == line),
-        Err(_) => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,13 +39,5 @@ mod tests {
             canonical_json(&Late { zeta: 1, alpha: 2 }),
             br#"{"alpha":2,"zeta":1}"#.to_vec()
         );
-    }
-
-    #[test]
-    fn canonical_check_rejects_whitespace_and_order() {
-        assert!(is_canonical(br#"{"a":1,"b":2}"#));
-        assert!(!is_canonical(br#"{"b":2,"a":1}"#));
-        assert!(!is_canonical(br#"{"a": 1}"#));
-        assert!(!is_canonical(b"not json"));
     }
 }

@@ -32,7 +32,9 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
         .iter()
         .filter(|(s, _)| *s == crate::phase::status::PhaseState::Complete)
         .count();
-    let active = reader.active()?.map(|p| (*p.id.get_ref(), p.name.clone()));
+    let active = reader
+        .active_of(&states)
+        .map(|p| (*p.id.get_ref(), p.name.clone()));
     let entries = match &view {
         Some(view) => crate::patch::queue::entries(view, &trust, config.trust.require_signed)?,
         None => Vec::new(),

@@ -112,6 +112,7 @@ pub fn decide(
     let store = Store::new(repo, config.ref_name())?;
     let mut view = store.view()?;
     let mut decisions = Vec::new();
+    let mut phases = None;
     for update in updates {
         if !config.policy.is_protected(&update.remote_ref) {
             decisions.push(RefDecision::allow(update, None));
@@ -125,13 +126,25 @@ pub fn decide(
             ));
             continue;
         };
+        let reader = Reader {
+            config,
+            view: view.as_ref(),
+            trust,
+        };
+        // The completions do not change during the push (running missing gates
+        // adds gate results only), so they are read once for every ref.
+        let (chain_break, active) = match &phases {
+            Some(read) => read,
+            None => {
+                let states = reader.states()?;
+                &*phases.insert((
+                    reader.chain_breaks_of(repo, &states).into_iter().next(),
+                    reader.active_of(&states),
+                ))
+            }
+        };
         let (phase, tree, mut statuses) = {
-            let reader = Reader {
-                config,
-                view: view.as_ref(),
-                trust,
-            };
-            if let Some(first) = reader.chain_breaks(repo)?.first() {
+            if let Some(first) = chain_break {
                 decisions.push(RefDecision::refuse(
                     update,
                     Some(first.phase),
@@ -143,7 +156,7 @@ pub fn decide(
                 ));
                 continue;
             }
-            let Some(phase) = reader.active()? else {
+            let Some(phase) = *active else {
                 decisions.push(RefDecision::allow(update, None));
                 continue;
             };

@@ -99,14 +99,18 @@ impl<'a> Reader<'a, '_, '_> {
 
     /// The first phase that is not complete; `None` when all are.
     pub fn active(&self) -> Result<Option<&'a PhaseConfig>, StoreError> {
-        let states = self.states()?;
-        Ok(self
-            .config
+        Ok(self.active_of(&self.states()?))
+    }
+
+    /// The first phase of `states` (as [`Reader::states`] returned them) that is
+    /// not complete, for a caller that needs the states too.
+    pub fn active_of(&self, states: &[PhaseEntry]) -> Option<&'a PhaseConfig> {
+        self.config
             .phases
             .iter()
             .zip(states)
             .find(|(_, (state, _))| *state == PhaseState::Active)
-            .map(|(phase, _)| phase))
+            .map(|(phase, _)| phase)
     }
 
     /// Whether `gate` has a counted result on `tree` for its current definition.
@@ -185,13 +189,23 @@ impl Reader<'_, '_, '_> {
     /// Checks that each completed phase's predecessors are complete and that its
     /// commit descends from theirs.
     pub fn chain_breaks(&self, repo: &gix::Repository) -> Result<Vec<ChainBreak>, StoreError> {
-        let mut completed: Vec<(u32, Read<PhaseCompletion>)> = Vec::new();
-        for phase in &self.config.phases {
-            let id = *phase.id.get_ref();
-            if let Some(done) = self.completion(id)? {
-                completed.push((id, done));
-            }
-        }
+        Ok(self.chain_breaks_of(repo, &self.states()?))
+    }
+
+    /// [`Reader::chain_breaks`] over `states` already read, so that a caller
+    /// that needs both (the pre-push hook) reads the completions once.
+    pub fn chain_breaks_of(
+        &self,
+        repo: &gix::Repository,
+        states: &[PhaseEntry],
+    ) -> Vec<ChainBreak> {
+        let completed: Vec<(u32, &Read<PhaseCompletion>)> = self
+            .config
+            .phases
+            .iter()
+            .zip(states)
+            .filter_map(|(phase, (_, done))| Some((*phase.id.get_ref(), done.as_ref()?)))
+            .collect();
         let mut breaks = Vec::new();
         for (id, done) in &completed {
             let Ok(commit) = ObjectId::from_hex(done.record.git_commit.as_bytes()) else {
@@ -226,6 +240,6 @@ impl Reader<'_, '_, '_> {
                 }
             }
         }
-        Ok(breaks)
+        breaks
     }
 }

@@ -67,7 +67,7 @@ pub enum EnvelopeError {
     SignatureEncoding { keyid: String },
 }
 
-impl<'a> Envelope<'a> {
+impl Envelope<'_> {
     pub fn new(payload_type: &str, payload: &[u8]) -> Envelope<'static> {
         Envelope {
             payload: Cow::Owned(STANDARD.encode(payload)),
@@ -77,17 +77,8 @@ impl<'a> Envelope<'a> {
     }
 
     pub fn payload_bytes(&self) -> Result<Vec<u8>, EnvelopeError> {
-        let mut out = Vec::new();
-        self.decode_payload_into(&mut out)?;
-        Ok(out)
-    }
-
-    /// Decodes the payload into `out` (cleared first), so a reader of many
-    /// records can reuse one buffer.
-    pub fn decode_payload_into(&self, out: &mut Vec<u8>) -> Result<(), EnvelopeError> {
-        out.clear();
         STANDARD
-            .decode_vec(self.payload.as_bytes(), out)
+            .decode(self.payload.as_bytes())
             .map_err(|_| EnvelopeError::PayloadEncoding)
     }
 

@@ -22,7 +22,6 @@ pub const NAMESPACE: &str = "auditops";
 pub struct TrustedKey {
     pub public: PublicKey,
     pub keyid: String,
-    pub verifying: ed25519_dalek::VerifyingKey,
     pub check_key: CheckKey,
     pub signer: AllowedSigner,
 }
@@ -76,7 +75,6 @@ impl TrustSet {
                         public,
                         keyid,
                         check_key: CheckKey::new(&verifying),
-                        verifying,
                         signer,
                     })
                 }

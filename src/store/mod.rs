@@ -17,7 +17,7 @@ pub mod remote;
 mod tree_edit;
 mod view;
 
-pub use crate::canonical::{canonical_json, is_canonical};
+pub use crate::canonical::canonical_json;
 pub use error::{Result, StoreError};
 pub use history::Transaction;
 pub use index::KeyedPath;
