@@ -569,23 +569,15 @@ fn append_growth(
         }
     }
     let [first, last, edge_samples] = samples;
-    let label = format!("{}th / first", fmt_count(counts[1]));
-    let r = ratio(last.median(), first.median());
-    for (count, s) in [(counts[0], &first), (counts[1], &last)] {
-        println!(
-            "  in-process Store::append, {} records: {}",
-            fmt_count(count),
-            s.summary()
-        );
-    }
-    println!("  ratio {label}: {r:.2}×");
-    table.push(
-        format!("append in-process (Store::append), {label}"),
-        fmt_duration(last.median()),
-        fmt_duration(first.median()),
-        format!("{r:.2}×"),
-        "≤ 1.2×",
-        Verdict::from_bool(r <= 1.2),
+    push_growth(
+        table,
+        (
+            "in-process Store::append, ",
+            "append in-process (Store::append)",
+        ),
+        [counts[0], counts[1]],
+        &first,
+        &last,
     );
     let r_edge = ratio(edge_samples.median(), first.median());
     println!(
@@ -618,17 +610,32 @@ fn append_growth(
         first.push(adder.add(ws, small));
         last.push(adder.add(ws, big));
     }
+    push_growth(
+        table,
+        ("CLI evidence add, ~", "evidence add (CLI)"),
+        [counts[0], counts[1]],
+        &first,
+        &last,
+    );
+}
+
+/// Prints the appends on the small and the big log and tabulates their ratio
+/// against the ≤ 1.2× target, under a printed prefix and a table row name.
+fn push_growth(
+    table: &mut Table,
+    (printed, row): (&str, &str),
+    counts: [u64; 2],
+    first: &Samples,
+    last: &Samples,
+) {
+    let label = format!("{}th / first", fmt_count(counts[1]));
     let r = ratio(last.median(), first.median());
-    for (count, s) in [(counts[0], &first), (counts[1], &last)] {
-        println!(
-            "  CLI evidence add, ~{} records: {}",
-            fmt_count(count),
-            s.summary()
-        );
+    for (count, s) in [(counts[0], first), (counts[1], last)] {
+        println!("  {printed}{} records: {}", fmt_count(count), s.summary());
     }
     println!("  ratio {label}: {r:.2}×");
     table.push(
-        format!("evidence add (CLI), {label}"),
+        format!("{row}, {label}"),
         fmt_duration(last.median()),
         fmt_duration(first.median()),
         format!("{r:.2}×"),

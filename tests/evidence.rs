@@ -4,7 +4,7 @@ mod support;
 
 use predicates::prelude::*;
 use sha2::{Digest, Sha256};
-use support::{Repo, STATE_REF, stderr};
+use support::{Repo, STATE_REF, evidence_add, stderr};
 
 #[test]
 fn add_records_every_field_from_the_commit() {
@@ -140,18 +140,7 @@ fn bad_input_exits_2_and_leaves_the_state_ref_alone() {
     // A file that exists only in the working tree is not evidence.
     repo.write("src/uncommitted.rs", "fn x() {}\n");
     repo.cmd()
-        .args([
-            "evidence",
-            "add",
-            "--phase",
-            "1",
-            "--file",
-            "src/uncommitted.rs",
-            "--lines",
-            "1",
-            "--description",
-            "d",
-        ])
+        .args(evidence_add("src/uncommitted.rs", "1", "d"))
         .assert()
         .code(2)
         .stderr(predicate::str::contains("commit the file first"));
@@ -164,18 +153,7 @@ fn no_key_exits_2_and_records_nothing() {
     repo.ok(&["init"]);
     let before = repo.state_tip();
     repo.cmd()
-        .args([
-            "evidence",
-            "add",
-            "--phase",
-            "1",
-            "--file",
-            "src/lib.rs",
-            "--lines",
-            "1",
-            "--description",
-            "d",
-        ])
+        .args(evidence_add("src/lib.rs", "1", "d"))
         .assert()
         .code(2)
         .stderr(predicate::str::contains("no signing key found"));
@@ -280,18 +258,7 @@ fn secrets_are_redacted_from_stored_records() {
     );
     repo.write("config/settings.env", &content);
     repo.commit_all("settings");
-    repo.ok(&[
-        "evidence",
-        "add",
-        "--phase",
-        "1",
-        "--file",
-        "config/settings.env",
-        "--lines",
-        "1-9",
-        "--description",
-        "settings",
-    ]);
+    repo.ok(&evidence_add("config/settings.env", "1-9", "settings"));
     let stored = repo.git(&[
         "cat-file",
         "-p",

@@ -12,7 +12,7 @@ use predicates::prelude::*;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use support::{Repo, stderr, stdout};
+use support::{Repo, assert_stderr_contains, stderr, stdout};
 
 /// Our hook script, as install must write it.
 const SCRIPT: &str = include_str!("../hooks/pre-push");
@@ -256,11 +256,7 @@ fn a_refusing_foreign_hook_still_refuses_and_uninstall_restores_it_exactly() {
     let head = repo.git(&["rev-parse", "HEAD"]);
     let out = push(&repo, &["origin", "feature", "topic:renamed"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("the earlier pre-push hook refused"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_contains(&out, "the earlier pre-push hook refused");
     assert_eq!(
         refs_of(&repo, remote.path()),
         "",
@@ -346,11 +342,7 @@ fn an_accepting_foreign_hook_lets_the_push_through_and_ours_still_decides() {
     std::fs::remove_file(log.join("stdin")).unwrap();
     let out = push(&repo, &["origin", "main"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("push to refs/heads/main refused"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_contains(&out, "push to refs/heads/main refused");
     assert_eq!(
         std::fs::read_to_string(log.join("stdin")).unwrap(),
         format!("refs/heads/main {head} refs/heads/main {ZEROS}\n"),
@@ -489,7 +481,7 @@ fn core_hooks_path_outside_the_repository_needs_force() {
     let shared = other.path().join("../shared-hooks");
     let out = other.run(&["hooks", "install"]);
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
-    assert!(stderr(&out).contains("outside"), "{}", stderr(&out));
+    assert_stderr_contains(&out, "outside");
     assert!(!shared.exists(), "nothing written at {}", shared.display());
 }
 
@@ -522,11 +514,7 @@ fn a_hooks_folder_given_with_git_dash_c_still_runs_the_kept_hook() {
         &["-c", &setting, "push", "origin", "feature"],
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("the earlier pre-push hook refused"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_contains(&out, "the earlier pre-push hook refused");
     assert!(log.join("stdin").exists(), "the kept hook ran");
     assert_eq!(refs_of(&repo, remote.path()), "");
 }
@@ -547,11 +535,7 @@ fn kept_hooks_run_as_git_would_run_them() {
     assert_eq!(action(&install(&repo, &[])), "chained");
     let out = push(&repo, &["origin", "feature"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("the earlier pre-push hook refused"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_contains(&out, "the earlier pre-push hook refused");
     assert!(log.join("stdin").exists(), "the kept hook ran");
     assert_eq!(action(&uninstall(&repo)), "restored");
     assert_eq!(std::fs::read(&hook).unwrap(), without_shebang.as_bytes());
@@ -727,11 +711,7 @@ fn a_linked_worktree_installs_into_the_common_hooks_folder() {
     // A push from the worktree runs ours, which runs the kept hook.
     let out = push_in(&repo, &worktree, &["origin", "feature"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("the earlier pre-push hook refused"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_contains(&out, "the earlier pre-push hook refused");
     assert!(log.join("stdin").exists(), "the kept hook ran");
     assert_eq!(refs_of(&repo, remote.path()), "");
 

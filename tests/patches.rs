@@ -4,7 +4,7 @@ mod support;
 
 use predicates::prelude::*;
 use std::time::Duration;
-use support::{Repo, stderr, stdout};
+use support::{Repo, assert_stderr_contains, stderr, stdout};
 
 fn config(mode: &str, extra: &str) -> String {
     format!(
@@ -384,7 +384,7 @@ fn hostile_and_malformed_patches_are_refused_before_anything_is_written() {
     let path = write_patch(&repo, "binary.patch", &binary);
     let out = repo.run(&["patch", "submit", &path, "--target", "release"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("binary"), "{}", stderr(&out));
+    assert_stderr_contains(&out, "binary");
 
     assert_eq!(repo.state_tip(), before, "nothing recorded");
     assert!(!outside.exists(), "nothing written outside the repository");
@@ -501,12 +501,8 @@ fn a_busy_pool_exits_4_naming_the_holder() {
     let other = write_patch(&repo, "other.patch", &other);
     let out = repo.run(&["patch", "submit", &other, "--target", "release"]);
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains(&format!("held by pid {}", holder.id())),
-        "{}",
-        stderr(&out)
-    );
-    assert!(stderr(&out).contains("patch submit"), "{}", stderr(&out));
+    assert_stderr_contains(&out, &format!("held by pid {}", holder.id()));
+    assert_stderr_contains(&out, "patch submit");
     let out = holder.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", stdout(&out));
 }

@@ -6,7 +6,7 @@ mod support;
 use git_auditops::records::KeyedKind;
 use predicates::prelude::*;
 use std::path::Path;
-use support::{Repo, STATE_REF, stderr, stdout};
+use support::{Repo, STATE_REF, assert_stderr_contains, evidence_add, stderr, stdout};
 
 const CONFIG: &str = r#"version = 1
 
@@ -135,11 +135,7 @@ fn a_push_to_a_protected_branch_needs_the_active_phases_gates() {
     // Deleting a protected branch is refused.
     let deleted = push(&p.repo, &["origin", ":release/1.0"]);
     assert!(!deleted.status.success());
-    assert!(
-        stderr(&deleted).contains("deleting it is refused"),
-        "{}",
-        stderr(&deleted)
-    );
+    assert_stderr_contains(&deleted, "deleting it is refused");
 }
 
 #[test]
@@ -416,18 +412,7 @@ fn an_approval_counts_only_at_its_commit_and_once_per_signer() {
     let p = project();
     p.repo.ok(&["gate", "run"]);
     p.repo.ok(&["phase", "complete", "0"]);
-    p.repo.ok(&[
-        "evidence",
-        "add",
-        "--phase",
-        "1",
-        "--file",
-        "src/lib.rs",
-        "--lines",
-        "1",
-        "--description",
-        "d",
-    ]);
+    p.repo.ok(&evidence_add("src/lib.rs", "1", "d"));
     p.repo.ok(&["approve", "1"]);
     p.repo.ok(&["approve", "phase:1"]);
     // A new commit: the approvals were for the previous one.
@@ -482,11 +467,7 @@ fn a_broken_phase_chain_fails_verify_and_blocks_the_push() {
     p.repo.ok(&["gate", "run", "--phase", "0"]);
     let refused = push(&p.repo, &["origin", "main"]);
     assert!(!refused.status.success());
-    assert!(
-        stderr(&refused).contains("phase chain is broken"),
-        "{}",
-        stderr(&refused)
-    );
+    assert_stderr_contains(&refused, "phase chain is broken");
 }
 
 #[test]
@@ -497,11 +478,7 @@ fn run_missing_gates_runs_them_during_the_push() {
     ));
     let pushed = push(&p.repo, &["origin", "main"]);
     assert!(pushed.status.success(), "{}", stderr(&pushed));
-    assert!(
-        stderr(&pushed).contains("running the missing gates"),
-        "{}",
-        stderr(&pushed)
-    );
+    assert_stderr_contains(&pushed, "running the missing gates");
     let status = json(&p.repo.ok(&["phase", "status", "--json"]));
     assert_eq!(status[0]["gates"][0]["state"], "passed");
     assert_eq!(status[0]["gates"][1]["state"], "passed");

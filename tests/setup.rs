@@ -4,7 +4,7 @@ mod support;
 
 use predicates::prelude::*;
 use std::os::unix::fs::PermissionsExt;
-use support::{Repo, stderr, stdout};
+use support::{Repo, assert_stderr_contains, evidence_add, stderr, stdout};
 
 #[test]
 fn init_writes_config_and_state_ref_and_is_idempotent() {
@@ -89,27 +89,12 @@ fn malformed_config_stops_init_and_evidence_without_touching_state() {
     repo.write(".auditops.toml", "version = 1\n[trust\n");
     for args in [
         vec!["init"],
-        vec![
-            "evidence",
-            "add",
-            "--phase",
-            "1",
-            "--file",
-            "src/lib.rs",
-            "--lines",
-            "1-2",
-            "--description",
-            "d",
-        ],
+        evidence_add("src/lib.rs", "1-2", "d").to_vec(),
         vec!["verify"],
     ] {
         let out = repo.run(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
-        assert!(
-            stderr(&out).contains(".auditops.toml:2"),
-            "{}",
-            stderr(&out)
-        );
+        assert_stderr_contains(&out, ".auditops.toml:2");
     }
     assert_eq!(repo.state_tip(), before);
 }
@@ -212,25 +197,10 @@ fn passphrase_protected_keys_read_the_environment() {
     repo.commit_all("trust locked key");
     let before = repo.state_tip();
 
-    let add = [
-        "evidence",
-        "add",
-        "--phase",
-        "1",
-        "--file",
-        "src/lib.rs",
-        "--lines",
-        "1",
-        "--description",
-        "d",
-    ];
+    let add = evidence_add("src/lib.rs", "1", "d");
     let out = repo.cmd().args(add).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("AUDITOPS_KEY_PASSPHRASE"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_contains(&out, "AUDITOPS_KEY_PASSPHRASE");
     let out = repo
         .cmd()
         .args(add)
@@ -238,11 +208,7 @@ fn passphrase_protected_keys_read_the_environment() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("wrong passphrase"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_contains(&out, "wrong passphrase");
     assert_eq!(repo.state_tip(), before, "nothing recorded");
 
     repo.cmd()
@@ -271,11 +237,7 @@ fn every_command_outside_a_repository_exits_2() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(
-            stderr(&out).contains("not a git repository"),
-            "{}",
-            stderr(&out)
-        );
+        assert_stderr_contains(&out, "not a git repository");
     }
 }
 

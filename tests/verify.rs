@@ -29,6 +29,16 @@ fn edit_payload(segment: &str, index: usize, from: &str, to: &str) -> String {
     lines.join("\n") + "\n"
 }
 
+/// Asserts that the first of `report[list]` gives a reason containing `needle`.
+#[track_caller]
+fn assert_first_reason(report: &serde_json::Value, list: &str, needle: &str) {
+    let reason = report[list][0]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains(needle),
+        "expected {needle:?} in {list}: {report}"
+    );
+}
+
 fn failing_ids(report: &serde_json::Value) -> Vec<String> {
     report["failures"]
         .as_array()
@@ -71,12 +81,7 @@ fn an_edited_payload_fails_its_signature() {
     assert_eq!(failing_ids(&report), vec![tampered.clone()]);
     assert_ne!(tampered, good);
     assert_eq!(report["failures"][0]["kind"], "evidence");
-    assert!(
-        report["failures"][0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("does not match the payload")
-    );
+    assert_first_reason(&report, "failures", "does not match the payload");
     repo.cmd()
         .arg("verify")
         .assert()
@@ -94,12 +99,7 @@ fn a_hand_edited_line_is_not_canonical() {
     });
     let (code, report) = verify_json(&repo, &[]);
     assert_eq!(code, Some(3));
-    assert!(
-        report["failures"][0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("canonical")
-    );
+    assert_first_reason(&report, "failures", "canonical");
 }
 
 #[test]
@@ -171,11 +171,10 @@ fn a_signed_record_with_a_wrong_hash_fails() {
     store.append("evidence", &[line], "forged").unwrap();
     let (code, report) = verify_json(&repo, &[]);
     assert_eq!(code, Some(3));
-    assert!(
-        report["failures"][0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("sha256 does not match lines 1-2 of `src/lib.rs`")
+    assert_first_reason(
+        &report,
+        "failures",
+        "sha256 does not match lines 1-2 of `src/lib.rs`",
     );
 }
 
@@ -262,12 +261,7 @@ fn an_identical_record_stored_twice_is_a_warning() {
     let (code, report) = verify_json(&repo, &[]);
     assert_eq!(code, Some(0), "{report}");
     assert_eq!(report["records"], 2);
-    assert!(
-        report["warnings"][0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("more than once")
-    );
+    assert_first_reason(&report, "warnings", "more than once");
 }
 
 #[test]

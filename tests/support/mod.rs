@@ -298,5 +298,31 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// The arguments of `evidence add` for phase 1.
+pub fn evidence_add<'a>(file: &'a str, lines: &'a str, description: &'a str) -> [&'a str; 10] {
+    [
+        "evidence",
+        "add",
+        "--phase",
+        "1",
+        "--file",
+        file,
+        "--lines",
+        lines,
+        "--description",
+        description,
+    ]
+}
+
+/// Asserts that `out` said `needle` on its standard error, showing all of it if not.
+#[track_caller]
+pub fn assert_stderr_contains(out: &Output, needle: &str) {
+    let err = stderr(out);
+    assert!(
+        err.contains(needle),
+        "expected {needle:?} in stderr:\n{err}"
+    );
+}
+
 /// The first evidence segment, where the first 32 records live.
 pub const FIRST_SEGMENT: &str = "evidence/00000/00000000.jsonl";
