@@ -1,14 +1,28 @@
-//! The crate's error type and the one place errors become exit codes (CLI.md).
+//! The crate's error type, and the one place where errors become the exit codes
+//! of the command-line contract (docs/cli.md).
+//!
+//! Domain modules return their own error types and keep the underlying cause
+//! (`#[source]`), so that `main` can print the message and then each cause, as
+//! cargo and jj do. Which exit code a failure is belongs to the contract, not to
+//! the module that failed, so the whole mapping lives here.
 
 use crate::config::ConfigError;
 use crate::evidence::EvidenceError;
 use crate::git::GitError;
+use crate::github::GithubError;
+use crate::hooks::HookError;
+use crate::lock::LockError;
+use crate::outbox::OutboxError;
+use crate::render::RenderError;
 use crate::sign::SignError;
 use crate::store::StoreError;
+use crate::worktree::WorktreeError;
+use std::path::PathBuf;
 
 /// Exit codes of the command-line contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitCode {
+    /// Everything held.
     Success = 0,
     /// The operation ran and said no.
     Refused = 1,
@@ -22,30 +36,55 @@ pub enum ExitCode {
     Permission = 5,
     /// GitHub unreachable, rate-limited or circuit open (operations stay queued).
     Unavailable = 6,
+    /// git, libgit2 or the file system failed in a way the input did not cause.
+    Internal = 7,
 }
 
+/// Every failure a command can end with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// `.auditops.toml` is missing, unreadable or invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The state ref could not be read or written.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Keys and trust lists.
     #[error(transparent)]
     Sign(#[from] SignError),
+    /// Reading the repository.
     #[error(transparent)]
     Git(#[from] GitError),
+    /// Recording evidence.
     #[error(transparent)]
     Evidence(#[from] EvidenceError),
+    /// Throwaway worktrees.
     #[error(transparent)]
-    Worktree(#[from] crate::worktree::WorktreeError),
+    Worktree(#[from] WorktreeError),
+    /// Subsystem locks.
     #[error(transparent)]
-    Hook(#[from] crate::hooks::HookError),
+    Lock(#[from] LockError),
+    /// Installing and running git hooks.
     #[error(transparent)]
-    Template(#[from] crate::render::RenderError),
+    Hook(#[from] HookError),
+    /// Rendering a template.
     #[error(transparent)]
-    Outbox(#[from] crate::outbox::OutboxError),
+    Template(#[from] RenderError),
+    /// Queueing GitHub operations.
     #[error(transparent)]
-    GitHub(#[from] crate::github::GithubError),
+    Outbox(#[from] OutboxError),
+    /// Carrying out GitHub operations.
+    #[error(transparent)]
+    GitHub(#[from] GithubError),
+    /// A file outside the state could not be read or written.
+    #[error("{}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
     /// The operation ran and said no (a gate failed, a push was refused).
     #[error("{0}")]
     Refused(String),
@@ -58,38 +97,126 @@ pub enum Error {
 }
 
 impl Error {
+    /// A file operation on `path` failed; use with `map_err`.
+    pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io { path, source }
+    }
+
+    /// The exit code of the command-line contract for this failure.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::Config(_) | Error::Git(_) | Error::Evidence(_) | Error::Usage(_) => {
-                ExitCode::Usage
-            }
-            Error::Worktree(crate::worktree::WorktreeError::Lock(
-                crate::lock::LockError::Busy { .. },
-            )) => ExitCode::Busy,
-            Error::Sign(_) | Error::Worktree(_) | Error::Hook(_) | Error::Template(_) => {
-                ExitCode::Usage
-            }
-            Error::Outbox(_) => ExitCode::Usage,
-            Error::GitHub(err) => err.exit_code(),
+            Error::Config(err) => config(err),
+            Error::Store(err) => store(err),
+            Error::Sign(err) => sign(err),
+            Error::Git(err) => git(err),
+            Error::Evidence(err) => evidence(err),
+            Error::Worktree(err) => worktree(err),
+            Error::Lock(err) => lock(err),
+            Error::Hook(err) => hook(err),
+            Error::Template(_) => ExitCode::Usage,
+            Error::Outbox(err) => outbox(err),
+            Error::GitHub(err) => github(err),
+            Error::Io { .. } => ExitCode::Internal,
             Error::Refused(_) => ExitCode::Refused,
+            Error::Usage(_) => ExitCode::Usage,
             Error::Verification(_) => ExitCode::Verification,
-            Error::Store(err) => match err {
-                StoreError::Malformed { .. }
-                | StoreError::UnsupportedVersion { .. }
-                | StoreError::IncomingRejected { .. } => ExitCode::Verification,
-                StoreError::PushDiverged { .. } => ExitCode::Refused,
-                StoreError::Contention { .. } => ExitCode::Busy,
-                StoreError::InvalidRefName { .. }
-                | StoreError::InvalidPlace { .. }
-                | StoreError::UnknownRemote { .. }
-                | StoreError::NoDefaultRemote { .. }
-                | StoreError::GitCommand { .. }
-                | StoreError::GitSpawn(_)
-                | StoreError::Io { .. }
-                | StoreError::Git(_) => ExitCode::Usage,
-            },
         }
     }
 }
 
+fn config(err: &ConfigError) -> ExitCode {
+    match err {
+        ConfigError::Invalid { .. } | ConfigError::Missing { .. } => ExitCode::Usage,
+        ConfigError::Read { .. } => ExitCode::Usage,
+    }
+}
+
+fn store(err: &StoreError) -> ExitCode {
+    match err {
+        StoreError::Malformed { .. }
+        | StoreError::UnsupportedVersion { .. }
+        | StoreError::IncomingRejected { .. } => ExitCode::Verification,
+        StoreError::PushDiverged { .. } => ExitCode::Refused,
+        StoreError::Contention { .. } => ExitCode::Busy,
+        StoreError::InvalidRefName { .. }
+        | StoreError::InvalidPlace { .. }
+        | StoreError::UnknownRemote { .. }
+        | StoreError::NoDefaultRemote { .. } => ExitCode::Usage,
+        // A remote that refuses or cannot be reached is the user's to fix.
+        StoreError::GitCommand { .. } => ExitCode::Usage,
+        StoreError::GitSpawn(_) | StoreError::Io { .. } | StoreError::Git(_) => ExitCode::Internal,
+    }
+}
+
+fn sign(err: &SignError) -> ExitCode {
+    match err {
+        SignError::KeyWrite { .. } => ExitCode::Internal,
+        _ => ExitCode::Usage,
+    }
+}
+
+fn git(err: &GitError) -> ExitCode {
+    match err {
+        GitError::Object(_) => ExitCode::Internal,
+        GitError::NotARepository { .. }
+        | GitError::BadRevision { .. }
+        | GitError::Bare { .. }
+        | GitError::OutsideRepository { .. } => ExitCode::Usage,
+    }
+}
+
+fn evidence(err: &EvidenceError) -> ExitCode {
+    match err {
+        EvidenceError::Git(err) => git(err),
+        _ => ExitCode::Usage,
+    }
+}
+
+fn lock(err: &LockError) -> ExitCode {
+    match err {
+        LockError::Busy { .. } => ExitCode::Busy,
+        LockError::Io { .. } => ExitCode::Internal,
+        LockError::Unknown(_) | LockError::AlreadyHeld(_) => ExitCode::Usage,
+    }
+}
+
+fn worktree(err: &WorktreeError) -> ExitCode {
+    match err {
+        WorktreeError::Lock(err) => lock(err),
+        WorktreeError::Create { .. }
+        | WorktreeError::Spawn(_)
+        | WorktreeError::Checkout { .. } => ExitCode::Internal,
+    }
+}
+
+fn hook(err: &HookError) -> ExitCode {
+    match err {
+        HookError::Git { .. } | HookError::Io { .. } => ExitCode::Internal,
+        HookError::OutsideRepository { .. }
+        | HookError::ChainedInTheWay { .. }
+        | HookError::Unknown(_) => ExitCode::Usage,
+    }
+}
+
+fn outbox(err: &OutboxError) -> ExitCode {
+    match err {
+        OutboxError::Invalid(_) => ExitCode::Usage,
+        OutboxError::Read { .. } => ExitCode::Usage,
+    }
+}
+
+fn github(err: &GithubError) -> ExitCode {
+    match err {
+        GithubError::Permission { .. } => ExitCode::Permission,
+        GithubError::Unavailable { .. } => ExitCode::Unavailable,
+        GithubError::Busy(err) => lock(err),
+        GithubError::Io { .. } => ExitCode::Internal,
+        GithubError::NoRepository { .. } | GithubError::NoToken | GithubError::Client(_) => {
+            ExitCode::Usage
+        }
+    }
+}
+
+/// The result of library calls that may end a command.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

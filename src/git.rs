@@ -14,13 +14,14 @@ pub enum GitError {
     Bare { git_dir: PathBuf },
     #[error("`{path}` is outside the repository")]
     OutsideRepository { path: String },
-    #[error("git: {0}")]
-    Object(String),
+    /// gix failed to read the repository: not something the input caused.
+    #[error("git failed while reading the repository")]
+    Object(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl GitError {
-    fn object(err: impl std::fmt::Display) -> Self {
-        GitError::Object(err.to_string())
+    fn object(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        GitError::Object(Box::new(err))
     }
 }
 

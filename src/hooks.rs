@@ -29,7 +29,7 @@ pub enum HookError {
     ChainedInTheWay { path: PathBuf },
     #[error("`git {args}` failed: {message}")]
     Git { args: String, message: String },
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Io {
         path: PathBuf,
         #[source]

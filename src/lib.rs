@@ -14,6 +14,7 @@ pub mod evidence;
 pub mod git;
 pub mod github;
 pub mod hooks;
+pub mod ids;
 pub mod lock;
 pub mod outbox;
 pub mod patch;
@@ -23,7 +24,9 @@ pub mod render;
 pub mod share;
 pub mod sign;
 pub mod store;
+pub mod time;
 pub mod verify;
 pub mod worktree;
+pub mod workspace;
 
 pub use error::{Error, ExitCode, Result};

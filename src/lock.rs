@@ -69,7 +69,7 @@ pub enum LockError {
         since: String,
         waited: Duration,
     },
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Io {
         path: PathBuf,
         #[source]

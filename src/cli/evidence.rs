@@ -34,18 +34,12 @@ pub enum EvidenceCommand {
         /// The commit to read the file from.
         #[arg(long, value_name = "REV", default_value = "HEAD")]
         rev: String,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
     },
     /// List recorded evidence, oldest first.
     List {
         /// Only this phase.
         #[arg(long)]
         phase: Option<u32>,
-        /// Print a JSON array.
-        #[arg(long)]
-        json: bool,
     },
     /// Print the signed envelopes as JSONL, one per line, for external verifiers.
     Export {
@@ -64,12 +58,11 @@ pub fn run(ctx: &Context, command: EvidenceCommand) -> Result<ExitCode> {
             description,
             id,
             rev,
-            json,
         } => {
             let lines: LineRange = lines
                 .parse()
                 .map_err(|msg: String| Error::Usage(format!("--lines: {msg}")))?;
-            let file = crate::git::repo_relative(&ctx.repo, &file)?;
+            let file = crate::git::repo_relative(ctx.repo(), &file)?;
             let request = evidence::Request {
                 phase,
                 file: &file,
@@ -78,8 +71,8 @@ pub fn run(ctx: &Context, command: EvidenceCommand) -> Result<ExitCode> {
                 id: id.as_deref(),
                 rev: &rev,
             };
-            let recorded = record::add(&ctx.repo, ctx.config()?, &request)?;
-            if json {
+            let recorded = record::add(ctx.repo(), ctx.config()?, &request)?;
+            if ctx.json {
                 output::json(&recorded);
             } else {
                 say!("{}", recorded.id);
@@ -93,14 +86,14 @@ pub fn run(ctx: &Context, command: EvidenceCommand) -> Result<ExitCode> {
             }
             Ok(ExitCode::Success)
         }
-        EvidenceCommand::List { phase, json } => {
-            let (listed, unreadable) = record::list(&ctx.repo, ctx.config()?, phase)?;
+        EvidenceCommand::List { phase } => {
+            let (listed, unreadable) = record::list(ctx.repo(), ctx.config()?, phase)?;
             for id in &unreadable {
                 eprintln!(
                     "warning: record {id} is not readable evidence; run `git auditops verify`"
                 );
             }
-            if json {
+            if ctx.json {
                 let rows: Vec<serde_json::Value> = listed
                     .iter()
                     .map(|l| {
@@ -138,7 +131,7 @@ pub fn run(ctx: &Context, command: EvidenceCommand) -> Result<ExitCode> {
         EvidenceCommand::Export { phase } => {
             let mut stdout = std::io::stdout().lock();
             let mut reader_gone = false;
-            record::for_each(&ctx.repo, ctx.config()?, phase, |item| match item {
+            record::for_each(ctx.repo(), ctx.config()?, phase, |item| match item {
                 Ok(listed) if !reader_gone => {
                     // A reader that went away (`| head`) ends the export quietly.
                     reader_gone = stdout

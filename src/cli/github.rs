@@ -20,9 +20,6 @@ pub enum OutboxCommand {
         /// Only operations that still have work to do.
         #[arg(long)]
         pending: bool,
-        /// Print a JSON array.
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -64,15 +61,13 @@ pub struct IssueNewArgs {
     /// The repository, owner/name (default: [github] repo, else the remote's).
     #[arg(long, value_name = "OWNER/NAME")]
     repo: Option<String>,
-    #[arg(long)]
-    json: bool,
 }
 
 pub fn outbox(ctx: &Context, command: OutboxCommand) -> Result<ExitCode> {
-    let OutboxCommand::List { pending, json } = command;
+    let OutboxCommand::List { pending } = command;
     let config = ctx.config()?;
-    let trust = trust::load(&ctx.repo, config.allowed_signers(), None)?;
-    let outbox = Outbox::load_tip(&ctx.repo, config, &trust)?;
+    let trust = trust::load(ctx.repo(), config.allowed_signers(), None)?;
+    let outbox = Outbox::load_tip(ctx.repo(), config, &trust)?;
     let states = outbox.states();
     let rows: Vec<Row> = outbox
         .entries
@@ -92,7 +87,7 @@ pub fn outbox(ctx: &Context, command: OutboxCommand) -> Result<ExitCode> {
             })
         })
         .collect();
-    if json {
+    if ctx.json {
         output::json(&rows);
         return Ok(ExitCode::Success);
     }
@@ -187,8 +182,8 @@ pub fn issue(ctx: &Context, command: IssueCommand) -> Result<ExitCode> {
         source: args.source,
         repo: args.repo,
     };
-    let queued = issue::queue(&ctx.repo, ctx.config()?, new)?;
-    if args.json {
+    let queued = issue::queue(ctx.repo(), ctx.config()?, new)?;
+    if ctx.json {
         output::json(&queued);
         return Ok(ExitCode::Success);
     }
@@ -232,17 +227,14 @@ pub struct SyncArgs {
     /// Show what would be done; send no write request and record nothing.
     #[arg(long)]
     dry_run: bool,
-    /// Print the run's report as JSON.
-    #[arg(long)]
-    json: bool,
 }
 
 pub fn sync(ctx: &Context, args: SyncArgs) -> Result<ExitCode> {
     let options = crate::github::sync::Options {
         dry_run: args.dry_run,
     };
-    let report = crate::github::sync::run(&ctx.repo, ctx.config()?, options)?;
-    if args.json {
+    let report = crate::github::sync::run(ctx.repo(), ctx.config()?, options)?;
+    if ctx.json {
         output::json(&report);
     } else {
         print_sync(&report);

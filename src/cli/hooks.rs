@@ -18,36 +18,30 @@ pub enum HooksCommand {
         /// (a global core.hooksPath shared by other repositories).
         #[arg(long)]
         force: bool,
-        #[arg(long)]
-        json: bool,
     },
     /// Remove our hooks and put back the ones they replaced, byte for byte.
     Uninstall {
-        #[arg(long)]
-        json: bool,
     },
     /// Report missing, outdated, foreign and bypassed hooks.
     Status {
-        #[arg(long)]
-        json: bool,
     },
 }
 
 pub fn run(ctx: &Context, command: HooksCommand) -> Result<ExitCode> {
     match command {
-        HooksCommand::Install { force, json } => {
-            let (location, changes) = hooks::install(&ctx.repo, force)?;
-            print_changes(&location, &changes, json);
+        HooksCommand::Install { force } => {
+            let (location, changes) = hooks::install(ctx.repo(), force)?;
+            print_changes(&location, &changes, ctx.json);
             Ok(ExitCode::Success)
         }
-        HooksCommand::Uninstall { json } => {
-            let (location, changes) = hooks::uninstall(&ctx.repo)?;
-            print_changes(&location, &changes, json);
+        HooksCommand::Uninstall {} => {
+            let (location, changes) = hooks::uninstall(ctx.repo())?;
+            print_changes(&location, &changes, ctx.json);
             Ok(ExitCode::Success)
         }
-        HooksCommand::Status { json } => {
-            let (location, statuses) = hooks::status(&ctx.repo)?;
-            if json {
+        HooksCommand::Status {} => {
+            let (location, statuses) = hooks::status(ctx.repo())?;
+            if ctx.json {
                 output::json(&serde_json::json!({ "location": location, "hooks": statuses }));
                 return Ok(ExitCode::Success);
             }
@@ -100,7 +94,7 @@ pub fn hook(ctx: &Context, name: &str, args: &[String]) -> Result<ExitCode> {
     std::io::stdin()
         .read_to_end(&mut input)
         .map_err(|e| Error::Usage(format!("cannot read the hook's input: {e}")))?;
-    if let Some(status) = hooks::run_chained(&ctx.repo, name, args, &input)?
+    if let Some(status) = hooks::run_chained(ctx.repo(), name, args, &input)?
         && !status.success()
     {
         return Err(Error::Refused(format!(
@@ -111,9 +105,9 @@ pub fn hook(ctx: &Context, name: &str, args: &[String]) -> Result<ExitCode> {
         "pre-push" => {
             let config = ctx.config()?;
             let updates = prepush::parse_updates(&input)?;
-            let trust = trust::load(&ctx.repo, config.allowed_signers(), None)?;
+            let trust = trust::load(ctx.repo(), config.allowed_signers(), None)?;
             let decisions = prepush::decide(
-                &ctx.repo,
+                ctx.repo(),
                 config,
                 &trust,
                 &updates,
@@ -123,7 +117,7 @@ pub fn hook(ctx: &Context, name: &str, args: &[String]) -> Result<ExitCode> {
                 // Pending GitHub operations go out after the push, detached:
                 // this never delays or fails the push.
                 let started =
-                    crate::github::background::start_after_push(&ctx.repo, config, &trust);
+                    crate::github::background::start_after_push(ctx.repo(), config, &trust);
                 tracing::debug!(?started, "background sync");
                 return Ok(ExitCode::Success);
             }

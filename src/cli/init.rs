@@ -13,9 +13,6 @@ pub struct InitArgs {
     /// Do not install the git hooks.
     #[arg(long)]
     no_hooks: bool,
-    /// Print the result as JSON.
-    #[arg(long)]
-    json: bool,
 }
 
 #[derive(serde::Serialize)]
@@ -32,7 +29,7 @@ struct InitReport {
 }
 
 pub fn init(ctx: &Context, args: InitArgs) -> Result<ExitCode> {
-    let workdir = crate::git::workdir(&ctx.repo)?;
+    let workdir = crate::git::workdir(ctx.repo())?;
     let file = workdir.join(config::FILE_NAME);
     let config_written = !file.exists();
     let config = if config_written {
@@ -45,11 +42,11 @@ pub fn init(ctx: &Context, args: InitArgs) -> Result<ExitCode> {
         // An existing file is never rewritten, but it must be valid to go on.
         ctx.config()?.clone()
     };
-    let store = Store::new(&ctx.repo, config.ref_name())?;
+    let store = Store::new(ctx.repo(), config.ref_name())?;
     let (tip, state_created) = store.init()?;
     let (hooks, hooks_skipped) = match args.no_hooks {
         true => (Vec::new(), Some("--no-hooks".to_owned())),
-        false => match crate::hooks::install(&ctx.repo, false) {
+        false => match crate::hooks::install(ctx.repo(), false) {
             Ok((_, changes)) => (changes, None),
             // A shared hooks folder is the user's call, not init's.
             Err(err @ crate::hooks::HookError::OutsideRepository { .. }) => {
@@ -67,7 +64,7 @@ pub fn init(ctx: &Context, args: InitArgs) -> Result<ExitCode> {
         hooks,
         hooks_skipped,
     };
-    if args.json {
+    if ctx.json {
         output::json(&report);
         return Ok(ExitCode::Success);
     }
@@ -100,23 +97,20 @@ allowed_signers line to {} and commit it",
 pub enum ConfigCommand {
     /// Validate .auditops.toml; errors name the file, line and key (exit 2).
     Check {
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
     },
 }
 
 pub fn config(ctx: &Context, command: ConfigCommand) -> Result<ExitCode> {
-    let ConfigCommand::Check { json } = command;
+    let ConfigCommand::Check {} = command;
     let config = ctx.config()?;
-    let Some(file) = &ctx.config_file else {
-        let workdir = crate::git::workdir(&ctx.repo)?;
+    let Some(file) = &ctx.config_file() else {
+        let workdir = crate::git::workdir(ctx.repo())?;
         return Err(ConfigError::Missing {
             file: workdir.join(config::FILE_NAME),
         }
         .into());
     };
-    if json {
+    if ctx.json {
         output::json(&serde_json::json!({
             "ok": true,
             "file": file.display().to_string(),

@@ -17,15 +17,9 @@ pub enum KeyCommand {
         /// Default: ~/.ssh/id_ed25519, which is found without further config.
         #[arg(long, value_name = "PATH")]
         out: Option<PathBuf>,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
     },
     /// Show the signing key in use: where it was found, its keyid and fingerprint.
     Show {
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
         /// Print only the allowed_signers line for this key (principal: git's
         /// user.email), ready to append to the trust file.
         #[arg(long, conflicts_with = "json")]
@@ -35,13 +29,13 @@ pub enum KeyCommand {
 
 pub fn run(ctx: &Context, command: KeyCommand) -> Result<ExitCode> {
     match command {
-        KeyCommand::Generate { out, json } => generate(ctx, out, json),
-        KeyCommand::Show { json, signers_line } => show(ctx, json, signers_line),
+        KeyCommand::Generate { out } => generate(ctx, out, ctx.json),
+        KeyCommand::Show { signers_line } => show(ctx, ctx.json, signers_line),
     }
 }
 
 fn principal(ctx: &Context) -> String {
-    ctx.repo
+    ctx.repo()
         .config_snapshot()
         .string("user.email")
         .map(|e| e.to_string())
@@ -110,7 +104,7 @@ fn generate(ctx: &Context, out: Option<PathBuf>, json: bool) -> Result<ExitCode>
 }
 
 fn show(ctx: &Context, json: bool, signers_line: bool) -> Result<ExitCode> {
-    let key = key::find(&ctx.repo)?;
+    let key = key::find(ctx.repo())?;
     if signers_line {
         say!("{}", allowed_signers_line(&principal(ctx), &key.public));
         return Ok(ExitCode::Success);
@@ -118,7 +112,7 @@ fn show(ctx: &Context, json: bool, signers_line: bool) -> Result<ExitCode> {
     let trusted = ctx
         .config()
         .ok()
-        .and_then(|c| trust::load(&ctx.repo, c.allowed_signers(), None).ok())
+        .and_then(|c| trust::load(ctx.repo(), c.allowed_signers(), None).ok())
         .and_then(|set| match set.key(&key.public.keyid(), None) {
             trust::KeyLookup::Trusted(k) => Some(k.signer.principals.clone()),
             _ => None,

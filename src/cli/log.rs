@@ -17,16 +17,13 @@ pub struct LogArgs {
         default_value_t = 50
     )]
     max_count: usize,
-    /// Print a JSON array of {commit, parents, author, email, time, message}.
-    #[arg(long)]
-    json: bool,
 }
 
 pub fn run(ctx: &Context, args: LogArgs) -> Result<ExitCode> {
     let config = ctx.config()?;
-    let store = Store::new(&ctx.repo, config.ref_name())?;
+    let store = Store::new(ctx.repo(), config.ref_name())?;
     let history = store.history(args.max_count)?;
-    if args.json {
+    if ctx.json {
         output::json(&history);
         return Ok(ExitCode::Success);
     }

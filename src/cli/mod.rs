@@ -30,12 +30,15 @@ use std::path::PathBuf;
 Set up a repository with `git auditops init`, make a key with `git auditops key generate`, \
 then record evidence with `git auditops evidence add` and check everything with \
 `git auditops verify`.",
-    after_help = "Exit codes: 0 success, 1 refused, 2 usage or input error, 3 verification failed, 4 busy, 5 GitHub permission refused, 6 GitHub unavailable."
+    after_help = "Exit codes: 0 success, 1 refused, 2 usage or input error, 3 verification failed, 4 busy, 5 GitHub permission refused, 6 GitHub unavailable, 7 internal (git or the file system failed)."
 )]
 pub struct Cli {
     /// Run as if started in PATH (like `git -C PATH`).
     #[arg(short = 'C', value_name = "PATH", global = true)]
     directory: Option<PathBuf>,
+    /// Print one JSON document on stdout instead of text.
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -80,18 +83,12 @@ enum Command {
     #[command(subcommand)]
     Queue(patch::QueueCommand),
     /// The decision log of submitted patches.
-    Decisions {
-        #[arg(long)]
-        json: bool,
-    },
+    Decisions,
     /// One screen: state tip, phases, review queue, outbox, hooks, key. Also
     /// sweeps worktrees left by processes that died.
-    Status(status::StatusArgs),
+    Status,
     /// Held subsystem locks: holder pid, command and since when.
-    Locks {
-        #[arg(long)]
-        json: bool,
-    },
+    Locks,
     /// Carry out the queued GitHub operations (issues, comments, labels, pull
     /// requests). Exit 5 without permission, 6 when GitHub is unreachable,
     /// rate-limited or the circuit is open; the operations stay queued.
@@ -125,9 +122,19 @@ pub fn main() -> i32 {
     match run(cli) {
         Ok(code) => code as i32,
         Err(err) => {
-            eprintln!("error: {err}");
+            report_error(&err);
             err.exit_code() as i32
         }
+    }
+}
+
+/// Prints the error and then each of its causes, one a line.
+fn report_error(err: &Error) {
+    eprintln!("error: {err}");
+    let mut cause = std::error::Error::source(err);
+    while let Some(err) = cause {
+        eprintln!("caused by: {err}");
+        cause = err.source();
     }
 }
 
@@ -136,7 +143,11 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         std::env::set_current_dir(dir)
             .map_err(|err| Error::Usage(format!("cannot change to {}: {err}", dir.display())))?;
     }
-    let ctx = context::Context::open()?;
+    let cwd = std::env::current_dir().map_err(Error::io("the current directory"))?;
+    let ctx = context::Context {
+        ws: crate::workspace::Workspace::open(&cwd)?,
+        json: cli.json,
+    };
     match cli.command {
         Command::Init(args) => init::init(&ctx, args),
         Command::Config(command) => init::config(&ctx, command),
@@ -155,8 +166,8 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Issue(command) => github::issue(&ctx, command),
         Command::Patch(command) => patch::patch(&ctx, command),
         Command::Queue(command) => patch::queue_command(&ctx, command),
-        Command::Decisions { json } => patch::decisions(&ctx, json),
-        Command::Locks { json } => patch::locks(&ctx, json),
-        Command::Status(args) => status::run(&ctx, args),
+        Command::Decisions => patch::decisions(&ctx),
+        Command::Locks => patch::locks(&ctx),
+        Command::Status => status::run(&ctx),
     }
 }

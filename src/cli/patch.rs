@@ -24,8 +24,6 @@ pub enum PatchCommand {
         /// The branch to apply it to (default: the current branch).
         #[arg(long, value_name = "BRANCH")]
         target: Option<String>,
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -33,14 +31,10 @@ pub enum PatchCommand {
 pub enum QueueCommand {
     /// Patches waiting for a person, and the queue's health.
     List {
-        #[arg(long)]
-        json: bool,
     },
     /// One queue item in full.
     Show {
         id: String,
-        #[arg(long)]
-        json: bool,
     },
     /// Approve an item (signed), then merge it, or open a pull request when the
     /// target moved or is checked out.
@@ -48,16 +42,12 @@ pub enum QueueCommand {
         id: String,
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
-        #[arg(long)]
-        json: bool,
     },
     /// Reject an item, saying why.
     Reject {
         id: String,
         #[arg(long, value_name = "TEXT", required = true)]
         reason: String,
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -108,24 +98,24 @@ fn print_decision(d: &DecisionRecord) {
 }
 
 pub fn patch(ctx: &Context, command: PatchCommand) -> Result<ExitCode> {
-    let PatchCommand::Submit { file, target, json } = command;
+    let PatchCommand::Submit { file, target } = command;
     let config = ctx.config()?;
     let bytes = read_patch(&file)?;
-    let trust = trust::load(&ctx.repo, config.allowed_signers(), None)?;
-    let progress = if json {
+    let trust = trust::load(ctx.repo(), config.allowed_signers(), None)?;
+    let progress = if ctx.json {
         Progress::quiet()
     } else {
         Progress::for_stderr()
     };
     let submitted = patch::submit(
-        &ctx.repo,
+        ctx.repo(),
         config,
         &trust,
         &bytes,
         target.as_deref(),
         &progress,
     )?;
-    if json {
+    if ctx.json {
         output::json(&submitted);
     } else {
         if submitted.already_decided {
@@ -147,19 +137,19 @@ pub fn patch(ctx: &Context, command: PatchCommand) -> Result<ExitCode> {
 
 pub fn queue_command(ctx: &Context, command: QueueCommand) -> Result<ExitCode> {
     let config = ctx.config()?;
-    let trust = trust::load(&ctx.repo, config.allowed_signers(), None)?;
-    let store = Store::new(&ctx.repo, config.ref_name())?;
+    let trust = trust::load(ctx.repo(), config.allowed_signers(), None)?;
+    let store = Store::new(ctx.repo(), config.ref_name())?;
     let view = store.view()?;
     let entries = match &view {
         Some(view) => queue::entries(view, &trust, config.trust.require_signed)?,
         None => Vec::new(),
     };
     match command {
-        QueueCommand::List { json } => {
+        QueueCommand::List {} => {
             let metrics =
                 queue::metrics(&entries, &config.queue, jiff::Timestamp::now().as_second());
             record_health(ctx, config, &trust, view.as_ref(), &metrics)?;
-            if json {
+            if ctx.json {
                 let items: Vec<serde_json::Value> = entries
                     .iter()
                     .map(|e| {
@@ -199,7 +189,7 @@ pub fn queue_command(ctx: &Context, command: QueueCommand) -> Result<ExitCode> {
             }
             Ok(ExitCode::Success)
         }
-        QueueCommand::Show { id, json } => {
+        QueueCommand::Show { id } => {
             let entry = entries
                 .iter()
                 .find(|e| e.item.record.item_id == id)
@@ -208,7 +198,7 @@ pub fn queue_command(ctx: &Context, command: QueueCommand) -> Result<ExitCode> {
                         "no queue item `{id}` (see `git auditops queue list`)"
                     ))
                 })?;
-            if json {
+            if ctx.json {
                 output::json(&serde_json::json!({
                     "item": entry.item.record,
                     "signer": entry.item.signer(),
@@ -244,14 +234,14 @@ pub fn queue_command(ctx: &Context, command: QueueCommand) -> Result<ExitCode> {
             }
             Ok(ExitCode::Success)
         }
-        QueueCommand::Approve { id, note, json } => {
-            let done = patch::approve(&ctx.repo, config, &trust, &id, note.as_deref())?;
-            print_resolved(&done, json);
+        QueueCommand::Approve { id, note } => {
+            let done = patch::approve(ctx.repo(), config, &trust, &id, note.as_deref())?;
+            print_resolved(&done, ctx.json);
             Ok(ExitCode::Success)
         }
-        QueueCommand::Reject { id, reason, json } => {
-            let done = patch::reject(&ctx.repo, config, &trust, &id, &reason)?;
-            print_resolved(&done, json);
+        QueueCommand::Reject { id, reason } => {
+            let done = patch::reject(ctx.repo(), config, &trust, &id, &reason)?;
+            print_resolved(&done, ctx.json);
             Ok(ExitCode::Success)
         }
     }
@@ -287,9 +277,9 @@ pub fn record_health(
         return Ok(());
     };
     eprintln!("alert: {}", alert.message);
-    match crate::sign::key::for_recording(&ctx.repo, config.trust.require_signed) {
+    match crate::sign::key::for_recording(ctx.repo(), config.trust.require_signed) {
         Ok(key) => {
-            Store::new(&ctx.repo, config.ref_name())?.write(
+            Store::new(ctx.repo(), config.ref_name())?.write(
                 &[alert.put(key.as_ref())],
                 &format!("alert: queue health {}", metrics.health.name()),
             )?;
@@ -299,10 +289,11 @@ pub fn record_health(
     Ok(())
 }
 
-pub fn decisions(ctx: &Context, json: bool) -> Result<ExitCode> {
+pub fn decisions(ctx: &Context) -> Result<ExitCode> {
+    let json = ctx.json;
     let config = ctx.config()?;
-    let trust = trust::load(&ctx.repo, config.allowed_signers(), None)?;
-    let store = Store::new(&ctx.repo, config.ref_name())?;
+    let trust = trust::load(ctx.repo(), config.allowed_signers(), None)?;
+    let store = Store::new(ctx.repo(), config.ref_name())?;
     let mut all: Vec<(String, Option<String>, DecisionRecord)> = match store.view()? {
         Some(view) => read_all::<DecisionRecord>(&view, &trust)?
             .into_iter()
@@ -341,8 +332,9 @@ pub fn decisions(ctx: &Context, json: bool) -> Result<ExitCode> {
     Ok(ExitCode::Success)
 }
 
-pub fn locks(ctx: &Context, json: bool) -> Result<ExitCode> {
-    let states = crate::lock::states(&ctx.repo).map_err(|e| Error::Usage(e.to_string()))?;
+pub fn locks(ctx: &Context) -> Result<ExitCode> {
+    let json = ctx.json;
+    let states = crate::lock::states(ctx.repo()).map_err(|e| Error::Usage(e.to_string()))?;
     if json {
         output::json(&states);
         return Ok(ExitCode::Success);

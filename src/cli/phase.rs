@@ -17,15 +17,10 @@ use serde::Serialize;
 pub enum PhaseCommand {
     /// Each phase: locked, active or complete, with its gates' results on HEAD's tree.
     Status {
-        /// Print a JSON array of phases.
-        #[arg(long)]
-        json: bool,
     },
     /// Record the start of phase N; refused (exit 1) unless every earlier phase is complete.
     Start {
         phase: u32,
-        #[arg(long)]
-        json: bool,
     },
     /// Record that phase N is complete at HEAD: its gates passed on HEAD's tree, its
     /// evidence is recorded and its approvals are signed. Exit 1 if not.
@@ -34,8 +29,6 @@ pub enum PhaseCommand {
         /// Also create the annotated tag phase-N-complete at the commit.
         #[arg(long)]
         tag: bool,
-        #[arg(long)]
-        json: bool,
     },
     /// Print phase N's report (templates/phase-report.md.j2, overridable in
     /// .auditops/templates/).
@@ -57,8 +50,6 @@ pub struct GateRunArgs {
     /// The commit to check (default: HEAD).
     #[arg(long, value_name = "REV", default_value = "HEAD")]
     rev: String,
-    #[arg(long)]
-    json: bool,
 }
 
 #[derive(Args)]
@@ -69,8 +60,6 @@ pub struct ApproveArgs {
     /// A note kept with the approval.
     #[arg(long, value_name = "TEXT")]
     note: Option<String>,
-    #[arg(long)]
-    json: bool,
 }
 
 #[derive(Serialize)]
@@ -98,21 +87,21 @@ fn no_phases() -> Error {
 
 pub fn phase(ctx: &Context, command: PhaseCommand) -> Result<ExitCode> {
     let config = ctx.config()?;
-    let trust = trust::load(&ctx.repo, config.allowed_signers(), None)?;
+    let trust = trust::load(ctx.repo(), config.allowed_signers(), None)?;
     match command {
-        PhaseCommand::Status { json } => {
-            let store = Store::new(&ctx.repo, config.ref_name())?;
+        PhaseCommand::Status {} => {
+            let store = Store::new(ctx.repo(), config.ref_name())?;
             let view = store.view()?;
             let reader = Reader {
                 config,
                 view: view.as_ref(),
                 trust: &trust,
             };
-            let head = crate::git::head_commit(&ctx.repo)?;
+            let head = crate::git::head_commit(ctx.repo())?;
             let tree = head
-                .map(|c| crate::git::tree_of(&ctx.repo, c))
+                .map(|c| crate::git::tree_of(ctx.repo(), c))
                 .transpose()?;
-            let (evidence, _) = crate::evidence::record::list(&ctx.repo, config, None)?;
+            let (evidence, _) = crate::evidence::record::list(ctx.repo(), config, None)?;
             let mut rows = Vec::new();
             for (phase, (state, completion)) in config.phases.iter().zip(reader.states()?) {
                 let id = *phase.id.get_ref();
@@ -140,7 +129,7 @@ pub fn phase(ctx: &Context, command: PhaseCommand) -> Result<ExitCode> {
                     },
                 });
             }
-            if json {
+            if ctx.json {
                 output::json(&rows);
                 return Ok(ExitCode::Success);
             }
@@ -178,9 +167,9 @@ pub fn phase(ctx: &Context, command: PhaseCommand) -> Result<ExitCode> {
             }
             Ok(ExitCode::Success)
         }
-        PhaseCommand::Start { phase, json } => {
-            let started = lifecycle::start(&ctx.repo, config, &trust, phase)?;
-            if json {
+        PhaseCommand::Start { phase } => {
+            let started = lifecycle::start(ctx.repo(), config, &trust, phase)?;
+            if ctx.json {
                 output::json(&started);
             } else if started.outcome == "already_started" {
                 say!(
@@ -192,16 +181,16 @@ pub fn phase(ctx: &Context, command: PhaseCommand) -> Result<ExitCode> {
             }
             Ok(ExitCode::Success)
         }
-        PhaseCommand::Complete { phase, tag, json } => {
-            let done = lifecycle::complete(&ctx.repo, config, &trust, phase, tag)?;
-            if json {
+        PhaseCommand::Complete { phase, tag } => {
+            let done = lifecycle::complete(ctx.repo(), config, &trust, phase, tag)?;
+            if ctx.json {
                 output::json(&done);
             } else if done.outcome == "already_complete" {
                 say!("phase {phase} is already complete (at {})", done.git_commit);
             } else {
                 say!("phase {phase} complete at {}", done.git_commit);
             }
-            if let (Some(tag), false) = (&done.tag, json) {
+            if let (Some(tag), false) = (&done.tag, ctx.json) {
                 say!("tag {tag}");
             }
             Ok(ExitCode::Success)
@@ -223,7 +212,7 @@ fn report(
     let phase = config
         .phase(id)
         .ok_or_else(|| Error::Usage(format!("there is no phase {id} in .auditops.toml")))?;
-    let store = Store::new(&ctx.repo, config.ref_name())?;
+    let store = Store::new(ctx.repo(), config.ref_name())?;
     let view = store.view()?;
     let reader = Reader {
         config,
@@ -239,10 +228,10 @@ fn report(
     let commit = match &completion {
         Some(done) => gix::ObjectId::from_hex(done.record.git_commit.as_bytes())
             .map_err(|e| Error::Usage(e.to_string()))?,
-        None => crate::git::head_commit(&ctx.repo)?
+        None => crate::git::head_commit(ctx.repo())?
             .ok_or_else(|| Error::Usage("HEAD has no commit yet".into()))?,
     };
-    let tree = crate::git::tree_of(&ctx.repo, commit)?;
+    let tree = crate::git::tree_of(ctx.repo(), commit)?;
     let gates: Vec<serde_json::Value> = reader
         .gates(phase, tree)?
         .iter()
@@ -257,7 +246,7 @@ fn report(
         })
         .collect();
     let evidence: Vec<crate::evidence::Evidence> =
-        lifecycle::evidence(&ctx.repo, config, trust, id)?
+        lifecycle::evidence(ctx.repo(), config, trust, id)?
             .into_iter()
             .map(|l| l.evidence)
             .collect();
@@ -282,7 +271,7 @@ fn report(
     });
     Ok(crate::render::render(
         "phase-report.md.j2",
-        ctx.repo.workdir(),
+        ctx.repo().workdir(),
         &context,
     )?)
 }
@@ -303,13 +292,13 @@ pub fn gate(ctx: &Context, command: GateCommand) -> Result<ExitCode> {
     if config.phases.is_empty() {
         return Err(no_phases());
     }
-    let trust = trust::load(&ctx.repo, config.allowed_signers(), None)?;
+    let trust = trust::load(ctx.repo(), config.allowed_signers(), None)?;
     let phase = match args.phase {
         Some(id) => config
             .phase(id)
             .ok_or_else(|| Error::Usage(format!("there is no phase {id} in .auditops.toml")))?,
         None => {
-            let store = Store::new(&ctx.repo, config.ref_name())?;
+            let store = Store::new(ctx.repo(), config.ref_name())?;
             let view = store.view()?;
             Reader {
                 config,
@@ -322,10 +311,10 @@ pub fn gate(ctx: &Context, command: GateCommand) -> Result<ExitCode> {
             })?
         }
     };
-    let commit = crate::git::resolve_commit(&ctx.repo, &args.rev)?;
-    let key = key::for_recording(&ctx.repo, config.trust.require_signed)?;
+    let commit = crate::git::resolve_commit(ctx.repo(), &args.rev)?;
+    let key = key::for_recording(ctx.repo(), config.trust.require_signed)?;
     let all: Vec<&str> = phase.gate_ids().collect();
-    if !args.json {
+    if !ctx.json {
         eprintln!(
             "running phase {} ({}) gates on {}",
             phase.id.get_ref(),
@@ -333,13 +322,13 @@ pub fn gate(ctx: &Context, command: GateCommand) -> Result<ExitCode> {
             &commit.to_string()[..12]
         );
     }
-    let progress = if args.json {
+    let progress = if ctx.json {
         Progress::quiet()
     } else {
         Progress::for_stderr()
     };
     let report = gates::run(
-        &ctx.repo,
+        ctx.repo(),
         config,
         key.as_ref(),
         phase,
@@ -347,7 +336,7 @@ pub fn gate(ctx: &Context, command: GateCommand) -> Result<ExitCode> {
         &all,
         &progress,
     )?;
-    if args.json {
+    if ctx.json {
         output::json(&GateRunJson {
             phase: *phase.id.get_ref(),
             commit: report.commit.to_string(),
@@ -358,7 +347,7 @@ pub fn gate(ctx: &Context, command: GateCommand) -> Result<ExitCode> {
         });
     } else {
         for result in report.results.iter().filter(|r| !r.passed) {
-            let log = gates::log_dir(&ctx.repo);
+            let log = gates::log_dir(ctx.repo());
             eprintln!(
                 "--- {} output (tail; full logs in {}) ---",
                 result.gate,
@@ -398,17 +387,16 @@ pub fn approve(ctx: &Context, args: ApproveArgs) -> Result<ExitCode> {
             super::patch::QueueCommand::Approve {
                 id: item.to_owned(),
                 note: args.note,
-                json: args.json,
             },
         );
     }
     let approved = lifecycle::approve(
-        &ctx.repo,
+        ctx.repo(),
         ctx.config()?,
         &args.subject,
         args.note.as_deref(),
     )?;
-    if args.json {
+    if ctx.json {
         output::json(&approved);
     } else {
         say!(

@@ -15,9 +15,6 @@ pub enum StateCommand {
     /// origin). Never forces: if the remote moved on, pull first.
     Push {
         remote: Option<String>,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
     },
     /// Fetch REMOTE's state, verify every incoming record, then merge (fast-forward
     /// or union). Nothing is merged if any incoming record fails (exit 3).
@@ -26,18 +23,15 @@ pub enum StateCommand {
         /// Use this allowed_signers file instead of the one committed at HEAD.
         #[arg(long, value_name = "FILE")]
         trust: Option<PathBuf>,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
     },
 }
 
 pub fn run(ctx: &Context, command: StateCommand) -> Result<ExitCode> {
     let config = ctx.config()?;
     match command {
-        StateCommand::Push { remote, json } => {
-            let pushed = share::push(&ctx.repo, config, remote.as_deref())?;
-            if json {
+        StateCommand::Push { remote } => {
+            let pushed = share::push(ctx.repo(), config, remote.as_deref())?;
+            if ctx.json {
                 output::json(&pushed);
             } else if pushed.outcome == "up_to_date" {
                 say!("{} already has {}", pushed.remote, config.ref_name());
@@ -54,10 +48,10 @@ pub fn run(ctx: &Context, command: StateCommand) -> Result<ExitCode> {
         StateCommand::Pull {
             remote,
             trust: trust_file,
-            json,
         } => {
-            let trust = trust::load(&ctx.repo, config.allowed_signers(), trust_file.as_deref())?;
-            match share::pull(&ctx.repo, config, &trust, remote.as_deref())? {
+            let json = ctx.json;
+            let trust = trust::load(ctx.repo(), config.allowed_signers(), trust_file.as_deref())?;
+            match share::pull(ctx.repo(), config, &trust, remote.as_deref())? {
                 Ok(pulled) => {
                     if json {
                         output::json(&pulled);

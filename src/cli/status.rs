@@ -8,19 +8,12 @@ use crate::error::{ExitCode, Result};
 use crate::phase::status::Reader;
 use crate::sign::{key, trust};
 use crate::store::Store;
-use clap::Args;
 
-#[derive(Args)]
-pub struct StatusArgs {
-    #[arg(long)]
-    json: bool,
-}
-
-pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
-    let swept = crate::worktree::sweep_pool(&ctx.repo);
+pub fn run(ctx: &Context) -> Result<ExitCode> {
+    let swept = crate::worktree::sweep_pool(ctx.repo());
     let config = ctx.config()?;
-    let trust = trust::load(&ctx.repo, config.allowed_signers(), None)?;
-    let store = Store::new(&ctx.repo, config.ref_name())?;
+    let trust = trust::load(ctx.repo(), config.allowed_signers(), None)?;
+    let store = Store::new(ctx.repo(), config.ref_name())?;
     let view = store.view()?;
     let reader = Reader {
         config,
@@ -49,13 +42,13 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
             *outbox.entry(state.name()).or_default() += 1;
         }
     }
-    let hooks = crate::hooks::status(&ctx.repo)
+    let hooks = crate::hooks::status(ctx.repo())
         .map(|(_, s)| s)
         .unwrap_or_default();
-    let signing_key = key::locate(&ctx.repo).ok().map(|(path, source)| {
+    let signing_key = key::locate(ctx.repo()).ok().map(|(path, source)| {
         serde_json::json!({ "path": path.display().to_string(), "source": source })
     });
-    if args.json {
+    if ctx.json {
         output::json(&serde_json::json!({
             "state": { "ref": store.ref_name(), "tip": view.as_ref().map(|v| v.commit.to_string()) },
             "phases": {

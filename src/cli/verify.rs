@@ -16,9 +16,6 @@ pub struct VerifyArgs {
     /// Use this allowed_signers file instead of the one committed at HEAD.
     #[arg(long, value_name = "FILE")]
     trust: Option<PathBuf>,
-    /// Print {"ok", "records", "failures": [{"id", "kind", "reason"}], …} as JSON.
-    #[arg(long)]
-    json: bool,
     /// Check every record again, ignoring (and not updating) the local cache of
     /// records verified before (.git/auditops/verified).
     #[arg(long)]
@@ -27,11 +24,11 @@ pub struct VerifyArgs {
 
 pub fn run(ctx: &Context, args: VerifyArgs) -> Result<ExitCode> {
     let config = ctx.config()?;
-    let trust = trust::load(&ctx.repo, config.allowed_signers(), args.trust.as_deref())?;
-    let store = Store::new(&ctx.repo, config.ref_name())?;
+    let trust = trust::load(ctx.repo(), config.allowed_signers(), args.trust.as_deref())?;
+    let store = Store::new(ctx.repo(), config.ref_name())?;
     let report = match store.view()? {
         Some(view) => verify::verify_state(
-            &ctx.repo,
+            ctx.repo(),
             config,
             &view,
             Policy {
@@ -39,7 +36,7 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<ExitCode> {
                 require_signed: config.trust.require_signed,
                 missing_commit_fails: true,
                 cache: (!args.no_cache)
-                    .then(|| VerifiedCache::load(VerifiedCache::path(&ctx.repo))),
+                    .then(|| VerifiedCache::load(VerifiedCache::path(ctx.repo()))),
             },
         )?,
         None => Report {
@@ -48,7 +45,7 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<ExitCode> {
             ..Report::default()
         },
     };
-    if args.json {
+    if ctx.json {
         output::json(&report);
     } else {
         print_report(&report, store.ref_name());

@@ -1,5 +1,5 @@
-//! Errors of the GitHub executor, and which exit code each one is (CLI.md:
-//! 5 for permission, 6 for unreachable, rate-limited or circuit open).
+//! Errors of the GitHub executor. Which exit code each one is lives in
+//! `src/error.rs` with the rest of the contract.
 
 use std::path::PathBuf;
 
@@ -32,11 +32,11 @@ pub enum GithubError {
     #[error("GitHub is unavailable: {reason}; the operations stay queued")]
     Unavailable { reason: String },
     /// Another sync holds the `outbox` lock (two executors would race).
-    #[error("another `git auditops sync` is running: {0}")]
-    Busy(crate::lock::LockError),
+    #[error("another `git auditops sync` is running")]
+    Busy(#[source] crate::lock::LockError),
     #[error("cannot set up the GitHub client: {0}")]
     Client(String),
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Io {
         path: PathBuf,
         #[source]
@@ -48,19 +48,5 @@ impl GithubError {
     pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> GithubError {
         let path = path.into();
         move |source| GithubError::Io { path, source }
-    }
-
-    pub fn exit_code(&self) -> crate::ExitCode {
-        use crate::ExitCode;
-        match self {
-            GithubError::Permission { .. } => ExitCode::Permission,
-            GithubError::Unavailable { .. } => ExitCode::Unavailable,
-            GithubError::Busy(crate::lock::LockError::Busy { .. }) => ExitCode::Busy,
-            GithubError::Busy(_) => ExitCode::Usage,
-            GithubError::NoRepository { .. }
-            | GithubError::NoToken
-            | GithubError::Client(_)
-            | GithubError::Io { .. } => ExitCode::Usage,
-        }
     }
 }

@@ -117,7 +117,7 @@ pub fn queue_op(request: &OpRequest, key: Option<&SigningKey>) -> (String, Op) {
 pub enum OutboxError {
     #[error("invalid outbox operation: {0}")]
     Invalid(String),
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Read {
         path: std::path::PathBuf,
         #[source]

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 pub enum SignError {
     #[error("no signing key found (tried: {}); create one with `git auditops key generate`, or set `[trust] require_signed = false` to record unsigned", tried.join("; "))]
     NoKey { tried: Vec<String> },
-    #[error("cannot read the signing key {path}: {source}")]
+    #[error("cannot read the signing key {path}")]
     KeyRead {
         path: PathBuf,
         #[source]
@@ -26,13 +26,13 @@ pub enum SignError {
     BadPassphrase { path: PathBuf },
     #[error("{path} already exists; not overwriting a key (choose another path with --out)")]
     KeyExists { path: PathBuf },
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     KeyWrite {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot read the trust file {path}: {source}")]
+    #[error("cannot read the trust file {path}")]
     TrustRead {
         path: PathBuf,
         #[source]

@@ -40,11 +40,11 @@ pub enum StoreError {
     PushDiverged { remote: String },
     #[error("`git {args}` failed: {stderr}")]
     GitCommand { args: String, stderr: String },
-    #[error("could not run git: {0}")]
+    #[error("could not run git")]
     GitSpawn(#[source] std::io::Error),
     #[error("incoming state from `{remote}` failed verification; nothing was merged")]
     IncomingRejected { remote: String },
-    #[error("{path}: {source}")]
+    #[error("{}", path.display())]
     Io {
         path: PathBuf,
         #[source]
@@ -54,13 +54,14 @@ pub enum StoreError {
         "cannot store a `{kind}` record under key `{key}`: names must be short words of letters, digits, `.`, `_`, `:` or `-`"
     )]
     InvalidPlace { kind: String, key: String },
-    #[error("git: {0}")]
-    Git(String),
+    /// gix failed to read or write objects or refs: not something the input caused.
+    #[error("git failed while reading or writing the state")]
+    Git(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl StoreError {
-    pub(crate) fn git(err: impl std::fmt::Display) -> Self {
-        StoreError::Git(err.to_string())
+    pub(crate) fn git(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        StoreError::Git(Box::new(err))
     }
 }
 

@@ -23,7 +23,7 @@ pub enum WorktreeError {
         path: PathBuf,
         message: String,
     },
-    #[error("could not run git: {0}")]
+    #[error("could not run git")]
     Spawn(#[source] std::io::Error),
     #[error("cannot move the pooled worktree {} to {commit}: {message}", path.display())]
     Checkout {

@@ -1,0 +1,116 @@
+//! The workspace handle: what every command and the daemon work from.
+//!
+//! One [`Workspace`] is opened per command (and held for its lifetime by the
+//! daemon). It owns the repository and its configuration, loads the trust list
+//! on first use, and reads the state ref once: every later [`Workspace::view`]
+//! reuses that read. Writes go through [`Workspace::write`] so that the view
+//! follows the writes this process makes; [`Workspace::refresh`] drops what was
+//! read when the ref may have moved under us (the daemon calls it when the ref
+//! moves). Nothing here is global: two workspaces are independent.
+
+use crate::config::{Config, ConfigError, Loaded};
+use crate::error::Result;
+use crate::sign::TrustSet;
+use crate::store::{Op, StateView, Store, Written};
+use gix::ObjectId;
+use std::cell::{Cell, OnceCell};
+use std::path::{Path, PathBuf};
+
+/// A repository opened for git-auditops.
+pub struct Workspace {
+    repo: gix::Repository,
+    /// A broken config is reported by the calls that need it, so that `init`
+    /// and `config check` still run and say what is wrong.
+    config: std::result::Result<Config, ConfigError>,
+    config_file: Option<PathBuf>,
+    trust: OnceCell<TrustSet>,
+    /// The state tip as last read or written: `None` until read, then
+    /// `Some(None)` when the ref does not exist.
+    tip: Cell<Option<Option<ObjectId>>>,
+}
+
+impl Workspace {
+    /// Opens the repository containing `dir` (honouring `GIT_DIR` and friends,
+    /// as git does) and loads its `.auditops.toml`.
+    pub fn open(dir: &Path) -> Result<Self> {
+        let repo = crate::git::open(dir)?;
+        Ok(Self::from_repo(repo))
+    }
+
+    /// Wraps an already opened repository.
+    pub fn from_repo(repo: gix::Repository) -> Self {
+        let (config, config_file) = match Config::load(repo.workdir()) {
+            Ok(Loaded { config, file }) => (Ok(config), file),
+            Err(err) => (Err(err), None),
+        };
+        Workspace {
+            repo,
+            config,
+            config_file,
+            trust: OnceCell::new(),
+            tip: Cell::new(None),
+        }
+    }
+
+    /// The repository.
+    pub fn repo(&self) -> &gix::Repository {
+        &self.repo
+    }
+
+    /// The configuration, or why it could not be loaded.
+    pub fn config(&self) -> Result<&Config> {
+        self.config.as_ref().map_err(|err| err.clone().into())
+    }
+
+    /// The `.auditops.toml` in force, if one exists (else the defaults are).
+    pub fn config_file(&self) -> Option<&Path> {
+        self.config_file.as_deref()
+    }
+
+    /// The trust list named by the config, as committed at HEAD; loaded once.
+    pub fn trust(&self) -> Result<&TrustSet> {
+        if let Some(trust) = self.trust.get() {
+            return Ok(trust);
+        }
+        let config = self.config()?;
+        let trust = crate::sign::trust::load(&self.repo, config.allowed_signers(), None)?;
+        Ok(self.trust.get_or_init(|| trust))
+    }
+
+    /// Whether records must be signed by a trusted key to count.
+    pub fn require_signed(&self) -> Result<bool> {
+        Ok(self.config()?.trust.require_signed)
+    }
+
+    /// The store of the configured state ref.
+    pub fn store(&self) -> Result<Store<'_>> {
+        Ok(Store::new(&self.repo, self.config()?.ref_name())?)
+    }
+
+    /// The state as this process last saw it; `None` when the ref does not exist.
+    /// Read from the ref once, then reused.
+    pub fn view(&self) -> Result<Option<StateView<'_>>> {
+        let store = self.store()?;
+        let tip = match self.tip.get() {
+            Some(tip) => tip,
+            None => {
+                let tip = store.tip()?;
+                self.tip.set(Some(tip));
+                tip
+            }
+        };
+        Ok(tip.map(|commit| store.view_at(commit)).transpose()?)
+    }
+
+    /// Applies `ops` in one transaction of the state ref, and moves the view to it.
+    pub fn write(&self, ops: &[Op], message: &str) -> Result<Written> {
+        let written = self.store()?.write(ops, message)?;
+        self.tip.set(Some(Some(written.commit)));
+        Ok(written)
+    }
+
+    /// Forgets the state read so far: the next [`Workspace::view`] reads the ref again.
+    pub fn refresh(&self) {
+        self.tip.set(None);
+    }
+}
