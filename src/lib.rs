@@ -9,6 +9,7 @@ pub mod atomic_file;
 pub mod canonical;
 pub mod cli;
 pub mod config;
+pub mod duration;
 pub mod error;
 pub mod evidence;
 pub mod git;

@@ -37,3 +37,18 @@ pub fn json<T: Serialize + ?Sized>(value: &T) {
         serde_json::to_string_pretty(value).expect("output serializes")
     ));
 }
+
+/// What a command reports. `--json` prints the value itself; text output is
+/// built from the same value, so the two cannot drift apart.
+pub trait Report: Serialize {
+    /// Prints the value for people, with [`say!`].
+    fn text(&self);
+}
+
+/// Prints a command's report as `--json` asks: the one way commands print results.
+pub fn report<R: Report + ?Sized>(ctx: &super::context::Context, value: &R) {
+    match ctx.json {
+        true => json(value),
+        false => value.text(),
+    }
+}

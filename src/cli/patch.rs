@@ -168,7 +168,7 @@ pub fn queue_command(ctx: &Context, command: QueueCommand) -> Result<ExitCode> {
                 metrics.pending,
                 metrics
                     .oldest_age_seconds
-                    .map(|s| crate::phase::duration::format(std::time::Duration::from_secs(s)))
+                    .map(|s| crate::duration::format(std::time::Duration::from_secs(s)))
                     .unwrap_or_else(|| "-".into()),
                 metrics.health.name()
             );

@@ -2,6 +2,7 @@
 //! limits it keeps (quota floor, pacing, backoff, breaker, issue cap, auto-close).
 
 use serde::Deserialize;
+use crate::duration::Setting;
 use std::time::Duration;
 use toml::Spanned;
 
@@ -25,38 +26,38 @@ pub struct GithubConfig {
     pub quota_floor: u64,
     /// The least time between two writes.
     #[serde(default = "default_write_interval")]
-    pub write_interval: Spanned<String>,
+    pub write_interval: Setting,
     /// More `create_issue` operations than this in one run become one digest issue.
     #[serde(default = "default_max_issues")]
     pub max_issues_per_run: Spanned<u64>,
     /// How long an auto-close proposal stays up before the issue is closed.
     #[serde(default = "default_auto_close_after")]
-    pub auto_close_after: Spanned<String>,
+    pub auto_close_after: Setting,
     /// The longest one API request may take, connecting included.
     #[serde(default = "default_timeout")]
-    pub timeout: Spanned<String>,
+    pub timeout: Setting,
     /// The longest `git push` of a pull request branch may take.
     #[serde(default = "default_push_timeout")]
-    pub push_timeout: Spanned<String>,
+    pub push_timeout: Setting,
     /// Backoff before retry n: base × multiplier^(n-1), at most max, with jitter.
     #[serde(default = "default_backoff_base")]
-    pub backoff_base: Spanned<String>,
+    pub backoff_base: Setting,
     #[serde(default = "default_backoff_multiplier")]
     pub backoff_multiplier: Spanned<f64>,
     #[serde(default = "default_backoff_max")]
-    pub backoff_max: Spanned<String>,
+    pub backoff_max: Setting,
     /// Attempts at one operation within one run.
     #[serde(default = "default_max_attempts")]
     pub max_attempts: Spanned<u32>,
     /// The longest `Retry-After` waited out within a run; longer ends the run (exit 6).
     #[serde(default = "default_max_retry_after")]
-    pub max_retry_after: Spanned<String>,
+    pub max_retry_after: Setting,
     /// Consecutive failures that open the circuit.
     #[serde(default = "default_breaker_threshold")]
     pub breaker_threshold: Spanned<u32>,
     /// How long the circuit stays open before one probe.
     #[serde(default = "default_breaker_cooldown")]
-    pub breaker_cooldown: Spanned<String>,
+    pub breaker_cooldown: Setting,
 }
 
 fn spanned<T>(value: T) -> Spanned<T> {
@@ -68,41 +69,41 @@ fn default_api_url() -> Spanned<String> {
 fn default_quota_floor() -> u64 {
     500
 }
-fn default_write_interval() -> Spanned<String> {
-    spanned("1s".into())
+fn default_write_interval() -> Setting {
+    Setting::secs(1)
 }
 fn default_max_issues() -> Spanned<u64> {
     spanned(10)
 }
-fn default_auto_close_after() -> Spanned<String> {
-    spanned("72h".into())
+fn default_auto_close_after() -> Setting {
+    Setting::secs(72 * 3600)
 }
-fn default_timeout() -> Spanned<String> {
-    spanned("30s".into())
+fn default_timeout() -> Setting {
+    Setting::secs(30)
 }
-fn default_push_timeout() -> Spanned<String> {
-    spanned("2m".into())
+fn default_push_timeout() -> Setting {
+    Setting::secs(120)
 }
-fn default_backoff_base() -> Spanned<String> {
-    spanned("1s".into())
+fn default_backoff_base() -> Setting {
+    Setting::secs(1)
 }
 fn default_backoff_multiplier() -> Spanned<f64> {
     spanned(2.0)
 }
-fn default_backoff_max() -> Spanned<String> {
-    spanned("60s".into())
+fn default_backoff_max() -> Setting {
+    Setting::secs(60)
 }
 fn default_max_attempts() -> Spanned<u32> {
     spanned(4)
 }
-fn default_max_retry_after() -> Spanned<String> {
-    spanned("60s".into())
+fn default_max_retry_after() -> Setting {
+    Setting::secs(60)
 }
 fn default_breaker_threshold() -> Spanned<u32> {
     spanned(5)
 }
-fn default_breaker_cooldown() -> Spanned<String> {
-    spanned("5m".into())
+fn default_breaker_cooldown() -> Setting {
+    Setting::secs(300)
 }
 
 impl Default for GithubConfig {
@@ -128,10 +129,6 @@ impl Default for GithubConfig {
     }
 }
 
-fn duration(value: &Spanned<String>, fallback: u64) -> Duration {
-    crate::phase::duration::parse(value.get_ref()).unwrap_or(Duration::from_secs(fallback))
-}
-
 impl GithubConfig {
     pub fn repo(&self) -> Option<&str> {
         self.repo.as_ref().map(|r| r.get_ref().as_str())
@@ -143,35 +140,54 @@ impl GithubConfig {
         self.api_url.get_ref().trim_end_matches('/')
     }
     pub fn write_interval(&self) -> Duration {
-        duration(&self.write_interval, 1)
+        self.write_interval.0
     }
     pub fn auto_close_after(&self) -> Duration {
-        duration(&self.auto_close_after, 72 * 3600)
+        self.auto_close_after.0
     }
     pub fn timeout(&self) -> Duration {
-        duration(&self.timeout, 30)
+        self.timeout.0
     }
     pub fn push_timeout(&self) -> Duration {
-        duration(&self.push_timeout, 120)
+        self.push_timeout.0
     }
     pub fn backoff_base(&self) -> Duration {
-        duration(&self.backoff_base, 1)
+        self.backoff_base.0
     }
     pub fn backoff_max(&self) -> Duration {
-        duration(&self.backoff_max, 60)
+        self.backoff_max.0
     }
     pub fn max_retry_after(&self) -> Duration {
-        duration(&self.max_retry_after, 60)
+        self.max_retry_after.0
     }
     pub fn breaker_cooldown(&self) -> Duration {
-        duration(&self.breaker_cooldown, 300)
+        self.breaker_cooldown.0
+    }
+}
+
+/// `owner/name`, as GitHub allows them.
+pub fn check_repo_name(repo: &str) -> Result<(), String> {
+    let ok = |part: &str| {
+        !part.is_empty()
+            && part.len() <= 100
+            && part != "."
+            && part != ".."
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    };
+    match repo.split_once('/') {
+        Some((owner, name)) if ok(owner) && ok(name) => Ok(()),
+        _ => Err(format!(
+            "`{repo}` is not a GitHub repository name like owner/name"
+        )),
     }
 }
 
 /// The first problem found, with the span of the value at fault.
 pub fn validate(github: &GithubConfig) -> Result<(), (std::ops::Range<usize>, String)> {
     if let Some(repo) = &github.repo {
-        crate::outbox::payload::check_repo_name(repo.get_ref()).map_err(|m| (repo.span(), m))?;
+        check_repo_name(repo.get_ref()).map_err(|m| (repo.span(), m))?;
     }
     let url = github.api_url.get_ref();
     let rest = url
@@ -197,18 +213,6 @@ pub fn validate(github: &GithubConfig) -> Result<(), (std::ops::Range<usize>, St
         if !plausible {
             return Err((remote.span(), format!("`{name}` is not a git remote name")));
         }
-    }
-    for value in [
-        &github.write_interval,
-        &github.auto_close_after,
-        &github.timeout,
-        &github.push_timeout,
-        &github.backoff_base,
-        &github.backoff_max,
-        &github.max_retry_after,
-        &github.breaker_cooldown,
-    ] {
-        crate::phase::duration::parse(value.get_ref()).map_err(|m| (value.span(), m))?;
     }
     let positive = |value: u64, span: std::ops::Range<usize>, what: &str| {
         if value == 0 {
@@ -240,4 +244,17 @@ pub fn validate(github: &GithubConfig) -> Result<(), (std::ops::Range<usize>, St
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repository_names() {
+        assert!(check_repo_name("octo/hello-world.rs").is_ok());
+        for bad in ["octo", "/x", "a/b/c", "a/..", "a b/c"] {
+            assert!(check_repo_name(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -7,7 +7,7 @@ mod github;
 mod patch;
 mod phases;
 
-pub use github::GithubConfig;
+pub use github::{GithubConfig, check_repo_name};
 pub use patch::{
     ALWAYS_PROTECTED, DEFAULT_WEIGHTS, PatchConfig, PatchMode, QueueConfig, ValidatorConfig,
 };
@@ -193,7 +193,7 @@ impl Config {
             return Err(invalid(config.state.ref_name.span(), reason));
         }
         let problem = phases::validate(&config.phases, &config.gates, &config.policy)
-            .and_then(|()| patch::validate(&config.patch, &config.queue));
+            .and_then(|()| patch::validate(&config.patch));
         if let Err(problem) = problem {
             let offset = match (problem.span, problem.search) {
                 (Some(span), _) => span.start,

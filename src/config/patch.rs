@@ -4,6 +4,7 @@
 use super::Category;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use crate::duration::Setting;
 use std::time::Duration;
 use toml::Spanned;
 
@@ -46,17 +47,17 @@ pub struct ValidatorConfig {
     pub run: Spanned<String>,
     pub weight: Option<Spanned<f64>>,
     #[serde(default = "default_timeout")]
-    pub timeout: Spanned<String>,
+    pub timeout: Setting,
     pub category: Category,
 }
 
-fn default_timeout() -> Spanned<String> {
-    Spanned::new(0..0, "10m".into())
+fn default_timeout() -> Setting {
+    Setting::secs(600)
 }
 
 impl ValidatorConfig {
     pub fn timeout(&self) -> Duration {
-        crate::phase::duration::parse(self.timeout.get_ref()).unwrap_or(Duration::from_secs(600))
+        self.timeout.0
     }
 }
 
@@ -76,10 +77,10 @@ pub struct PatchConfig {
     pub retries: u32,
     /// The first backoff before retrying a timed-out validator (doubles each time).
     #[serde(default = "default_backoff")]
-    pub retry_backoff: Spanned<String>,
+    pub retry_backoff: Setting,
     /// How long to wait for another patch's validation to finish.
     #[serde(default = "default_lock_timeout")]
-    pub lock_timeout: Spanned<String>,
+    pub lock_timeout: Setting,
     /// Globs (`**` for any folders) of paths a patch may not change without review.
     #[serde(default)]
     pub protected_paths: Vec<Spanned<String>>,
@@ -96,11 +97,11 @@ fn default_pull_request() -> Spanned<f64> {
 fn default_retries() -> u32 {
     2
 }
-fn default_backoff() -> Spanned<String> {
-    Spanned::new(0..0, "1s".into())
+fn default_backoff() -> Setting {
+    Setting::secs(1)
 }
-fn default_lock_timeout() -> Spanned<String> {
-    Spanned::new(0..0, "30m".into())
+fn default_lock_timeout() -> Setting {
+    Setting::secs(30 * 60)
 }
 
 impl Default for PatchConfig {
@@ -120,13 +121,11 @@ impl Default for PatchConfig {
 
 impl PatchConfig {
     pub fn lock_timeout(&self) -> Duration {
-        crate::phase::duration::parse(self.lock_timeout.get_ref())
-            .unwrap_or(Duration::from_secs(1800))
+        self.lock_timeout.0
     }
 
     pub fn retry_backoff(&self) -> Duration {
-        crate::phase::duration::parse(self.retry_backoff.get_ref())
-            .unwrap_or(Duration::from_secs(1))
+        self.retry_backoff.0
     }
 
     /// Each configured validator with its weight normalised so they sum to 1.
@@ -160,14 +159,14 @@ pub struct QueueConfig {
     pub max_pending: u32,
     /// An item waiting longer than this is critical (more than half, a warning).
     #[serde(default = "default_max_age")]
-    pub max_age: Spanned<String>,
+    pub max_age: Setting,
 }
 
 fn default_max_pending() -> u32 {
     10
 }
-fn default_max_age() -> Spanned<String> {
-    Spanned::new(0..0, "72h".into())
+fn default_max_age() -> Setting {
+    Setting::secs(72 * 3600)
 }
 
 impl Default for QueueConfig {
@@ -181,13 +180,12 @@ impl Default for QueueConfig {
 
 impl QueueConfig {
     pub fn max_age(&self) -> Duration {
-        crate::phase::duration::parse(self.max_age.get_ref())
-            .unwrap_or(Duration::from_secs(72 * 3600))
+        self.max_age.0
     }
 }
 
 /// Checks the sections' values against each other.
-pub fn validate(patch: &PatchConfig, queue: &QueueConfig) -> Result<(), super::phases::Problem> {
+pub fn validate(patch: &PatchConfig) -> Result<(), super::phases::Problem> {
     let at = |span: std::ops::Range<usize>, message: String| super::phases::Problem {
         span: Some(span),
         search: None,
@@ -212,11 +210,6 @@ pub fn validate(patch: &PatchConfig, queue: &QueueConfig) -> Result<(), super::p
             "pull_request must not be above auto_merge".into(),
         ));
     }
-    for duration in [&patch.retry_backoff, &patch.lock_timeout, &queue.max_age] {
-        if let Err(message) = crate::phase::duration::parse(duration.get_ref()) {
-            return Err(at(duration.span(), message));
-        }
-    }
     for glob in &patch.protected_paths {
         if glob.get_ref().trim().is_empty() || glob.get_ref().starts_with('/') {
             return Err(at(
@@ -238,12 +231,6 @@ pub fn validate(patch: &PatchConfig, queue: &QueueConfig) -> Result<(), super::p
                 validator.run.span(),
                 format!("validator `{name}` has an empty `run`"),
             ));
-        }
-        if let Err(message) = crate::phase::duration::parse(validator.timeout.get_ref()) {
-            return Err(match validator.timeout.span() {
-                span if span.is_empty() => header(here, message),
-                span => at(span, message),
-            });
         }
         match &validator.weight {
             Some(weight) if !(*weight.get_ref() > 0.0 && weight.get_ref().is_finite()) => {

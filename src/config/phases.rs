@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use crate::duration::Setting;
 use std::time::Duration;
 use toml::Spanned;
 
@@ -42,7 +43,8 @@ pub enum Category {
     Infrastructure,
 }
 
-pub const DEFAULT_GATE_TIMEOUT: &str = "10m";
+/// How long a gate may run when its config says nothing (10 minutes).
+pub const DEFAULT_GATE_TIMEOUT_SECS: u64 = 600;
 
 /// A check run as a shell command in a throwaway worktree of the commit.
 #[derive(Debug, Clone, Deserialize)]
@@ -50,20 +52,20 @@ pub const DEFAULT_GATE_TIMEOUT: &str = "10m";
 pub struct GateConfig {
     pub run: Spanned<String>,
     #[serde(default = "default_timeout")]
-    pub timeout: Spanned<String>,
+    pub timeout: Setting,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
     pub category: Category,
 }
 
-fn default_timeout() -> Spanned<String> {
-    Spanned::new(0..0, DEFAULT_GATE_TIMEOUT.to_owned())
+fn default_timeout() -> Setting {
+    Setting::secs(DEFAULT_GATE_TIMEOUT_SECS)
 }
 
 impl GateConfig {
-    /// The validated timeout (validation guarantees it parses).
+    /// How long the gate may run before it is killed.
     pub fn timeout(&self) -> Duration {
-        crate::phase::duration::parse(self.timeout.get_ref()).unwrap_or(Duration::from_secs(600))
+        self.timeout.0
     }
 }
 
@@ -150,12 +152,6 @@ pub fn validate(
                 gate.run.span(),
                 format!("gate `{id}` has an empty `run`"),
             ));
-        }
-        if let Err(message) = crate::phase::duration::parse(gate.timeout.get_ref()) {
-            return Err(match gate.timeout.span() {
-                span if span.is_empty() => header(message),
-                span => at(span, message),
-            });
         }
     }
     for (index, phase) in phases.iter().enumerate() {

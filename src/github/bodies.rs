@@ -219,7 +219,7 @@ pub fn auto_close(
         workdir,
         &json!({
             "reason": reason,
-            "review_period": crate::phase::duration::format(review_period),
+            "review_period": crate::duration::format(review_period),
             "close_after": close_after,
             "proposed_label": PROPOSED,
             "blocked_label": BLOCKED,

@@ -199,7 +199,7 @@ impl Client {
             Err(_elapsed) => Err(CallError::Transient {
                 message: format!(
                     "no answer within {}",
-                    crate::phase::duration::format(self.timeout)
+                    crate::duration::format(self.timeout)
                 ),
                 maybe_applied: write,
             }),

@@ -151,7 +151,7 @@ fn run_git(
                     message: format!(
                         "git {} took longer than {}",
                         args.join(" "),
-                        crate::phase::duration::format(timeout)
+                        crate::duration::format(timeout)
                     ),
                     maybe_applied: false,
                 }));

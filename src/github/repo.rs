@@ -70,7 +70,7 @@ pub fn parse_remote_url(url: &str) -> Option<String> {
     let path = path.strip_suffix(".git").unwrap_or(path);
     let (owner, name) = path.split_once('/')?;
     let full = format!("{owner}/{name}");
-    crate::outbox::payload::check_repo_name(&full).ok()?;
+    crate::config::check_repo_name(&full).ok()?;
     Some(full)
 }
 

@@ -93,7 +93,7 @@ impl OpRequest {
     /// Checks the repository name and the payload's fields for the kind.
     pub fn validate(&self) -> Result<(), OutboxError> {
         if let Some(repo) = &self.repo {
-            payload::check_repo_name(repo).map_err(OutboxError::Invalid)?;
+            crate::config::check_repo_name(repo).map_err(OutboxError::Invalid)?;
         }
         if self.dedupe_key.trim().is_empty() {
             return Err(OutboxError::Invalid("the dedupe key is empty".into()));

@@ -181,25 +181,6 @@ pub fn integers_only(value: serde_json::Value) -> serde_json::Value {
     }
 }
 
-/// `owner/name`, as GitHub allows them.
-pub fn check_repo_name(repo: &str) -> Result<(), String> {
-    let ok = |part: &str| {
-        !part.is_empty()
-            && part.len() <= 100
-            && part != "."
-            && part != ".."
-            && part
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-    };
-    match repo.split_once('/') {
-        Some((owner, name)) if ok(owner) && ok(name) => Ok(()),
-        _ => Err(format!(
-            "`{repo}` is not a GitHub repository name like owner/name"
-        )),
-    }
-}
-
 fn check_text(what: &str, text: &str, max: usize, required: bool) -> Result<(), String> {
     if required && text.trim().is_empty() {
         return Err(format!("the {what} is empty"));
@@ -367,10 +348,6 @@ mod tests {
 
     #[test]
     fn names_and_labels() {
-        assert!(check_repo_name("octo/hello-world.rs").is_ok());
-        for bad in ["octo", "/x", "a/b/c", "a/..", "a b/c"] {
-            assert!(check_repo_name(bad).is_err(), "{bad}");
-        }
         assert!(check_label("auto-close:proposed").is_ok());
         assert!(check_label("a,b").is_err());
         assert!(check_branch("head", "auditops/patch/1a2b").is_ok());

@@ -130,7 +130,7 @@ pub fn health_alert(
             metrics.max_pending,
             metrics
                 .oldest_age_seconds
-                .map(|s| crate::phase::duration::format(Duration::from_secs(s)))
+                .map(|s| crate::duration::format(Duration::from_secs(s)))
                 .unwrap_or_else(|| "-".into())
         ),
         health: Some(now.to_owned()),

@@ -2,7 +2,6 @@
 //! results signed, deciding which phase is active, completing phases, and the
 //! pre-push check that keeps protected refs behind the active phase's gates.
 
-pub mod duration;
 pub mod gates;
 pub mod lifecycle;
 pub mod prepush;

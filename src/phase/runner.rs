@@ -136,7 +136,7 @@ impl Progress {
         eprintln!(
             "{clear}  {name}: {} in {}",
             outcome.exit,
-            super::duration::format(outcome.duration)
+            crate::duration::format(outcome.duration)
         );
     }
 }

@@ -1,6 +1,27 @@
 //! Durations as people write them in config: `90s`, `10m`, `1h30m`, `72h`.
 
+use serde::{Deserialize, Deserializer};
 use std::time::Duration;
+
+/// A duration read from `.auditops.toml`: parsed when the config is loaded, so
+/// a bad value is an error naming its line, and users of the config get a
+/// [`Duration`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Setting(pub Duration);
+
+impl Setting {
+    /// A default, stated in the config module next to its key.
+    pub const fn secs(secs: u64) -> Self {
+        Setting(Duration::from_secs(secs))
+    }
+}
+
+impl<'de> Deserialize<'de> for Setting {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        parse(&text).map(Setting).map_err(serde::de::Error::custom)
+    }
+}
 
 /// Parses `<number><unit>` terms (units `ms`, `s`, `m`, `h`, `d`), e.g. `1h30m`.
 pub fn parse(text: &str) -> Result<Duration, String> {
