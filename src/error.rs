@@ -184,9 +184,9 @@ fn lock(err: &LockError) -> ExitCode {
 fn worktree(err: &WorktreeError) -> ExitCode {
     match err {
         WorktreeError::Lock(err) => lock(err),
-        WorktreeError::Create { .. }
-        | WorktreeError::Spawn(_)
-        | WorktreeError::Checkout { .. } => ExitCode::Internal,
+        WorktreeError::Create { .. } | WorktreeError::Spawn(_) | WorktreeError::Checkout { .. } => {
+            ExitCode::Internal
+        }
     }
 }
 
@@ -216,6 +216,19 @@ fn github(err: &GithubError) -> ExitCode {
             ExitCode::Usage
         }
     }
+}
+
+/// An error and its causes on one line, `message: cause: cause`, for reports
+/// that carry a failure as text (`verify --json` reasons).
+pub fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(err) = cause {
+        text.push_str(": ");
+        text.push_str(&err.to_string());
+        cause = err.source();
+    }
+    text
 }
 
 /// The result of library calls that may end a command.

@@ -218,7 +218,13 @@ mod tests {
 
     #[test]
     fn malformed_object_ids_are_refused_when_read() {
-        for bad in ["", "abc", &COMMIT.to_uppercase(), &format!("{COMMIT}0"), "g".repeat(40).as_str()] {
+        for bad in [
+            "",
+            "abc",
+            &COMMIT.to_uppercase(),
+            &format!("{COMMIT}0"),
+            "g".repeat(40).as_str(),
+        ] {
             assert!(bad.parse::<TreeId>().is_err(), "{bad:?}");
             assert!(serde_json::from_str::<CommitId>(&format!("\"{bad}\"")).is_err());
         }

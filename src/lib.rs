@@ -27,7 +27,7 @@ pub mod sign;
 pub mod store;
 pub mod time;
 pub mod verify;
-pub mod worktree;
 pub mod workspace;
+pub mod worktree;
 
 pub use error::{Error, ExitCode, Result};

@@ -47,28 +47,59 @@ pub trait KeyedKind: Serialize + DeserializeOwned {
         }
     }
 
-    fn from_statement(statement: &Statement) -> Result<Self, String> {
+    /// The record a statement carries, if it is one of this kind and whole.
+    fn from_statement(statement: &Statement) -> Result<Self, RecordError> {
         if statement.predicate_type != Self::predicate_type() {
-            return Err(format!(
-                "predicate type is {}, not {}",
-                statement.predicate_type,
-                Self::predicate_type()
-            ));
+            return Err(RecordError::PredicateType {
+                found: statement.predicate_type.clone(),
+                expected: Self::predicate_type(),
+            });
         }
         let record = statement
             .predicate_as::<Self>()
-            .map_err(|err| format!("malformed {} predicate: {err}", Self::KIND))?;
+            .map_err(|source| RecordError::Malformed {
+                kind: Self::KIND,
+                source,
+            })?;
         if statement.subject != record.subjects() {
-            return Err("statement subjects disagree with the predicate".into());
+            return Err(RecordError::Subjects);
         }
         record.check()?;
         Ok(record)
     }
 
     /// Checks of a kind's own beyond its shape (none by default).
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), RecordError> {
         Ok(())
     }
+}
+
+/// Why a statement is not a valid record of the kind it claims.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// It is a record of another kind.
+    #[error("predicate type is {found}, not {expected}")]
+    PredicateType {
+        /// What the statement says.
+        found: String,
+        /// What the kind needs.
+        expected: String,
+    },
+    /// The predicate does not have the kind's shape.
+    #[error("malformed {kind} predicate")]
+    Malformed {
+        /// The kind.
+        kind: &'static str,
+        /// Where and how the shape differs.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The in-toto subjects are not the ones the predicate implies.
+    #[error("statement subjects disagree with the predicate")]
+    Subjects,
+    /// A check of the kind's own failed.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// A record read back with what its signatures establish.

@@ -83,7 +83,10 @@ mod tests {
         let now = Timestamp::now().to_string();
         assert!(now.ends_with('Z') && !now.contains('.'), "{now}");
         let parsed: Timestamp = serde_json::from_str("\"2026-01-01T00:00:00Z\"").unwrap();
-        assert_eq!(serde_json::to_string(&parsed).unwrap(), "\"2026-01-01T00:00:00Z\"");
+        assert_eq!(
+            serde_json::to_string(&parsed).unwrap(),
+            "\"2026-01-01T00:00:00Z\""
+        );
         assert_eq!(parsed.as_second(), 1_767_225_600);
     }
 

@@ -20,11 +20,9 @@ pub enum HooksCommand {
         force: bool,
     },
     /// Remove our hooks and put back the ones they replaced, byte for byte.
-    Uninstall {
-    },
+    Uninstall {},
     /// Report missing, outdated, foreign and bypassed hooks.
-    Status {
-    },
+    Status {},
 }
 
 pub fn run(ctx: &Context, command: HooksCommand) -> Result<ExitCode> {

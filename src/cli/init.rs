@@ -96,8 +96,7 @@ allowed_signers line to {} and commit it",
 #[derive(Subcommand)]
 pub enum ConfigCommand {
     /// Validate .auditops.toml; errors name the file, line and key (exit 2).
-    Check {
-    },
+    Check {},
 }
 
 pub fn config(ctx: &Context, command: ConfigCommand) -> Result<ExitCode> {

@@ -1,10 +1,9 @@
-//! `log`.
+//! `log`: the transactions of the state ref, newest first.
 
 use super::context::Context;
-use super::output;
-use super::output::say;
+use super::output::{self, Report, say};
 use crate::error::{ExitCode, Result};
-use crate::store::Store;
+use crate::store::History;
 use clap::Args;
 
 #[derive(Args)]
@@ -20,28 +19,28 @@ pub struct LogArgs {
 }
 
 pub fn run(ctx: &Context, args: LogArgs) -> Result<ExitCode> {
-    let config = ctx.config()?;
-    let store = Store::new(ctx.repo(), config.ref_name())?;
-    let history = store.history(args.max_count)?;
-    if ctx.json {
-        output::json(&history);
-        return Ok(ExitCode::Success);
-    }
-    if history.is_empty() {
-        say!(
-            "{} does not exist yet; run `git auditops init`",
-            store.ref_name()
-        );
-    }
-    for t in &history {
-        let merge = if t.parents.len() > 1 { " (merge)" } else { "" };
-        say!(
-            "{}  {}  {}{merge}  {}",
-            &t.commit[..12],
-            t.time,
-            t.author,
-            t.message
-        );
-    }
+    let history = ctx.store()?.history(args.max_count)?;
+    output::report(ctx, &history);
     Ok(ExitCode::Success)
+}
+
+impl Report for History {
+    fn text(&self) {
+        if self.transactions.is_empty() {
+            say!(
+                "{} does not exist yet; run `git auditops init`",
+                self.ref_name
+            );
+        }
+        for t in &self.transactions {
+            let merge = if t.parents.len() > 1 { " (merge)" } else { "" };
+            let time = t.time.map(|t| t.to_string()).unwrap_or_default();
+            say!(
+                "{}  {time}  {}{merge}  {}",
+                t.commit.short(),
+                t.author,
+                t.message
+            );
+        }
+    }
 }

@@ -30,12 +30,9 @@ pub enum PatchCommand {
 #[derive(Subcommand)]
 pub enum QueueCommand {
     /// Patches waiting for a person, and the queue's health.
-    List {
-    },
+    List {},
     /// One queue item in full.
-    Show {
-        id: String,
-    },
+    Show { id: String },
     /// Approve an item (signed), then merge it, or open a pull request when the
     /// target moved or is checked out.
     Approve {

@@ -3,12 +3,12 @@
 use super::context::Context;
 use super::output;
 use super::output::say;
+use crate::duration;
 use crate::error::{Error, ExitCode, Result};
+use crate::phase::gates;
 use crate::phase::lifecycle;
 use crate::phase::runner::{Exit, Progress};
 use crate::phase::status::{PhaseState, Reader};
-use crate::duration;
-use crate::phase::gates;
 use crate::sign::{key, trust};
 use crate::store::Store;
 use clap::{Args, Subcommand};
@@ -17,12 +17,9 @@ use serde::Serialize;
 #[derive(Subcommand)]
 pub enum PhaseCommand {
     /// Each phase: locked, active or complete, with its gates' results on HEAD's tree.
-    Status {
-    },
+    Status {},
     /// Record the start of phase N; refused (exit 1) unless every earlier phase is complete.
-    Start {
-        phase: u32,
-    },
+    Start { phase: u32 },
     /// Record that phase N is complete at HEAD: its gates passed on HEAD's tree, its
     /// evidence is recorded and its approvals are signed. Exit 1 if not.
     Complete {

@@ -13,9 +13,7 @@ use std::path::PathBuf;
 pub enum StateCommand {
     /// Push the state ref to REMOTE (default: the current branch's remote, else
     /// origin). Never forces: if the remote moved on, pull first.
-    Push {
-        remote: Option<String>,
-    },
+    Push { remote: Option<String> },
     /// Fetch REMOTE's state, verify every incoming record, then merge (fast-forward
     /// or union). Nothing is merged if any incoming record fails (exit 3).
     Pull {

@@ -1,8 +1,8 @@
 //! The `[github]` section: where the outbox executor sends operations, and the
 //! limits it keeps (quota floor, pacing, backoff, breaker, issue cap, auto-close).
 
-use serde::Deserialize;
 use crate::duration::Setting;
+use serde::Deserialize;
 use std::time::Duration;
 use toml::Spanned;
 

@@ -2,9 +2,9 @@
 //! and when the review queue needs attention.
 
 use super::Category;
+use crate::duration::Setting;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use crate::duration::Setting;
 use std::time::Duration;
 use toml::Spanned;
 

@@ -1,9 +1,9 @@
 //! The `[[phases]]`, `[gates.<ID>]` and `[policy]` sections: what must pass, in
 //! which order, before work moves on, and which refs are protected.
 
+use crate::duration::Setting;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use crate::duration::Setting;
 use std::time::Duration;
 use toml::Spanned;
 

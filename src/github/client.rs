@@ -197,10 +197,7 @@ impl Client {
         }
         let reply = match result {
             Err(_elapsed) => Err(CallError::Transient {
-                message: format!(
-                    "no answer within {}",
-                    crate::duration::format(self.timeout)
-                ),
+                message: format!("no answer within {}", crate::duration::format(self.timeout)),
                 maybe_applied: write,
             }),
             Ok(Err(err)) => Err(transport_error(&err, write)),

@@ -87,12 +87,12 @@ impl KeyedKind for OutboxOp {
 
     /// The op id must be the one the content implies, so that two different
     /// operations can never share a key.
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), crate::records::RecordError> {
         if self.op_id != self.content_sha256()[..OP_ID_HEX] {
-            return Err(format!(
+            return Err(crate::records::RecordError::Invalid(format!(
                 "op id {} is not the one its content implies",
                 self.op_id
-            ));
+            )));
         }
         Ok(())
     }

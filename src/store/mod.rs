@@ -19,7 +19,7 @@ mod view;
 
 pub use crate::canonical::canonical_json;
 pub use error::{Result, StoreError};
-pub use history::Transaction;
+pub use history::{History, Transaction};
 pub use index::KeyedPath;
 pub use merge::{Incoming, IntegrateOutcome};
 pub use record::{RawRecord, RecordId};

@@ -359,7 +359,7 @@ fn keyed_kind_check(
         statement: &Statement,
         key: Option<&[String]>,
     ) -> Result<Option<i64>, String> {
-        let record = K::from_statement(statement)?;
+        let record = K::from_statement(statement).map_err(|err| crate::error::chain(&err))?;
         match key {
             Some(key) if record.key() != key => Err(format!(
                 "stored under key `{}` but its content says `{}`",
