@@ -1117,12 +1117,13 @@ fn profile_prepush(ws: &Workspace, repo: &BenchRepo, options: &Options, input: &
         runs,
         &mut |_| {
             let repo = git_auditops::git::open(&repo.dir).expect("open");
-            let config = Config::load(repo.workdir()).expect("config").config;
+            let opened = git_auditops::workspace::Workspace::from_repo(repo);
+            opened.config().expect("config");
             let updates = prepush::parse_updates(input).expect("parse");
-            git_auditops::hooks::run_chained(&repo, "pre-push", &[], input).expect("chained");
-            let trust = sign::trust::load(&repo, config.allowed_signers(), None).expect("trust");
-            let decisions =
-                prepush::decide(&repo, &config, &trust, &updates, false).expect("decide");
+            git_auditops::hooks::run_chained(opened.repo(), "pre-push", &[], input)
+                .expect("chained");
+            opened.trust().expect("trust");
+            let decisions = prepush::decide(&opened, &updates, false).expect("decide");
             assert!(decisions.iter().all(|d| d.allowed), "{decisions:?}");
         },
     );
@@ -1208,12 +1209,16 @@ fn profile_prepush(ws: &Workspace, repo: &BenchRepo, options: &Options, input: &
         "Reader::gates (2 keyed reads + signature checks)",
         runs,
         &mut |_| {
-            let gates = reader.gates(phase, tree).expect("gates");
+            let gates = reader.gates(phase, tree.into()).expect("gates");
             assert!(gates.iter().all(|g| g.passed()));
         },
     );
+    let opened = git_auditops::workspace::Workspace::from_repo(repo.open());
+    opened.trust().expect("trust");
     time_step("prepush::decide (view … gates)", runs, &mut |_| {
-        prepush::decide(&gix_repo, &config, &trust, &updates, false).expect("decide");
+        // Read the state again each time, as a fresh hook process would.
+        opened.refresh();
+        prepush::decide(&opened, &updates, false).expect("decide");
     });
 }
 

@@ -13,6 +13,7 @@ use crate::github::GithubError;
 use crate::hooks::HookError;
 use crate::lock::LockError;
 use crate::outbox::OutboxError;
+use crate::phase::PhaseError;
 use crate::render::RenderError;
 use crate::sign::SignError;
 use crate::store::StoreError;
@@ -76,6 +77,9 @@ pub enum Error {
     /// Carrying out GitHub operations.
     #[error(transparent)]
     GitHub(#[from] GithubError),
+    /// Phases, gates, approvals and the pre-push check.
+    #[error(transparent)]
+    Phase(#[from] PhaseError),
     /// A file outside the state could not be read or written.
     #[error("{}", path.display())]
     Io {
@@ -117,6 +121,7 @@ impl Error {
             Error::Template(_) => ExitCode::Usage,
             Error::Outbox(err) => outbox(err),
             Error::GitHub(err) => github(err),
+            Error::Phase(err) => phase(err),
             Error::Io { .. } => ExitCode::Internal,
             Error::Refused(_) => ExitCode::Refused,
             Error::Usage(_) => ExitCode::Usage,
@@ -215,6 +220,27 @@ fn github(err: &GithubError) -> ExitCode {
         GithubError::NoRepository { .. } | GithubError::NoToken | GithubError::Client(_) => {
             ExitCode::Usage
         }
+    }
+}
+
+fn phase(err: &PhaseError) -> ExitCode {
+    match err {
+        PhaseError::EarlierIncomplete { .. }
+        | PhaseError::AlreadyComplete { .. }
+        | PhaseError::GatesNotPassed { .. }
+        | PhaseError::NotEnoughEvidence { .. }
+        | PhaseError::NotEnoughApprovals { .. }
+        | PhaseError::TagElsewhere { .. }
+        | PhaseError::GateFailed => ExitCode::Refused,
+        PhaseError::NoSuchPhase { .. }
+        | PhaseError::NoPhases
+        | PhaseError::AllComplete
+        | PhaseError::NoHead
+        | PhaseError::Subject(_)
+        | PhaseError::PushInputNotUtf8
+        | PhaseError::PushInputLine { .. }
+        | PhaseError::PushInputSha { .. } => ExitCode::Usage,
+        PhaseError::TagSpawn(_) | PhaseError::TagFailed { .. } => ExitCode::Internal,
     }
 }
 

@@ -234,14 +234,14 @@ fn forge_gate_results(repo: &Repo, signing_key: Option<&Path>) {
                     config.gate(gate).unwrap(),
                 ),
                 category: config.gate(gate).unwrap().category,
-                tree: tree.clone(),
-                commit: commit.clone(),
+                tree: tree.parse().unwrap(),
+                commit: commit.parse().unwrap(),
                 phase: 0,
                 outcome: git_auditops::phase::runner::Exit::Exited { code: 0 },
                 passed: true,
                 duration_ms: 1,
                 output_tail: String::new(),
-                timestamp: "2026-01-01T00:00:00Z".into(),
+                timestamp: "2026-01-01T00:00:00Z".parse().unwrap(),
             }
             .put(key.as_ref())
         })
@@ -446,8 +446,8 @@ fn a_broken_phase_chain_fails_verify_and_blocks_the_push() {
         phase_name: "Build".into(),
         baseline_pass_count: 1,
         ci_gates_passed: vec!["has-lib".into()],
-        git_commit: p.repo.git(&["rev-parse", "HEAD"]),
-        completion_date: "2026-01-01T00:00:00Z".into(),
+        git_commit: p.repo.git(&["rev-parse", "HEAD"]).parse().unwrap(),
+        completion_date: "2026-01-01T00:00:00Z".parse().unwrap(),
         evidence_blocks: vec![],
     };
     let store = git_auditops::store::Store::new(&git_repo, STATE_REF).unwrap();

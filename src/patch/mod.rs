@@ -384,9 +384,9 @@ pub fn approve(
     let approval = crate::approval::Approval {
         schema_version: 1,
         subject: format!("queue:{item_id}"),
-        git_commit: item.result_commit.clone(),
+        git_commit: result.into(),
         note: note.map(str::to_owned),
-        timestamp: crate::records::now(),
+        timestamp: crate::time::Timestamp::now(),
     };
     let mut ops = vec![approval.put(Some(&key))];
     let (mut branch, mut outbox_op) = (None, None);
