@@ -31,11 +31,7 @@ impl KeyedKind for Approval {
     }
 
     fn subjects(&self) -> Vec<Subject> {
-        vec![Subject::new(
-            "commit",
-            "gitCommit",
-            self.git_commit.to_string(),
-        )]
+        vec![crate::phase::records::commit_subject(self.git_commit)]
     }
 
     fn unix_seconds(&self) -> Option<i64> {
@@ -44,7 +40,7 @@ impl KeyedKind for Approval {
 }
 
 /// The subject of a phase's approvals.
-pub fn phase_subject(phase: u32) -> String {
+pub(crate) fn phase_subject(phase: u32) -> String {
     format!("phase:{phase}")
 }
 
@@ -57,7 +53,7 @@ pub struct SubjectError(String);
 
 /// Reads `SUBJECT` as typed on the command line: `phase:N`, or a bare phase
 /// number. Returns the phase number.
-pub fn parse_subject(text: &str) -> Result<u32, SubjectError> {
+pub(crate) fn parse_subject(text: &str) -> Result<u32, SubjectError> {
     let text = text.trim();
     let phase = text.strip_prefix("phase:").unwrap_or(text);
     phase

@@ -214,7 +214,7 @@ pub fn decide(
 }
 
 /// The message git shows the user for refused refs.
-pub fn explain(decisions: &[RefDecision]) -> String {
+pub(crate) fn explain(decisions: &[RefDecision]) -> String {
     let mut out = String::new();
     for d in decisions.iter().filter(|d| !d.allowed) {
         out += &format!(

@@ -49,13 +49,18 @@ impl KeyedKind for GateResult {
     fn subjects(&self) -> Vec<Subject> {
         vec![
             Subject::new("tree", "gitTree", self.tree.to_string()),
-            Subject::new("commit", "gitCommit", self.commit.to_string()),
+            commit_subject(self.commit),
         ]
     }
 
     fn unix_seconds(&self) -> Option<i64> {
         Some(self.timestamp.as_second())
     }
+}
+
+/// The in-toto subject of a record about a commit.
+pub(crate) fn commit_subject(commit: CommitId) -> Subject {
+    Subject::new("commit", "gitCommit", commit.to_string())
 }
 
 /// SHA-256 of the canonical JSON `{"env": {…}, "run": "…"}` of a gate.
@@ -96,11 +101,7 @@ impl KeyedKind for PhaseCompletion {
     }
 
     fn subjects(&self) -> Vec<Subject> {
-        vec![Subject::new(
-            "commit",
-            "gitCommit",
-            self.git_commit.to_string(),
-        )]
+        vec![commit_subject(self.git_commit)]
     }
 
     fn unix_seconds(&self) -> Option<i64> {
@@ -131,11 +132,7 @@ impl KeyedKind for PhaseStart {
     }
 
     fn subjects(&self) -> Vec<Subject> {
-        vec![Subject::new(
-            "commit",
-            "gitCommit",
-            self.git_commit.to_string(),
-        )]
+        vec![commit_subject(self.git_commit)]
     }
 
     fn unix_seconds(&self) -> Option<i64> {

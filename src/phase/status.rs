@@ -8,9 +8,10 @@ use super::records::{GateResult, PhaseCompletion, PhaseStart, definition_sha256}
 use crate::config::{Config, GateConfig, PhaseConfig};
 use crate::error::Result;
 use crate::ids::{CommitId, TreeId};
-use crate::records::{Read, read_keyed};
+use crate::records::{KeyedKind, Read, read_keyed};
 use crate::sign::TrustSet;
 use crate::store::{StateView, StoreError};
+use crate::time::Timestamp;
 use crate::workspace::Workspace;
 use serde::Serialize;
 use std::fmt;
@@ -50,7 +51,7 @@ impl fmt::Display for PhaseState {
 }
 
 /// A phase's state, with the completion that makes it complete.
-pub type PhaseEntry = (PhaseState, Option<Read<PhaseCompletion>>);
+pub(crate) type PhaseEntry = (PhaseState, Option<Read<PhaseCompletion>>);
 
 /// Whether a gate has passed on a tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -113,32 +114,35 @@ impl<'a> Reader<'a, '_, '_> {
     }
 
     /// The counted completion of `phase`, the earliest if several.
-    pub fn completion(&self, phase: u32) -> Result<Option<Read<PhaseCompletion>>, StoreError> {
-        let Some(view) = self.view else {
-            return Ok(None);
-        };
-        let mut found: Vec<Read<PhaseCompletion>> =
-            read_keyed(view, &[phase.to_string()], self.trust)?
-                .into_iter()
-                .filter(|r| r.counts(self.require_signed()))
-                .collect();
-        found.sort_by_key(|r| r.record.completion_date);
-        Ok(found.into_iter().next())
+    pub(crate) fn completion(
+        &self,
+        phase: u32,
+    ) -> Result<Option<Read<PhaseCompletion>>, StoreError> {
+        self.earliest(phase, |r: &PhaseCompletion| r.completion_date)
     }
 
     /// The counted start of `phase`, the earliest if several.
-    pub fn start(&self, phase: u32) -> Result<Option<Read<PhaseStart>>, StoreError> {
+    pub(crate) fn start(&self, phase: u32) -> Result<Option<Read<PhaseStart>>, StoreError> {
+        self.earliest(phase, |r: &PhaseStart| r.timestamp)
+    }
+
+    /// The earliest counted record of kind `K` keyed by `phase`.
+    fn earliest<K: KeyedKind>(
+        &self,
+        phase: u32,
+        when: impl Fn(&K) -> Timestamp,
+    ) -> Result<Option<Read<K>>, StoreError> {
         let Some(view) = self.view else {
             return Ok(None);
         };
         Ok(read_keyed(view, &[phase.to_string()], self.trust)?
             .into_iter()
-            .filter(|r: &Read<PhaseStart>| r.counts(self.require_signed()))
-            .min_by(|a, b| a.record.timestamp.cmp(&b.record.timestamp)))
+            .filter(|r: &Read<K>| r.counts(self.require_signed()))
+            .min_by_key(|r| when(&r.record)))
     }
 
     /// The state of every configured phase, in order.
-    pub fn states(&self) -> Result<Vec<PhaseEntry>, StoreError> {
+    pub(crate) fn states(&self) -> Result<Vec<PhaseEntry>, StoreError> {
         let mut out = Vec::new();
         let mut earlier_complete = true;
         for phase in &self.config.phases {
@@ -161,7 +165,7 @@ impl<'a> Reader<'a, '_, '_> {
 
     /// The first phase of `states` (as [`Reader::states`] returned them) that is
     /// not complete, for a caller that needs the states too.
-    pub fn active_of(&self, states: &[PhaseEntry]) -> Option<&'a PhaseConfig> {
+    pub(crate) fn active_of(&self, states: &[PhaseEntry]) -> Option<&'a PhaseConfig> {
         self.config
             .phases
             .iter()
@@ -171,7 +175,7 @@ impl<'a> Reader<'a, '_, '_> {
     }
 
     /// Whether `gate` has a counted result on `tree` for its current definition.
-    pub fn gate(
+    pub(crate) fn gate(
         &self,
         tree: TreeId,
         gate_id: &str,
@@ -250,7 +254,7 @@ impl Reader<'_, '_, '_> {
 
     /// [`Reader::chain_breaks`] over `states` already read, so that a caller
     /// that needs both (the pre-push hook) reads the completions once.
-    pub fn chain_breaks_of(
+    pub(crate) fn chain_breaks_of(
         &self,
         repo: &gix::Repository,
         states: &[PhaseEntry],
