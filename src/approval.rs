@@ -60,3 +60,19 @@ pub(crate) fn parse_subject(text: &str) -> Result<u32, SubjectError> {
         .parse::<u32>()
         .map_err(|_| SubjectError(text.to_owned()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_are_phases_by_number() {
+        assert_eq!(parse_subject("phase:2"), Ok(2));
+        assert_eq!(parse_subject(" 3 "), Ok(3));
+        let err = parse_subject("plan:x").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("`plan:x` is not something to approve")
+        );
+    }
+}

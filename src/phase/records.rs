@@ -154,4 +154,29 @@ mod tests {
         let short = stored.replace("0123456789abcdef0123456789abcdef01234567", "0123");
         assert!(serde_json::from_str::<PhaseStart>(&short).is_err());
     }
+
+    /// A signed gate result from another clone whose tree is not an object id
+    /// is refused as a record (and so never counts), instead of panicking later.
+    #[test]
+    fn a_gate_result_with_a_malformed_tree_is_refused_when_read() {
+        let tree = "0123456789abcdef0123456789abcdef01234567";
+        let predicate = serde_json::json!({
+            "schema_version": 1, "gate": "lint", "definition_sha256": "ab".repeat(32),
+            "category": "quality", "tree": "0123", "commit": tree, "phase": 0,
+            "outcome": {"status": "exited", "code": 0}, "passed": true, "duration_ms": 1,
+            "output_tail": "", "timestamp": "2026-01-01T00:00:00Z",
+        });
+        let statement = crate::sign::Statement::new(
+            vec![
+                Subject::new("tree", "gitTree", "0123"),
+                Subject::new("commit", "gitCommit", tree),
+            ],
+            GateResult::predicate_type(),
+            predicate,
+        );
+        assert!(matches!(
+            GateResult::from_statement(&statement),
+            Err(crate::records::RecordError::Malformed { .. })
+        ));
+    }
 }
