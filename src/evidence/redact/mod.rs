@@ -9,7 +9,7 @@
 //! differs from it.
 //!
 //! Missing a secret is worse than over-redacting, but a snippet in which
-//! ordinary code is blanked out is useless as evidence. Each rule below
+//! ordinary code is blanked out is useless as evidence. Each rule's file
 //! documents where it draws that line.
 //!
 //! The whole `evidence add` call has a budget of about 3 ms, process start
