@@ -1,10 +1,9 @@
 //! `evidence add`, `evidence list`, `evidence export` through the real binary.
 
-mod support;
-
+use crate::support;
+use crate::support::{Repo, STATE_REF, evidence_add, stderr};
 use predicates::prelude::*;
 use sha2::{Digest, Sha256};
-use support::{Repo, STATE_REF, evidence_add, stderr};
 
 #[test]
 fn add_records_every_field_from_the_commit() {

@@ -6,16 +6,15 @@
 //! refuses after install (run first, with git's arguments and standard input),
 //! and uninstall puts it back byte for byte.
 
-mod support;
-
+use crate::support;
+use crate::support::{Repo, assert_stderr_contains, stderr, stdout};
 use predicates::prelude::*;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use support::{Repo, assert_stderr_contains, stderr, stdout};
 
 /// Our hook script, as install must write it.
-const SCRIPT: &str = include_str!("../hooks/pre-push");
+const SCRIPT: &str = include_str!("../../hooks/pre-push");
 const MARKER: &str = "# git-auditops hook";
 const ZEROS: &str = "0000000000000000000000000000000000000000";
 

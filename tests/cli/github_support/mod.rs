@@ -1,7 +1,6 @@
 //! What the GitHub tests share: a repository configured for the fake GitHub,
 //! running `sync` with the fake's token, queueing operations through the
 //! library, and reading outcomes back.
-#![allow(dead_code)]
 
 use crate::fake_github::{FakeGitHub, TOKEN};
 use crate::support::{Repo, STATE_REF};

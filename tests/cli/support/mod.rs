@@ -1,6 +1,5 @@
 //! Test support: real temporary git repositories with an isolated HOME, and
 //! the real `git-auditops` binary run against them.
-#![allow(dead_code)]
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};

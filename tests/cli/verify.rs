@@ -1,11 +1,9 @@
 //! `verify`: tampered records, untrusted keys, moved signatures, forged hashes.
 
-mod support;
-
+use crate::support::{FIRST_SEGMENT, Repo, STATE_REF};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use predicates::prelude::*;
-use support::{FIRST_SEGMENT, Repo, STATE_REF};
 
 fn verify_json(repo: &Repo, extra: &[&str]) -> (Option<i32>, serde_json::Value) {
     let mut args = vec!["verify", "--json"];

@@ -1,10 +1,9 @@
 //! `patch submit`, the review queue, decisions and locks, through the real binary.
 
-mod support;
-
+use crate::support;
+use crate::support::{Repo, assert_stderr_contains, stderr, stdout};
 use predicates::prelude::*;
 use std::time::Duration;
-use support::{Repo, assert_stderr_contains, stderr, stdout};
 
 fn config(mode: &str, extra: &str) -> String {
     format!(

@@ -161,10 +161,6 @@ async fn gate(Extract(state): Extract<Shared>, request: Request, next: Next) -> 
             tokio::time::sleep(d).await;
             r
         }
-        (None, Some(FaultKind::Slow(d))) => {
-            tokio::time::sleep(d).await;
-            next.run(request).await
-        }
         (None, None) => next.run(request).await,
     };
     let mut response = response;

@@ -1,13 +1,9 @@
 //! The issue cap and digest, conservative auto-close, and pull requests,
 //! through the real binary against the fake GitHub.
 
-mod fake_github;
-mod github_support;
-mod support;
-
-use fake_github::{Fault, FaultKind};
+use crate::fake_github::{Fault, FaultKind};
+use crate::github_support::{Project, marker};
 use git_auditops::outbox::OpKind;
-use github_support::{Project, marker};
 use serde_json::json;
 use std::time::Duration;
 

@@ -1,10 +1,8 @@
 //! `state push` / `state pull`: clones that append apart converge; incoming
 //! records are verified before anything is merged.
 
-mod support;
-
+use crate::support::{FIRST_SEGMENT, Repo, STATE_REF, stderr};
 use predicates::prelude::*;
-use support::{FIRST_SEGMENT, Repo, STATE_REF, stderr};
 
 /// A bare remote, and two clones that trust the same two keys.
 struct Team {

@@ -4,9 +4,7 @@
 //! Needs `python3` with `securesystemslib` (and `cryptography`). CI installs them
 //! and sets AUDITOPS_REQUIRE_INTEROP=1, which turns a missing module into a failure.
 
-mod support;
-
-use support::Repo;
+use crate::support::Repo;
 
 const SCRIPT: &str = r#"
 import base64, hashlib, json, sys

@@ -2,13 +2,12 @@
 //! fake GitHub: queueing, dedupe, permissions, quota, metrics, dry runs,
 //! unreachable servers and the token's secrecy.
 
-mod fake_github;
-mod github_support;
-mod support;
-
-use fake_github::{Perms, TOKEN};
+use crate::fake_github;
+use crate::fake_github::{Perms, TOKEN};
+use crate::github_support;
+use crate::github_support::{Project, dead_url, marker};
+use crate::support;
 use git_auditops::outbox::OpKind;
-use github_support::{Project, dead_url, marker};
 use serde_json::json;
 use std::time::{Duration, Instant};
 

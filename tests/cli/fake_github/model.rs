@@ -18,13 +18,6 @@ pub struct Perms {
 }
 
 impl Perms {
-    pub const ADMIN: Perms = Perms {
-        admin: true,
-        maintain: true,
-        push: true,
-        triage: true,
-        pull: true,
-    };
     pub const WRITE: Perms = Perms {
         admin: false,
         maintain: false,
@@ -118,8 +111,6 @@ pub enum FaultKind {
     DropAfterWrite,
     /// Does the request, then waits this long before answering.
     SlowAfterWrite(Duration),
-    /// Waits this long, then handles the request.
-    Slow(Duration),
 }
 
 #[derive(Debug, Clone)]
@@ -161,6 +152,10 @@ impl Fault {
 
 /// One request the fake received.
 #[derive(Debug, Clone)]
+#[expect(
+    dead_code,
+    reason = "all but `method` are read only through Debug, in assertion messages"
+)]
 pub struct Logged {
     pub method: String,
     pub path: String,

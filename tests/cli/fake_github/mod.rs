@@ -3,12 +3,10 @@
 //! responses shaped like GitHub's (full objects, so octocrab's models parse),
 //! rate-limit headers that count down, switches to inject faults, and a log
 //! of every request. Dev-only code; it never talks to anything but loopback.
-#![allow(dead_code)]
 
 mod model;
 mod routes;
 
-#[allow(unused_imports)]
 pub use model::{CommentRec, Fault, FaultKind, IssueRec, Logged, Perms, PullRec};
 
 use axum::Extension;
@@ -62,10 +60,6 @@ impl FakeGitHub {
         f(&mut s)
     }
 
-    pub fn add_repo(&self, full_name: &str, perms: Perms) {
-        self.with(|s| s.add_repo(full_name, perms));
-    }
-
     pub fn set_permissions(&self, repo: &str, perms: Perms) {
         self.with(|s| s.repos.get_mut(repo).expect("repo").permissions = perms);
     }
@@ -81,10 +75,6 @@ impl FakeGitHub {
 
     pub fn set_remaining(&self, remaining: u64) {
         self.with(|s| s.remaining = remaining);
-    }
-
-    pub fn remaining(&self) -> u64 {
-        self.with(|s| s.remaining)
     }
 
     /// Every response waits this long.
@@ -145,10 +135,6 @@ impl FakeGitHub {
                 .cloned()
                 .collect()
         })
-    }
-
-    pub fn all_comments(&self, repo: &str) -> Vec<CommentRec> {
-        self.with(|s| s.repos[repo].comments.clone())
     }
 
     pub fn pulls(&self, repo: &str) -> Vec<PullRec> {

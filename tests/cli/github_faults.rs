@@ -1,13 +1,10 @@
 //! Reliability of `sync` against injected faults: for each, 0 duplicate
 //! issues, comments or pull requests and 0 lost operations.
 
-mod fake_github;
-mod github_support;
-mod support;
-
-use fake_github::{Fault, FaultKind, TOKEN};
+use crate::fake_github::{Fault, FaultKind, TOKEN};
+use crate::github_support::{Project, marker};
+use crate::support;
 use git_auditops::outbox::OpKind;
-use github_support::{Project, marker};
 use serde_json::json;
 use std::time::{Duration, Instant};
 

@@ -1,9 +1,7 @@
 //! Many writers at once: every record lands exactly once.
 
-mod support;
-
+use crate::support::Repo;
 use std::collections::BTreeSet;
-use support::Repo;
 
 #[test]
 fn eight_processes_times_two_hundred_appends_land_exactly_once() {

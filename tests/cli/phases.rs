@@ -1,12 +1,11 @@
 //! Phases, gates and the pre-push check, through the real binary and real
 //! `git push` to a local bare repository.
 
-mod support;
-
+use crate::support;
+use crate::support::{Repo, STATE_REF, assert_stderr_contains, evidence_add, stderr, stdout};
 use git_auditops::records::KeyedKind;
 use predicates::prelude::*;
 use std::path::Path;
-use support::{Repo, STATE_REF, assert_stderr_contains, evidence_add, stderr, stdout};
 
 const CONFIG: &str = r#"version = 1
 

@@ -1,10 +1,9 @@
 //! `init`, `config check`, `key generate`/`key show`, and running outside a repository.
 
-mod support;
-
+use crate::support;
+use crate::support::{Repo, assert_stderr_contains, evidence_add, stderr, stdout};
 use predicates::prelude::*;
 use std::os::unix::fs::PermissionsExt;
-use support::{Repo, assert_stderr_contains, evidence_add, stderr, stdout};
 
 #[test]
 fn init_writes_config_and_state_ref_and_is_idempotent() {
