@@ -1,7 +1,7 @@
 //! Measurement 2: whether the cost of one append grows with the history: single-record
 //! appends on a nearly empty log (the baseline) against appends on the log
 //! holding `--records` records (100,000 in a full run), interleaved; target:
-//! the 100,000th append costs ≤ 1.2× the first (DESIGN.md). The state is a
+//! the 100,000th append costs ≤ 1.2× the first (docs/performance.md). The state is a
 //! tree of segments in group directories, so an append should rewrite a few
 //! small trees whatever the size of the log.
 //!

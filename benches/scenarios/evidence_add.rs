@@ -1,7 +1,7 @@
 //! Measurement 1: `git-auditops evidence add` (one signed record, a whole CLI process)
 //! against `git update-ref` (a whole git process moving one ref) in the same
-//! repository, interleaved run by run; target ≤ 3× (DESIGN.md, "Performance
-//! targets"): recording evidence should cost about what moving a ref does.
+//! repository, interleaved run by run; target ≤ 3× (docs/performance.md, "What is
+//! measured"): recording evidence should cost about what moving a ref does.
 //!
 //! For context the same loop times what the file system charges for one new
 //! file in `.git/objects` (write a temporary file, rename it: what a loose

@@ -3,7 +3,7 @@
 //! in the pooled worktree and the first validator runs, against
 //! `git worktree add --detach` + `git apply` of the same patch (what a
 //! validator would otherwise need before it can start), interleaved; target
-//! ≤ 0.25× for a pooled worktree being reused (DESIGN.md). The first use (the
+//! ≤ 0.25× for a pooled worktree being reused (docs/performance.md). The first use (the
 //! pooled worktree is created) is reported as `info`.
 //!
 //! "To the first validator" runs from the spawn to the validator's own

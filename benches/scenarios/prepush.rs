@@ -2,7 +2,7 @@
 //! git runs it, stdin and all) with recorded results, on a repository with
 //! 50,000 commits (made with `git fast-import`) and 100,000 records in a full
 //! run, against `git rev-parse HEAD` in the same repository, interleaved;
-//! target ≤ 3× (DESIGN.md). The hook runs on every push, so it must cost
+//! target ≤ 3× (docs/performance.md). The hook runs on every push, so it must cost
 //! about what the cheapest git command does, however long the history and
 //! however large the state. A refusal (a commit whose tree has no results) is
 //! timed in the same loop, as an `info` row.

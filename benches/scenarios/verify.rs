@@ -1,6 +1,6 @@
 //! Measurement 3: `git-auditops verify` of the big state (100,000 signed records in a full
 //! run): CPU time (user + system, from `wait4`), peak RSS and wall time of the
-//! child; targets < 1 s CPU and < 100 MB (DESIGN.md), the CPU target scaled
+//! child; targets < 1 s CPU and < 100 MB (docs/performance.md), the CPU target scaled
 //! linearly for other sizes. Measured cold (`--no-cache`: every signature
 //! checked, as on a reviewer's fresh clone) and warm (a repeated run: records
 //! verified before come from the local cache in `.git/auditops/verified`).
