@@ -1,5 +1,5 @@
 //! Benchmark harness of git-auditops: checks the performance targets of
-//! the targets of docs/performance.md against baselines measured in the same run,
+//! docs/performance.md against baselines measured in the same run,
 //! on real temporary repositories and the real release binary.
 //!
 //! This file holds the options, the list of scenarios and the summary table;
