@@ -114,8 +114,7 @@ pub fn hook(ctx: &Context, name: &str, args: &[String]) -> Result<ExitCode> {
             if decisions.iter().all(|d| d.allowed) {
                 // Pending GitHub operations go out after the push, detached:
                 // this never delays or fails the push.
-                let started =
-                    crate::github::background::start_after_push(ctx.repo(), config, &trust);
+                let started = crate::github::background::start_after_push(ctx);
                 tracing::debug!(?started, "background sync");
                 return Ok(ExitCode::Success);
             }

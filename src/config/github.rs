@@ -165,8 +165,13 @@ impl GithubConfig {
     }
 }
 
+/// A repository name that is not `owner/name`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a GitHub repository name like owner/name")]
+pub struct RepoNameError(pub String);
+
 /// `owner/name`, as GitHub allows them.
-pub fn check_repo_name(repo: &str) -> Result<(), String> {
+pub fn check_repo_name(repo: &str) -> Result<(), RepoNameError> {
     let ok = |part: &str| {
         !part.is_empty()
             && part.len() <= 100
@@ -178,16 +183,14 @@ pub fn check_repo_name(repo: &str) -> Result<(), String> {
     };
     match repo.split_once('/') {
         Some((owner, name)) if ok(owner) && ok(name) => Ok(()),
-        _ => Err(format!(
-            "`{repo}` is not a GitHub repository name like owner/name"
-        )),
+        _ => Err(RepoNameError(repo.to_owned())),
     }
 }
 
 /// The first problem found, with the span of the value at fault.
 pub fn validate(github: &GithubConfig) -> Result<(), (std::ops::Range<usize>, String)> {
     if let Some(repo) = &github.repo {
-        check_repo_name(repo.get_ref()).map_err(|m| (repo.span(), m))?;
+        check_repo_name(repo.get_ref()).map_err(|m| (repo.span(), m.to_string()))?;
     }
     let url = github.api_url.get_ref();
     let rest = url

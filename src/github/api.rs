@@ -162,7 +162,7 @@ pub async fn close_issue(
     client: &mut Client,
     repo: &str,
     number: u64,
-    reason: &str,
+    reason: crate::outbox::payload::CloseReason,
 ) -> Result<Issue, CallError> {
     let path = repo_path(client, repo, &format!("/issues/{number}"));
     client

@@ -8,7 +8,10 @@ use super::api;
 use super::bodies::{self, BLOCKED, CONFIRMED, PROPOSED};
 use super::client::Client;
 use super::perform::{Effect, Env, Failure, comment_once};
-use crate::outbox::records::{OutboxOp, detail};
+use crate::outbox::Detail;
+use crate::outbox::payload::CloseReason;
+use crate::outbox::records::OutboxOp;
+use crate::time::Timestamp;
 use octocrab::models::IssueState;
 use octocrab::models::issues::Issue;
 
@@ -21,7 +24,7 @@ fn url(issue: &Issue) -> Option<String> {
 }
 
 /// Posts the proposal on issue `number`.
-pub async fn propose(
+pub(crate) async fn propose(
     client: &mut Client,
     env: &Env<'_>,
     op: &OutboxOp,
@@ -32,46 +35,44 @@ pub async fn propose(
 ) -> Result<Effect, Failure> {
     let issue = api::issue(client, repo, number).await?;
     if issue.state == IssueState::Closed {
-        return Ok(Effect::new(number, url(&issue), detail::ALREADY_CLOSED));
+        return Ok(Effect::new(number, url(&issue), Detail::AlreadyClosed));
     }
     let labels = labels(&issue);
     if labels.contains(&BLOCKED) {
-        return Ok(Effect::new(number, url(&issue), detail::BLOCKED));
+        return Ok(Effect::new(number, url(&issue), Detail::Blocked));
     }
     // A proposal made by an earlier attempt of this very operation is ours:
     // finish it (the label may be missing) rather than call it someone else's.
     if labels.contains(&PROPOSED) && !uncertain {
-        return Ok(Effect::new(number, url(&issue), detail::ALREADY_PROPOSED));
+        return Ok(Effect::new(number, url(&issue), Detail::AlreadyProposed));
     }
     let review = env.config.github.auto_close_after();
     let body = bodies::auto_close(env.workdir(), op, reason, review)?;
     comment_once(client, op, repo, number, &body, uncertain).await?;
     api::add_labels(client, repo, number, &[PROPOSED.to_owned()]).await?;
-    Ok(Effect::new(number, url(&issue), detail::PROPOSED))
+    Ok(Effect::new(number, url(&issue), Detail::Proposed))
 }
 
 /// Decides on a proposal that is up: close now, never, or not yet.
-pub async fn follow_up(
+pub(crate) async fn follow_up(
     client: &mut Client,
     env: &Env<'_>,
-    _op: &OutboxOp,
     repo: &str,
     number: u64,
-    since: &str,
+    since: Timestamp,
 ) -> Result<Effect, Failure> {
     let issue = api::issue(client, repo, number).await?;
     if issue.state == IssueState::Closed {
-        return Ok(Effect::new(number, url(&issue), detail::ALREADY_CLOSED));
+        return Ok(Effect::new(number, url(&issue), Detail::AlreadyClosed));
     }
     let labels = labels(&issue);
     if labels.contains(&BLOCKED) {
-        return Ok(Effect::new(number, url(&issue), detail::BLOCKED));
+        return Ok(Effect::new(number, url(&issue), Detail::Blocked));
     }
     let review = env.config.github.auto_close_after();
-    let due = since.parse::<jiff::Timestamp>().ok().and_then(|t| {
-        t.checked_add(jiff::SignedDuration::try_from(review).ok()?)
-            .ok()
-    });
+    let due = jiff::SignedDuration::try_from(review)
+        .ok()
+        .and_then(|review| since.instant().checked_add(review).ok());
     let now = jiff::Timestamp::now();
     let confirmed = labels.contains(&CONFIRMED);
     let close = confirmed || due.is_some_and(|due| now >= due);
@@ -83,6 +84,6 @@ pub async fn follow_up(
             ),
         }));
     }
-    let closed = api::close_issue(client, repo, number, "completed").await?;
-    Ok(Effect::new(number, url(&closed), detail::CLOSED))
+    let closed = api::close_issue(client, repo, number, CloseReason::Completed).await?;
+    Ok(Effect::new(number, url(&closed), Detail::Closed))
 }

@@ -9,15 +9,19 @@
 use super::api::{self, Opened};
 use super::bodies;
 use super::client::{CallError, Client};
+use super::error::GithubError;
 use super::perform::{Effect, Env, Failure};
+use crate::outbox::Detail;
 use crate::outbox::payload::PullRequestPayload;
-use crate::outbox::records::{OutboxOp, detail};
+use crate::outbox::records::OutboxOp;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The label put on every pull request the tool opens.
 pub const LABEL: &str = "automated-fix";
 
-pub async fn open(
+/// Pushes the head branch and opens (or finds) the pull request.
+pub(crate) async fn open(
     client: &mut Client,
     env: &Env<'_>,
     op: &OutboxOp,
@@ -31,13 +35,13 @@ pub async fn open(
         adopted = api::pull_by_head(client, repo, &p.head).await?;
     }
     let (pull, how) = match adopted {
-        Some(pull) => (pull, detail::ADOPTED),
+        Some(pull) => (pull, Detail::Adopted),
         None => {
             let body = bodies::pull_request(env.workdir(), op, p)?;
             match api::create_pull(client, repo, &p.head, &p.base, &p.title, &body).await? {
-                Opened::Created(pull) => (*pull, detail::CREATED),
+                Opened::Created(pull) => (*pull, Detail::Created),
                 Opened::AlreadyExists => match api::pull_by_head(client, repo, &p.head).await? {
-                    Some(pull) => (pull, detail::ADOPTED),
+                    Some(pull) => (pull, Detail::Adopted),
                     None => {
                         return Err(Failure::Call(CallError::Transient {
                             message: format!(
@@ -127,8 +131,7 @@ fn run_git(
     args: &[&str],
     timeout: Duration,
 ) -> Result<std::process::Output, Failure> {
-    let spawn_error =
-        |err: std::io::Error| Failure::Fatal(crate::Error::Usage(format!("cannot run git: {err}")));
+    let spawn_error = |err: std::io::Error| Failure::Fatal(GithubError::Git(err).into());
     let mut child = Command::new("git")
         .arg("--git-dir")
         .arg(repo.git_dir())
