@@ -85,6 +85,13 @@ impl Report for Listing {
     }
 }
 
+/// Where an effect is: its URL, else `#<number>`, else nothing.
+fn at(url: &Option<String>, number: Option<u64>) -> String {
+    url.clone()
+        .or(number.map(|n| format!("#{n}")))
+        .unwrap_or_default()
+}
+
 /// The details of an operation's state, for its line in the listing.
 fn state_detail(row: &Row) -> String {
     match &row.state {
@@ -93,10 +100,7 @@ fn state_detail(row: &Row) -> String {
             url,
             detail,
         } => {
-            let at = url
-                .clone()
-                .or(number.map(|n| format!("#{n}")))
-                .unwrap_or_default();
+            let at = at(url, *number);
             match detail {
                 Some(d) => format!(" -> {at} ({d})"),
                 None => format!(" -> {at}"),
@@ -155,10 +159,7 @@ impl Report for Queued {
                 number,
                 url,
             } => {
-                let at = url
-                    .clone()
-                    .or(number.map(|n| format!("#{n}")))
-                    .unwrap_or_default();
+                let at = at(url, *number);
                 say!("not queued: the issue with key `{dedupe_key}` is open: {at} (op {op_id})")
             }
         }
@@ -202,11 +203,7 @@ impl Report for SyncReport {
             say!("dry run: nothing is sent to GitHub and nothing is recorded");
         }
         for op in &self.operations {
-            let at = op
-                .url
-                .clone()
-                .or(op.number.map(|n| format!("#{n}")))
-                .unwrap_or_default();
+            let at = at(&op.url, op.number);
             let extra = op
                 .error
                 .as_deref()

@@ -23,6 +23,28 @@ fn url(issue: &Issue) -> Option<String> {
     Some(issue.html_url.to_string())
 }
 
+/// Where an issue stands for the protocol: open to it, or settled.
+enum Standing {
+    Open(Box<Issue>),
+    /// Closed already, or `auto-close:blocked`: the operation ends here.
+    Settled(Effect),
+}
+
+async fn standing(client: &mut Client, repo: &str, number: u64) -> Result<Standing, Failure> {
+    let issue = api::issue(client, repo, number).await?;
+    let settled = if issue.state == IssueState::Closed {
+        Some(Detail::AlreadyClosed)
+    } else if labels(&issue).contains(&BLOCKED) {
+        Some(Detail::Blocked)
+    } else {
+        None
+    };
+    Ok(match settled {
+        Some(detail) => Standing::Settled(Effect::new(number, url(&issue), detail)),
+        None => Standing::Open(Box::new(issue)),
+    })
+}
+
 /// Posts the proposal on issue `number`.
 pub(crate) async fn propose(
     client: &mut Client,
@@ -33,14 +55,11 @@ pub(crate) async fn propose(
     reason: &str,
     uncertain: bool,
 ) -> Result<Effect, Failure> {
-    let issue = api::issue(client, repo, number).await?;
-    if issue.state == IssueState::Closed {
-        return Ok(Effect::new(number, url(&issue), Detail::AlreadyClosed));
-    }
+    let issue = match standing(client, repo, number).await? {
+        Standing::Open(issue) => issue,
+        Standing::Settled(effect) => return Ok(effect),
+    };
     let labels = labels(&issue);
-    if labels.contains(&BLOCKED) {
-        return Ok(Effect::new(number, url(&issue), Detail::Blocked));
-    }
     // A proposal made by an earlier attempt of this very operation is ours:
     // finish it (the label may be missing) rather than call it someone else's.
     if labels.contains(&PROPOSED) && !uncertain {
@@ -61,14 +80,11 @@ pub(crate) async fn follow_up(
     number: u64,
     since: Timestamp,
 ) -> Result<Effect, Failure> {
-    let issue = api::issue(client, repo, number).await?;
-    if issue.state == IssueState::Closed {
-        return Ok(Effect::new(number, url(&issue), Detail::AlreadyClosed));
-    }
+    let issue = match standing(client, repo, number).await? {
+        Standing::Open(issue) => issue,
+        Standing::Settled(effect) => return Ok(effect),
+    };
     let labels = labels(&issue);
-    if labels.contains(&BLOCKED) {
-        return Ok(Effect::new(number, url(&issue), Detail::Blocked));
-    }
     let review = env.config.github.auto_close_after();
     let due = jiff::SignedDuration::try_from(review)
         .ok()

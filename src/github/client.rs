@@ -42,7 +42,7 @@ pub enum CallError {
     /// 422 and other 4xx: the request itself is wrong; retrying will not help.
     Rejected { status: u16, message: String },
     /// The circuit breaker is open until `until`.
-    CircuitOpen { until: String },
+    CircuitOpen { until: crate::time::Timestamp },
     /// A 2xx whose body is not what GitHub sends.
     Malformed(String),
     /// Local trouble (the breaker's state file could not be written).

@@ -23,7 +23,7 @@ named_enum! {
 }
 
 /// What `op` needs on its repository.
-pub fn needed(op: &OutboxOp) -> Level {
+pub(crate) fn needed(op: &OutboxOp) -> Level {
     match op.kind {
         OpKind::CreateIssue => {
             let labelled = op.payload().is_ok_and(|p| !p.labels().is_empty());
@@ -38,7 +38,7 @@ pub fn needed(op: &OutboxOp) -> Level {
 }
 
 /// The strongest role `permissions` grants.
-pub fn granted(permissions: &Permissions) -> Option<Level> {
+pub(crate) fn granted(permissions: &Permissions) -> Option<Level> {
     if permissions.admin || permissions.maintain || permissions.push {
         Some(Level::Push)
     } else if permissions.triage {
@@ -52,7 +52,7 @@ pub fn granted(permissions: &Permissions) -> Option<Level> {
 
 /// What the token may do on one repository.
 #[derive(Debug, Clone, Serialize)]
-pub struct Access {
+pub(crate) struct Access {
     /// `owner/name`.
     pub repo: String,
     /// `None` when the repository could not be read (no access, bad token).
@@ -63,7 +63,7 @@ pub struct Access {
 
 impl Access {
     /// Why `op` cannot run here, if it cannot.
-    pub fn refuses(&self, op: &OutboxOp) -> Option<String> {
+    pub(crate) fn refuses(&self, op: &OutboxOp) -> Option<String> {
         let need = needed(op);
         match (self.level, &self.problem) {
             (Some(level), _) if level >= need => None,
@@ -110,7 +110,7 @@ struct Report<'a> {
 }
 
 /// Writes the report; returns its path.
-pub fn write_report(
+pub(crate) fn write_report(
     dirs: &Dirs,
     api_url: &str,
     run_id: &str,

@@ -5,6 +5,7 @@
 use super::permissions::Refusal;
 use super::quota::Quota;
 use crate::outbox::{Detail, OpId, OpKind, named_enum};
+use crate::time::Timestamp;
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -114,8 +115,8 @@ pub struct Stop {
     pub reason: StopReason,
     /// What happened, for people.
     pub message: String,
-    /// When trying again makes sense (RFC 3339), if known.
-    pub until: Option<String>,
+    /// When trying again makes sense, if known.
+    pub until: Option<Timestamp>,
 }
 
 /// What one sync run did: `sync --json` prints it.
@@ -149,7 +150,7 @@ pub struct SyncReport {
 
 impl SyncReport {
     /// An empty report of a run.
-    pub fn new(dry_run: bool, run_id: &str, api_url: &str) -> Self {
+    pub(crate) fn new(dry_run: bool, run_id: &str, api_url: &str) -> Self {
         SyncReport {
             dry_run,
             run_id: run_id.to_owned(),
@@ -183,13 +184,5 @@ impl SyncReport {
             });
         }
         None
-    }
-
-    /// How many operations ended with `result`.
-    pub fn count(&self, result: OpResult) -> usize {
-        self.operations
-            .iter()
-            .filter(|o| o.result == result)
-            .count()
     }
 }

@@ -31,7 +31,7 @@ pub enum Duplicate {
 }
 
 /// Issues the outbox knows are closed, as `(repository, number)`.
-pub fn closed_issues(outbox: &Outbox, default_repo: Option<&str>) -> HashSet<(String, u64)> {
+fn closed_issues(outbox: &Outbox, default_repo: Option<&str>) -> HashSet<(String, u64)> {
     let mut closed = HashSet::new();
     for entry in &outbox.entries {
         let repo = target_repo(entry, default_repo);
@@ -52,7 +52,7 @@ pub fn closed_issues(outbox: &Outbox, default_repo: Option<&str>) -> HashSet<(St
 }
 
 /// The repository an entry targets, with `default_repo` for unset ones ("" if none).
-pub fn target_repo(entry: &Entry, default_repo: Option<&str>) -> String {
+pub(crate) fn target_repo(entry: &Entry, default_repo: Option<&str>) -> String {
     entry
         .op
         .repo

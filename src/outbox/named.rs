@@ -29,9 +29,6 @@ macro_rules! named_enum {
         }
 
         impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
             /// The name used in records and output.
             pub fn as_str(self) -> &'static str {
                 match self {

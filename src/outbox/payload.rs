@@ -281,7 +281,7 @@ fn lenient_f64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Err
 
 /// Replaces every number that is not an integer by its decimal string: records
 /// are canonical JSON, which holds integers only (docs/state-format.md).
-pub fn integers_only(value: serde_json::Value) -> serde_json::Value {
+pub(crate) fn integers_only(value: serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
     match value {
         Value::Number(n) if !(n.is_i64() || n.is_u64()) => Value::String(n.to_string()),
@@ -312,7 +312,7 @@ fn check_text(
 }
 
 /// Checks that `label` is a label GitHub takes: 1 to 50 characters, no commas.
-pub fn check_label(label: &str) -> Result<(), PayloadError> {
+fn check_label(label: &str) -> Result<(), PayloadError> {
     let label_chars = label.chars().count();
     if label.trim().is_empty() || label_chars > MAX_LABEL_CHARS || label.contains(',') {
         return Err(PayloadError::Label(label.to_owned()));

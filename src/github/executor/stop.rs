@@ -6,6 +6,7 @@
 use super::Executor;
 use crate::github::client::CallError;
 use crate::github::report::{Stop, StopReason};
+use crate::time::Timestamp;
 use std::time::Duration;
 
 impl Executor<'_> {
@@ -66,7 +67,7 @@ impl Executor<'_> {
                             .checked_add(jiff::SignedDuration::try_from(d).ok()?)
                             .ok()
                     })
-                    .map(|t| t.round(jiff::Unit::Second).unwrap_or(t).to_string())
+                    .map(|t| Timestamp::from(t.round(jiff::Unit::Second).unwrap_or(t)))
                     .or_else(|| {
                         crate::github::quota::Quota {
                             reset: *reset,
@@ -80,7 +81,7 @@ impl Executor<'_> {
                 message: format!(
                     "the circuit breaker is open after repeated failures of {api_url}"
                 ),
-                until: Some(until.clone()),
+                until: Some(*until),
             },
             _ => return,
         };
