@@ -6,7 +6,7 @@
 //! A pull request is keyed by its head branch: every step is idempotent, and
 //! GitHub's 422 "A pull request already exists" is success.
 
-use super::api::{self, Opened};
+use super::api::{self, AutoMerge, Opened};
 use super::bodies;
 use super::client::{CallError, Client};
 use super::error::GithubError;
@@ -64,8 +64,8 @@ pub(crate) async fn open(
     if p.auto_merge {
         effect.note = match &pull.node_id {
             Some(node) => match api::enable_auto_merge(client, node).await? {
-                Ok(()) => Some("auto-merge enabled".into()),
-                Err(why) => Some(format!("auto-merge not enabled: {why}")),
+                AutoMerge::Enabled => Some("auto-merge enabled".into()),
+                AutoMerge::Declined(why) => Some(format!("auto-merge not enabled: {why}")),
             },
             None => Some("auto-merge not enabled: GitHub gave no node id".into()),
         };
