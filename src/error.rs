@@ -206,8 +206,7 @@ fn hook(err: &HookError) -> ExitCode {
 
 fn outbox(err: &OutboxError) -> ExitCode {
     match err {
-        OutboxError::Invalid(_) => ExitCode::Usage,
-        OutboxError::Read { .. } => ExitCode::Usage,
+        OutboxError::Payload(_) | OutboxError::Repo(_) | OutboxError::EmptyKey => ExitCode::Usage,
     }
 }
 
@@ -216,10 +215,14 @@ fn github(err: &GithubError) -> ExitCode {
         GithubError::Permission { .. } => ExitCode::Permission,
         GithubError::Unavailable { .. } => ExitCode::Unavailable,
         GithubError::Busy(err) => lock(err),
-        GithubError::Io { .. } => ExitCode::Internal,
-        GithubError::NoRepository { .. } | GithubError::NoToken | GithubError::Client(_) => {
-            ExitCode::Usage
-        }
+        GithubError::Io { .. }
+        | GithubError::Runtime(_)
+        | GithubError::Git(_)
+        | GithubError::Local(_) => ExitCode::Internal,
+        GithubError::NoRepository { .. }
+        | GithubError::NoToken
+        | GithubError::ApiUrl(_)
+        | GithubError::Client(_) => ExitCode::Usage,
     }
 }
 

@@ -26,12 +26,26 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Why a template could not be rendered.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
+    /// No built-in template has this name.
     #[error("no template named `{0}`")]
     Unknown(String),
-    #[error("template {name}: {message}")]
-    Template { name: String, message: String },
+    /// The template does not parse, or the context lacks a value it uses.
+    #[error(
+        "template {name}{}",
+        line.map(|line| format!(", line {line}")).unwrap_or_default()
+    )]
+    Template {
+        /// Where the template came from (an override's path, or ours).
+        name: String,
+        /// The line at fault, when known.
+        line: Option<usize>,
+        /// What minijinja found wrong.
+        #[source]
+        source: minijinja::Error,
+    },
 }
 
 /// The text of template `name`: the repository's override if present, else ours.
@@ -55,12 +69,10 @@ pub fn render(
     context: &impl Serialize,
 ) -> Result<String, RenderError> {
     let (origin, text) = source(name, workdir)?;
-    let error = |err: minijinja::Error| RenderError::Template {
+    let error = |source: minijinja::Error| RenderError::Template {
         name: origin.clone(),
-        message: match err.line() {
-            Some(line) => format!("line {line}: {err}"),
-            None => err.to_string(),
-        },
+        line: source.line(),
+        source,
     };
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);

@@ -2,15 +2,13 @@
 //! printing only; the outbox and the executor do the work.
 
 use super::context::Context;
-use super::output;
-use super::output::say;
+use super::output::{self, Report, say};
 use crate::error::{Error, ExitCode, Result};
 use crate::github::report::SyncReport;
+use crate::outbox::OpState;
 use crate::outbox::issue::{self, NewIssue, Queued};
-use crate::outbox::{OpState, Outbox};
-use crate::sign::trust;
+use crate::outbox::list::{self, Listing, Row};
 use clap::{Args, Subcommand};
-use serde::Serialize;
 use std::path::PathBuf;
 
 #[derive(Subcommand)]
@@ -65,83 +63,44 @@ pub struct IssueNewArgs {
 
 pub fn outbox(ctx: &Context, command: OutboxCommand) -> Result<ExitCode> {
     let OutboxCommand::List { pending } = command;
-    let config = ctx.config()?;
-    let trust = trust::load(ctx.repo(), config.allowed_signers(), None)?;
-    let outbox = Outbox::load_tip(ctx.repo(), config, &trust)?;
-    let states = outbox.states();
-    let rows: Vec<Row> = outbox
-        .entries
-        .iter()
-        .filter_map(|entry| {
-            let state = states.get(&entry.op.op_id)?.clone();
-            (!pending || state.is_open()).then(|| Row {
-                op_id: entry.op.op_id.clone(),
-                kind: entry.op.kind.as_str(),
-                dedupe_key: entry.op.dedupe_key.clone(),
-                repo: entry.op.repo.clone(),
-                created_at: entry.op.created_at.clone(),
-                signer: entry.signer.clone(),
-                payload: entry.op.payload.clone(),
-                state,
-                outcomes: entry.outcomes.len(),
-            })
-        })
-        .collect();
-    if ctx.json {
-        output::json(&rows);
-        return Ok(ExitCode::Success);
-    }
-    if rows.is_empty() {
-        say!("the outbox is empty");
-    }
-    for row in &rows {
-        say!(
-            "{}  {:<19} {:<9} {}",
-            row.op_id,
-            row.kind,
-            row.state.name(),
-            describe(row)
-        );
-    }
+    output::report(ctx, &list::list(ctx, pending)?);
     Ok(ExitCode::Success)
 }
 
-#[derive(Serialize)]
-struct Row {
-    op_id: String,
-    kind: &'static str,
-    dedupe_key: String,
-    repo: Option<String>,
-    created_at: String,
-    signer: Option<String>,
-    payload: serde_json::Value,
-    #[serde(flatten)]
-    state: OpState,
-    outcomes: usize,
+impl Report for Listing {
+    fn text(&self) {
+        if self.rows.is_empty() {
+            say!("the outbox is empty");
+        }
+        for row in &self.rows {
+            say!(
+                "{}  {:<19} {:<9} {}{}",
+                row.op_id,
+                row.kind.as_str(),
+                row.state.name(),
+                row.about(),
+                state_detail(row)
+            );
+        }
+    }
 }
 
-/// One line about an operation: its title or target, and its state's details.
-fn describe(row: &Row) -> String {
-    let what = row.payload["title"]
-        .as_str()
-        .map(|t| format!("\"{t}\""))
-        .or_else(|| row.payload["issue"].as_u64().map(|n| format!("#{n}")))
-        .or_else(|| {
-            row.payload["issue_op"]
-                .as_str()
-                .map(|o| format!("issue of op {o}"))
-        })
-        .unwrap_or_default();
-    let state = match &row.state {
+/// Where an effect is: its URL, else `#<number>`, else nothing.
+fn at(url: &Option<String>, number: Option<u64>) -> String {
+    url.clone()
+        .or(number.map(|n| format!("#{n}")))
+        .unwrap_or_default()
+}
+
+/// The details of an operation's state, for its line in the listing.
+fn state_detail(row: &Row) -> String {
+    match &row.state {
         OpState::Done {
             number,
             url,
             detail,
         } => {
-            let at = url
-                .clone()
-                .or(number.map(|n| format!("#{n}")))
-                .unwrap_or_default();
+            let at = at(url, *number);
             match detail {
                 Some(d) => format!(" -> {at} ({d})"),
                 None => format!(" -> {at}"),
@@ -162,8 +121,7 @@ fn describe(row: &Row) -> String {
         OpState::Failed { error, attempts } => format!(" ({attempts} attempt(s): {error})"),
         OpState::Untrusted => " (not signed by a trusted key: will not run)".into(),
         OpState::Pending { .. } => String::new(),
-    };
-    format!("{what}{state}")
+    }
 }
 
 pub fn issue(ctx: &Context, command: IssueCommand) -> Result<ExitCode> {
@@ -182,32 +140,30 @@ pub fn issue(ctx: &Context, command: IssueCommand) -> Result<ExitCode> {
         source: args.source,
         repo: args.repo,
     };
-    let queued = issue::queue(ctx.repo(), ctx.config()?, new)?;
-    if ctx.json {
-        output::json(&queued);
-        return Ok(ExitCode::Success);
-    }
-    match &queued {
-        Queued::Queued { op_id, .. } => {
-            say!("queued issue as op {op_id}; `git auditops sync` creates it")
-        }
-        Queued::AlreadyPending { op_id, dedupe_key } => {
-            say!("not queued: an issue with key `{dedupe_key}` is already queued (op {op_id})")
-        }
-        Queued::AlreadyOpen {
-            op_id,
-            dedupe_key,
-            number,
-            url,
-        } => {
-            let at = url
-                .clone()
-                .or(number.map(|n| format!("#{n}")))
-                .unwrap_or_default();
-            say!("not queued: the issue with key `{dedupe_key}` is open: {at} (op {op_id})")
-        }
-    }
+    output::report(ctx, &issue::queue(ctx, new)?);
     Ok(ExitCode::Success)
+}
+
+impl Report for Queued {
+    fn text(&self) {
+        match self {
+            Queued::Queued { op_id, .. } => {
+                say!("queued issue as op {op_id}; `git auditops sync` creates it")
+            }
+            Queued::AlreadyPending { op_id, dedupe_key } => {
+                say!("not queued: an issue with key `{dedupe_key}` is already queued (op {op_id})")
+            }
+            Queued::AlreadyOpen {
+                op_id,
+                dedupe_key,
+                number,
+                url,
+            } => {
+                let at = at(url, *number);
+                say!("not queued: the issue with key `{dedupe_key}` is open: {at} (op {op_id})")
+            }
+        }
+    }
 }
 
 fn read_body(file: &std::path::Path) -> Result<String> {
@@ -233,59 +189,53 @@ pub fn sync(ctx: &Context, args: SyncArgs) -> Result<ExitCode> {
     let options = crate::github::sync::Options {
         dry_run: args.dry_run,
     };
-    let report = crate::github::sync::run(ctx.repo(), ctx.config()?, options)?;
-    if ctx.json {
-        output::json(&report);
-    } else {
-        print_sync(&report);
-    }
+    let report = crate::github::sync::run(ctx, options)?;
+    output::report(ctx, &report);
     match report.error() {
         Some(err) => Err(err.into()),
         None => Ok(ExitCode::Success),
     }
 }
 
-fn print_sync(report: &SyncReport) {
-    if report.dry_run {
-        say!("dry run: nothing is sent to GitHub and nothing is recorded");
-    }
-    for op in &report.operations {
-        let at = op
-            .url
-            .clone()
-            .or(op.number.map(|n| format!("#{n}")))
-            .unwrap_or_default();
-        let extra = op
-            .error
-            .as_deref()
-            .or(op.note.as_deref())
-            .map(|t| format!(" ({t})"))
+impl Report for SyncReport {
+    fn text(&self) {
+        if self.dry_run {
+            say!("dry run: nothing is sent to GitHub and nothing is recorded");
+        }
+        for op in &self.operations {
+            let at = at(&op.url, op.number);
+            let extra = op
+                .error
+                .as_deref()
+                .or(op.note.as_deref())
+                .map(|t| format!(" ({t})"))
+                .unwrap_or_default();
+            say!(
+                "{:<17} {} {:<19} {}{extra}",
+                op.result.as_str(),
+                op.op_id,
+                op.kind,
+                at
+            );
+        }
+        for note in &self.notes {
+            say!("{note}");
+        }
+        let quota = self
+            .quota
+            .remaining
+            .map(|r| format!("; {r} API requests left"))
             .unwrap_or_default();
         say!(
-            "{:<17} {} {:<19} {}{extra}",
-            op.result,
-            op.op_id,
-            op.kind,
-            at
+            "{} operation(s) handled, {} still pending{quota}",
+            self.operations.len(),
+            self.pending
         );
-    }
-    for note in &report.notes {
-        say!("{note}");
-    }
-    let quota = report
-        .quota
-        .remaining
-        .map(|r| format!("; {r} API requests left"))
-        .unwrap_or_default();
-    say!(
-        "{} operation(s) handled, {} still pending{quota}",
-        report.operations.len(),
-        report.pending
-    );
-    for refusal in &report.refused {
-        eprintln!(
-            "refused {} {}: {}",
-            refusal.op_id, refusal.kind, refusal.reason
-        );
+        for refusal in &self.refused {
+            eprintln!(
+                "refused {} {}: {}",
+                refusal.op_id, refusal.kind, refusal.reason
+            );
+        }
     }
 }

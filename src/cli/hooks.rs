@@ -102,13 +102,11 @@ pub fn hook(ctx: &Context, name: &str, args: &[String]) -> Result<ExitCode> {
         "pre-push" => {
             let config = ctx.config()?;
             let updates = prepush::parse_updates(&input)?;
-            let trust = ctx.trust()?;
             let decisions = prepush::decide(ctx, &updates, config.policy.run_missing_gates)?;
             if decisions.iter().all(|d| d.allowed) {
                 // Pending GitHub operations go out after the push, detached:
                 // this never delays or fails the push.
-                let started =
-                    crate::github::background::start_after_push(ctx.repo(), config, trust);
+                let started = crate::github::background::start_after_push(ctx);
                 tracing::debug!(?started, "background sync");
                 return Ok(ExitCode::Success);
             }

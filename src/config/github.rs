@@ -6,8 +6,10 @@ use serde::Deserialize;
 use std::time::Duration;
 use toml::Spanned;
 
+/// GitHub's public API, when `[github] api_url` is not set.
 pub const DEFAULT_API_URL: &str = "https://api.github.com";
 
+/// The `[github]` section of `.auditops.toml` (docs/github-sync.md).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GithubConfig {
@@ -42,8 +44,10 @@ pub struct GithubConfig {
     /// Backoff before retry n: base × multiplier^(n-1), at most max, with jitter.
     #[serde(default = "default_backoff_base")]
     pub backoff_base: Setting,
+    /// The factor between two backoffs (1 to 10).
     #[serde(default = "default_backoff_multiplier")]
     pub backoff_multiplier: Spanned<f64>,
+    /// The longest backoff.
     #[serde(default = "default_backoff_max")]
     pub backoff_max: Setting,
     /// Attempts at one operation within one run.
@@ -130,43 +134,59 @@ impl Default for GithubConfig {
 }
 
 impl GithubConfig {
+    /// `repo`, if set.
     pub fn repo(&self) -> Option<&str> {
         self.repo.as_ref().map(|r| r.get_ref().as_str())
     }
+    /// `remote`, if set.
     pub fn remote(&self) -> Option<&str> {
         self.remote.as_ref().map(|r| r.get_ref().as_str())
     }
+    /// `api_url` without a trailing slash.
     pub fn api_url(&self) -> &str {
         self.api_url.get_ref().trim_end_matches('/')
     }
+    /// `write_interval`.
     pub fn write_interval(&self) -> Duration {
         self.write_interval.0
     }
+    /// `auto_close_after`.
     pub fn auto_close_after(&self) -> Duration {
         self.auto_close_after.0
     }
+    /// `timeout`.
     pub fn timeout(&self) -> Duration {
         self.timeout.0
     }
+    /// `push_timeout`.
     pub fn push_timeout(&self) -> Duration {
         self.push_timeout.0
     }
+    /// `backoff_base`.
     pub fn backoff_base(&self) -> Duration {
         self.backoff_base.0
     }
+    /// `backoff_max`.
     pub fn backoff_max(&self) -> Duration {
         self.backoff_max.0
     }
+    /// `max_retry_after`.
     pub fn max_retry_after(&self) -> Duration {
         self.max_retry_after.0
     }
+    /// `breaker_cooldown`.
     pub fn breaker_cooldown(&self) -> Duration {
         self.breaker_cooldown.0
     }
 }
 
+/// A repository name that is not `owner/name`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a GitHub repository name like owner/name")]
+pub struct RepoNameError(pub String);
+
 /// `owner/name`, as GitHub allows them.
-pub fn check_repo_name(repo: &str) -> Result<(), String> {
+pub fn check_repo_name(repo: &str) -> Result<(), RepoNameError> {
     let ok = |part: &str| {
         !part.is_empty()
             && part.len() <= 100
@@ -178,16 +198,14 @@ pub fn check_repo_name(repo: &str) -> Result<(), String> {
     };
     match repo.split_once('/') {
         Some((owner, name)) if ok(owner) && ok(name) => Ok(()),
-        _ => Err(format!(
-            "`{repo}` is not a GitHub repository name like owner/name"
-        )),
+        _ => Err(RepoNameError(repo.to_owned())),
     }
 }
 
 /// The first problem found, with the span of the value at fault.
 pub fn validate(github: &GithubConfig) -> Result<(), (std::ops::Range<usize>, String)> {
     if let Some(repo) = &github.repo {
-        check_repo_name(repo.get_ref()).map_err(|m| (repo.span(), m))?;
+        check_repo_name(repo.get_ref()).map_err(|m| (repo.span(), m.to_string()))?;
     }
     let url = github.api_url.get_ref();
     let rest = url

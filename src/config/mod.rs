@@ -7,7 +7,7 @@ mod github;
 mod patch;
 mod phases;
 
-pub use github::{GithubConfig, check_repo_name};
+pub use github::{GithubConfig, RepoNameError, check_repo_name};
 pub use patch::{
     ALWAYS_PROTECTED, DEFAULT_WEIGHTS, PatchConfig, PatchMode, QueueConfig, ValidatorConfig,
 };

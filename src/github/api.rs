@@ -162,7 +162,7 @@ pub async fn close_issue(
     client: &mut Client,
     repo: &str,
     number: u64,
-    reason: &str,
+    reason: crate::outbox::payload::CloseReason,
 ) -> Result<Issue, CallError> {
     let path = repo_path(client, repo, &format!("/issues/{number}"));
     client
@@ -224,10 +224,7 @@ pub async fn pull_by_head(
 /// Asks GitHub to merge the pull request once its checks pass. `Ok(Err(..))`
 /// when GitHub answered but declined (auto-merge off for the repository, the
 /// pull request already mergeable, …): the pull request stands either way.
-pub async fn enable_auto_merge(
-    client: &mut Client,
-    node_id: &str,
-) -> Result<Result<(), String>, CallError> {
+pub async fn enable_auto_merge(client: &mut Client, node_id: &str) -> Result<AutoMerge, CallError> {
     let query = "mutation($id: ID!) { enablePullRequestAutoMerge(input: {pullRequestId: $id, mergeMethod: SQUASH}) { pullRequest { number } } }";
     let payload = json!({ "query": query, "variables": { "id": node_id } });
     let path = client.graphql_path().to_owned();
@@ -236,13 +233,24 @@ pub async fn enable_auto_merge(
         .await?
         .json()?;
     match answer["errors"].as_array() {
-        Some(errors) if !errors.is_empty() => Ok(Err(errors
-            .iter()
-            .filter_map(|e| e["message"].as_str())
-            .collect::<Vec<_>>()
-            .join("; "))),
-        _ => Ok(Ok(())),
+        Some(errors) if !errors.is_empty() => Ok(AutoMerge::Declined(
+            errors
+                .iter()
+                .filter_map(|e| e["message"].as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+        )),
+        _ => Ok(AutoMerge::Enabled),
     }
+}
+
+/// What GitHub made of a request to auto-merge a pull request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AutoMerge {
+    /// It merges once the checks pass.
+    Enabled,
+    /// GitHub answered but declined, with its messages.
+    Declined(String),
 }
 
 #[cfg(test)]

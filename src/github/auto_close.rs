@@ -8,7 +8,10 @@ use super::api;
 use super::bodies::{self, BLOCKED, CONFIRMED, PROPOSED};
 use super::client::Client;
 use super::perform::{Effect, Env, Failure, comment_once};
-use crate::outbox::records::{OutboxOp, detail};
+use crate::outbox::Detail;
+use crate::outbox::payload::CloseReason;
+use crate::outbox::records::OutboxOp;
+use crate::time::Timestamp;
 use octocrab::models::IssueState;
 use octocrab::models::issues::Issue;
 
@@ -20,8 +23,30 @@ fn url(issue: &Issue) -> Option<String> {
     Some(issue.html_url.to_string())
 }
 
+/// Where an issue stands for the protocol: open to it, or settled.
+enum Standing {
+    Open(Box<Issue>),
+    /// Closed already, or `auto-close:blocked`: the operation ends here.
+    Settled(Effect),
+}
+
+async fn standing(client: &mut Client, repo: &str, number: u64) -> Result<Standing, Failure> {
+    let issue = api::issue(client, repo, number).await?;
+    let settled = if issue.state == IssueState::Closed {
+        Some(Detail::AlreadyClosed)
+    } else if labels(&issue).contains(&BLOCKED) {
+        Some(Detail::Blocked)
+    } else {
+        None
+    };
+    Ok(match settled {
+        Some(detail) => Standing::Settled(Effect::new(number, url(&issue), detail)),
+        None => Standing::Open(Box::new(issue)),
+    })
+}
+
 /// Posts the proposal on issue `number`.
-pub async fn propose(
+pub(crate) async fn propose(
     client: &mut Client,
     env: &Env<'_>,
     op: &OutboxOp,
@@ -30,48 +55,40 @@ pub async fn propose(
     reason: &str,
     uncertain: bool,
 ) -> Result<Effect, Failure> {
-    let issue = api::issue(client, repo, number).await?;
-    if issue.state == IssueState::Closed {
-        return Ok(Effect::new(number, url(&issue), detail::ALREADY_CLOSED));
-    }
+    let issue = match standing(client, repo, number).await? {
+        Standing::Open(issue) => issue,
+        Standing::Settled(effect) => return Ok(effect),
+    };
     let labels = labels(&issue);
-    if labels.contains(&BLOCKED) {
-        return Ok(Effect::new(number, url(&issue), detail::BLOCKED));
-    }
     // A proposal made by an earlier attempt of this very operation is ours:
     // finish it (the label may be missing) rather than call it someone else's.
     if labels.contains(&PROPOSED) && !uncertain {
-        return Ok(Effect::new(number, url(&issue), detail::ALREADY_PROPOSED));
+        return Ok(Effect::new(number, url(&issue), Detail::AlreadyProposed));
     }
     let review = env.config.github.auto_close_after();
     let body = bodies::auto_close(env.workdir(), op, reason, review)?;
     comment_once(client, op, repo, number, &body, uncertain).await?;
     api::add_labels(client, repo, number, &[PROPOSED.to_owned()]).await?;
-    Ok(Effect::new(number, url(&issue), detail::PROPOSED))
+    Ok(Effect::new(number, url(&issue), Detail::Proposed))
 }
 
 /// Decides on a proposal that is up: close now, never, or not yet.
-pub async fn follow_up(
+pub(crate) async fn follow_up(
     client: &mut Client,
     env: &Env<'_>,
-    _op: &OutboxOp,
     repo: &str,
     number: u64,
-    since: &str,
+    since: Timestamp,
 ) -> Result<Effect, Failure> {
-    let issue = api::issue(client, repo, number).await?;
-    if issue.state == IssueState::Closed {
-        return Ok(Effect::new(number, url(&issue), detail::ALREADY_CLOSED));
-    }
+    let issue = match standing(client, repo, number).await? {
+        Standing::Open(issue) => issue,
+        Standing::Settled(effect) => return Ok(effect),
+    };
     let labels = labels(&issue);
-    if labels.contains(&BLOCKED) {
-        return Ok(Effect::new(number, url(&issue), detail::BLOCKED));
-    }
     let review = env.config.github.auto_close_after();
-    let due = since.parse::<jiff::Timestamp>().ok().and_then(|t| {
-        t.checked_add(jiff::SignedDuration::try_from(review).ok()?)
-            .ok()
-    });
+    let due = jiff::SignedDuration::try_from(review)
+        .ok()
+        .and_then(|review| since.instant().checked_add(review).ok());
     let now = jiff::Timestamp::now();
     let confirmed = labels.contains(&CONFIRMED);
     let close = confirmed || due.is_some_and(|due| now >= due);
@@ -83,6 +100,6 @@ pub async fn follow_up(
             ),
         }));
     }
-    let closed = api::close_issue(client, repo, number, "completed").await?;
-    Ok(Effect::new(number, url(&closed), detail::CLOSED))
+    let closed = api::close_issue(client, repo, number, CloseReason::Completed).await?;
+    Ok(Effect::new(number, url(&closed), Detail::Closed))
 }

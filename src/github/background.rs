@@ -5,9 +5,8 @@
 //! appended to `.git/auditops/logs/sync.log`, and returns at once.
 
 use super::files::Dirs;
-use crate::config::Config;
 use crate::outbox::Outbox;
-use crate::sign::TrustSet;
+use crate::workspace::Workspace;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 
@@ -16,7 +15,9 @@ use std::process::{Command, Stdio};
 pub enum Started {
     /// Started with this process id.
     Yes(u32),
+    /// No operation waits.
     NothingPending,
+    /// No GitHub repository is configured or named by the remote.
     NoRepository,
     /// Could not start (the push goes on regardless).
     Failed(String),
@@ -24,15 +25,24 @@ pub enum Started {
 
 /// Starts a detached `git-auditops sync` when operations are pending and a
 /// GitHub repository is configured (or named by the remote).
-pub fn start_after_push(repo: &gix::Repository, config: &Config, trust: &TrustSet) -> Started {
-    let pending = match Outbox::load_tip(repo, config, trust) {
+pub fn start_after_push(ws: &Workspace) -> Started {
+    // The hook may have written the state by other paths since it was read.
+    ws.refresh();
+    let pending = match Outbox::read(ws) {
         Ok(outbox) => outbox.states().values().any(|s| s.is_open()),
-        Err(err) => return Started::Failed(format!("cannot read the outbox: {err}")),
+        Err(err) => {
+            let err = crate::error::chain(&err);
+            return Started::Failed(format!("cannot read the outbox: {err}"));
+        }
     };
     if !pending {
         return Started::NothingPending;
     }
-    if !super::repo::is_known(repo, config) {
+    let repo = ws.repo();
+    let known = ws
+        .config()
+        .is_ok_and(|config| super::repo::is_known(repo, config));
+    if !known {
         return Started::NoRepository;
     }
     match spawn(repo) {

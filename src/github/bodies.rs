@@ -3,21 +3,23 @@
 //! `.auditops/templates/`), each ending with the operation's marker. The
 //! marker is added here, not by the templates, so an override cannot lose it.
 
+use crate::outbox::OpId;
 use crate::outbox::payload::{IssuePayload, MAX_BODY_CHARS, PullRequestPayload};
-use crate::outbox::records::{OutboxOp, marker};
+use crate::outbox::records::OutboxOp;
 use crate::render::{RenderError, render};
+use crate::time::Timestamp;
 use serde::Serialize;
 use serde_json::json;
 use std::path::Path;
 
 /// Whether `text` carries `op_id`'s marker.
-pub fn has_marker(text: Option<&str>, op_id: &str) -> bool {
-    text.is_some_and(|t| t.contains(&marker(op_id)))
+pub fn has_marker(text: Option<&str>, op_id: &OpId) -> bool {
+    text.is_some_and(|t| t.contains(&op_id.marker()))
 }
 
 /// `body` cut to fit GitHub's limit, followed by the marker.
-pub fn with_marker(body: &str, op_id: &str) -> String {
-    let mark = marker(op_id);
+pub fn with_marker(body: &str, op_id: &OpId) -> String {
+    let mark = op_id.marker();
     let room = MAX_BODY_CHARS - mark.chars().count() - 40;
     let body = body.trim_end();
     let body = if body.chars().count() > room {
@@ -63,14 +65,23 @@ pub fn issue(
 /// One line of a digest.
 #[derive(Debug, Clone, Serialize)]
 pub struct DigestItem {
-    pub op_id: String,
+    /// The folded operation.
+    pub op_id: OpId,
+    /// Its issue's title.
     pub title: String,
+    /// Its issue's body.
     pub body: String,
+    /// Its hits.
     pub hits: u64,
+    /// Where they were found.
     pub source: Option<String>,
+    /// Its labels.
     pub labels: Vec<String>,
+    /// The title, safe in a table cell.
     pub title_cell: String,
+    /// The source, safe in a table cell.
     pub source_cell: String,
+    /// The labels, safe in a table cell.
     pub labels_cell: String,
 }
 
@@ -86,6 +97,7 @@ fn cell(text: &str) -> String {
 }
 
 impl DigestItem {
+    /// The line for `op`, whose payload is `p`.
     pub fn new(op: &OutboxOp, p: &IssuePayload) -> Self {
         DigestItem {
             op_id: op.op_id.clone(),
@@ -104,15 +116,22 @@ impl DigestItem {
 /// What a digest says about the run that made it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Provenance {
-    pub generated_at: String,
+    /// When the digest was made.
+    pub generated_at: Timestamp,
+    /// The tool's version.
     pub tool_version: String,
+    /// The sync run.
     pub run_id: String,
+    /// Distinct sources of the folded issues.
     pub sources_scanned: u64,
+    /// Their hits, summed.
     pub total_hits: u64,
+    /// The cap that caused the fold.
     pub max_issues_per_run: u64,
 }
 
 impl Provenance {
+    /// The provenance of a digest of `items`.
     pub fn new(items: &[DigestItem], run_id: &str, max_issues_per_run: u64) -> Self {
         let mut sources: Vec<&str> = items
             .iter()
@@ -121,7 +140,7 @@ impl Provenance {
         sources.sort_unstable();
         sources.dedup();
         Provenance {
-            generated_at: crate::records::now(),
+            generated_at: Timestamp::now(),
             tool_version: tool_version().to_owned(),
             run_id: run_id.to_owned(),
             sources_scanned: sources.len() as u64,
@@ -198,9 +217,11 @@ pub fn pull_request(
     Ok(with_marker(&body, &op.op_id))
 }
 
-/// Labels of the auto-close protocol.
+/// The label that marks an issue proposed for closing.
 pub const PROPOSED: &str = "auto-close:proposed";
+/// The label that stops the tool from ever closing the issue.
 pub const BLOCKED: &str = "auto-close:blocked";
+/// The label that closes a proposed issue at the next sync.
 pub const CONFIRMED: &str = "auto-close:confirmed";
 
 /// The comment that proposes to close an issue.
@@ -244,7 +265,7 @@ mod tests {
                 repo: None,
                 payload: payload.clone(),
             },
-            "2026-01-01T00:00:00Z".into(),
+            "2026-01-01T00:00:00Z".parse().unwrap(),
         );
         (op, serde_json::from_value(payload).unwrap())
     }
@@ -290,8 +311,9 @@ mod tests {
     #[test]
     fn long_bodies_are_cut_before_the_marker() {
         let long = "x".repeat(MAX_BODY_CHARS + 10);
-        let body = with_marker(&long, "0123456789abcdef");
+        let op: OpId = "0123456789abcdef".parse().unwrap();
+        let body = with_marker(&long, &op);
         assert!(body.chars().count() <= MAX_BODY_CHARS);
-        assert!(has_marker(Some(&body), "0123456789abcdef"));
+        assert!(has_marker(Some(&body), &op));
     }
 }

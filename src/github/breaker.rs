@@ -5,6 +5,7 @@
 
 use super::error::GithubError;
 use super::files;
+use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -27,10 +28,12 @@ pub struct Breaker {
     probing: bool,
 }
 
-/// The circuit is open until `until` (RFC 3339).
+/// The circuit is open until `until`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Open {
-    pub until: String,
+pub(crate) struct Open {
+    /// When the next probe may go out (whole seconds).
+    pub until: Timestamp,
+    /// The failure that opened it.
     pub last_error: Option<String>,
 }
 
@@ -38,10 +41,12 @@ fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
 
-fn format_ms(ms: i64) -> String {
+/// `ms` as a timestamp in whole seconds (now, if out of range: the state
+/// file is ours, but may have been edited).
+fn timestamp_ms(ms: i64) -> Timestamp {
     jiff::Timestamp::from_millisecond(ms)
-        .map(|t| t.round(jiff::Unit::Second).unwrap_or(t).to_string())
-        .unwrap_or_default()
+        .map(|t| Timestamp::from(t.round(jiff::Unit::Second).unwrap_or(t)))
+        .unwrap_or_else(|_| Timestamp::now())
 }
 
 impl Breaker {
@@ -62,7 +67,7 @@ impl Breaker {
     pub fn allow(&mut self) -> Result<(), Open> {
         match self.state.open_until_ms {
             Some(until) if now_ms() < until => Err(Open {
-                until: format_ms(until),
+                until: timestamp_ms(until),
                 last_error: self.state.last_error.clone(),
             }),
             Some(_) => {
@@ -103,10 +108,6 @@ impl Breaker {
         files::write_json(&self.path, &self.state)?;
         Ok(open)
     }
-
-    pub fn consecutive_failures(&self) -> u32 {
-        self.state.consecutive_failures
-    }
 }
 
 #[cfg(test)]
@@ -137,7 +138,7 @@ mod tests {
         std::thread::sleep(Duration::from_millis(250));
         assert!(again.allow().is_ok());
         again.success().unwrap();
-        assert_eq!(again.consecutive_failures(), 0);
+        assert_eq!(again.state.consecutive_failures, 0);
         let fresh = Breaker::load(dir.path().into(), 3, Duration::from_millis(200));
         assert!(!fresh.is_open());
     }

@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use std::time::{Duration, Instant};
 
 /// Why a call failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum CallError {
     /// Could not connect: nothing was sent.
     Unreachable(String),
@@ -42,11 +42,11 @@ pub enum CallError {
     /// 422 and other 4xx: the request itself is wrong; retrying will not help.
     Rejected { status: u16, message: String },
     /// The circuit breaker is open until `until`.
-    CircuitOpen { until: String },
+    CircuitOpen { until: crate::time::Timestamp },
     /// A 2xx whose body is not what GitHub sends.
     Malformed(String),
     /// Local trouble (the breaker's state file could not be written).
-    Local(String),
+    Local(std::sync::Arc<GithubError>),
 }
 
 impl std::fmt::Display for CallError {
@@ -60,7 +60,7 @@ impl std::fmt::Display for CallError {
             CallError::Rejected { status, message } => write!(f, "{status}: {message}"),
             CallError::CircuitOpen { until } => write!(f, "circuit open until {until}"),
             CallError::Malformed(m) => write!(f, "unexpected response: {m}"),
-            CallError::Local(m) => f.write_str(m),
+            CallError::Local(err) => f.write_str(&crate::error::chain(err.as_ref())),
         }
     }
 }
@@ -92,7 +92,7 @@ pub struct Endpoints {
 
 impl Endpoints {
     pub fn parse(api_url: &str) -> Result<Self, GithubError> {
-        let bad = || GithubError::Client(format!("`{api_url}` is not an http(s) URL"));
+        let bad = || GithubError::ApiUrl(api_url.to_owned());
         let (scheme, rest) = api_url.split_once("://").ok_or_else(bad)?;
         let (host, path) = match rest.split_once('/') {
             Some((host, path)) => (host, format!("/{}", path.trim_end_matches('/'))),
@@ -139,7 +139,7 @@ impl Client {
         let user_agent = format!("git-auditops/{}", env!("CARGO_PKG_VERSION"));
         let octo = Octocrab::builder()
             .base_uri(endpoints.origin.as_str())
-            .map_err(|err| GithubError::Client(err.to_string()))?
+            .map_err(GithubError::Client)?
             .personal_token(token.expose().to_owned())
             .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
             .set_connect_timeout(Some(timeout.min(Duration::from_secs(10))))
@@ -152,7 +152,7 @@ impl Client {
                 "2022-11-28".into(),
             )
             .build()
-            .map_err(|err| GithubError::Client(err.to_string()))?;
+            .map_err(GithubError::Client)?;
         Ok(Client {
             octo,
             endpoints,
@@ -211,7 +211,7 @@ impl Client {
             Err(CallError::Transient { message, .. }) => self.breaker.failure(message).map(drop),
             _ => self.breaker.success(),
         };
-        breaker.map_err(|err| CallError::Local(err.to_string()))?;
+        breaker.map_err(|err| CallError::Local(std::sync::Arc::new(err)))?;
         reply
     }
 

@@ -10,14 +10,14 @@
 //! its number once it exists.
 
 use super::bodies::{self, DigestItem, Provenance};
+use crate::ids::Sha256;
 use crate::outbox::dedupe;
-use crate::outbox::payload::{self, DigestInfo};
+use crate::outbox::payload::{DigestInfo, IssuePayload, Payload};
 use crate::outbox::records::{OutboxOutcome, OutcomeStatus};
-use crate::outbox::{Entry, OpKind, OpRequest, OpState, Outbox, queue_op};
+use crate::outbox::{Entry, OpId, OpKind, OpRequest, OpState, Outbox, queue_op};
 use crate::records::KeyedKind;
 use crate::sign::SigningKey;
 use crate::store::Op;
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 /// The environment variable that overrides `[github] max_issues_per_run`.
@@ -34,9 +34,9 @@ pub fn max_issues(config: &crate::config::Config) -> u64 {
 
 /// The pending `create_issue` operations of `repo` that this run would create
 /// as issues: trusted, valid, not digests, not duplicates of another.
-pub fn candidates<'a>(
+pub(crate) fn candidates<'a>(
     outbox: &'a Outbox,
-    states: &HashMap<String, OpState>,
+    states: &HashMap<OpId, OpState>,
     repo: &str,
     default_repo: Option<&str>,
 ) -> Vec<&'a Entry> {
@@ -46,7 +46,7 @@ pub fn candidates<'a>(
         .filter(|e| e.op.kind == OpKind::CreateIssue)
         .filter(|e| matches!(states.get(&e.op.op_id), Some(OpState::Pending { .. })))
         .filter(|e| dedupe::target_repo(e, default_repo) == repo)
-        .filter(|e| payload::issue(&e.op.payload).is_ok_and(|p| p.digest.is_none()))
+        .filter(|e| issue(e).is_some_and(|p| p.digest.is_none()))
         .filter(|e| {
             dedupe::find(
                 outbox,
@@ -62,45 +62,56 @@ pub fn candidates<'a>(
         .collect()
 }
 
+/// The payload of a `create_issue` entry, if it reads.
+fn issue(entry: &Entry) -> Option<IssuePayload> {
+    match entry.op.payload() {
+        Ok(Payload::Issue(p)) => Some(p),
+        _ => None,
+    }
+}
+
 /// The store operations that fold `entries` into one new digest operation,
 /// and the digest's op id.
-pub fn fold(
+pub(crate) fn fold(
     workdir: Option<&std::path::Path>,
     entries: &[&Entry],
     repo: &str,
     run_id: &str,
     max_issues_per_run: u64,
     key: Option<&SigningKey>,
-) -> Result<(String, Vec<Op>), crate::render::RenderError> {
+) -> Result<(OpId, Vec<Op>), crate::render::RenderError> {
     let mut items: Vec<DigestItem> = entries
         .iter()
-        .filter_map(|e| {
-            let p = payload::issue(&e.op.payload).ok()?;
-            Some(DigestItem::new(&e.op, &p))
-        })
+        .filter_map(|e| Some(DigestItem::new(&e.op, &issue(e)?)))
         .collect();
     let provenance = Provenance::new(&items, run_id, max_issues_per_run);
     let body = bodies::digest(workdir, &mut items, &provenance)?;
-    let folds: Vec<String> = items.iter().map(|i| i.op_id.clone()).collect();
-    let fingerprint = hex::encode(Sha256::digest(folds.join(",").as_bytes()));
-    let date = provenance.generated_at.get(..10).unwrap_or_default();
-    let request = OpRequest {
-        kind: OpKind::CreateIssue,
-        dedupe_key: format!("digest:{}", &fingerprint[..16]),
-        repo: Some(repo.to_owned()),
-        payload: serde_json::json!({
-            "title": format!("git-auditops digest: {} findings ({date}, run {run_id})", folds.len()),
-            "body": body,
-            "labels": [],
-            "hits": provenance.total_hits,
-            "digest": DigestInfo {
-                folds: folds.clone(),
-                total_hits: provenance.total_hits,
-                sources_scanned: provenance.sources_scanned,
-                run_id: run_id.to_owned(),
-            },
+    let folds: Vec<OpId> = items.iter().map(|i| i.op_id.clone()).collect();
+    let listed: Vec<&str> = folds.iter().map(OpId::as_str).collect();
+    let fingerprint = Sha256::of(listed.join(",").as_bytes()).to_hex();
+    let generated_at = provenance.generated_at.to_string();
+    let date = generated_at.get(..10).unwrap_or_default();
+    let payload = Payload::Issue(IssuePayload {
+        title: format!(
+            "git-auditops digest: {} findings ({date}, run {run_id})",
+            folds.len()
+        ),
+        body,
+        labels: Vec::new(),
+        hits: Some(provenance.total_hits),
+        source: None,
+        digest: Some(DigestInfo {
+            folds,
+            total_hits: provenance.total_hits,
+            sources_scanned: provenance.sources_scanned,
+            run_id: run_id.to_owned(),
         }),
-    };
+    });
+    let request = OpRequest::new(
+        format!("digest:{}", &fingerprint[..16]),
+        Some(repo.to_owned()),
+        &payload,
+    );
     let (digest_id, digest_op) = queue_op(&request, key);
     let mut ops = vec![digest_op];
     for entry in entries {
@@ -110,38 +121,4 @@ pub fn fold(
         ops.push(outcome.put(key));
     }
     Ok((digest_id, ops))
-}
-
-/// Outcomes that mark folded operations done once their digest is: those whose
-/// state is done via a digest but who have no `done` outcome of their own.
-pub fn completions(
-    outbox: &Outbox,
-    states: &HashMap<String, OpState>,
-    run_id: &str,
-    key: Option<&SigningKey>,
-) -> Vec<Op> {
-    outbox
-        .entries
-        .iter()
-        .filter(|e| !e.outcomes.iter().any(|o| o.status == OutcomeStatus::Done))
-        .filter_map(|e| match states.get(&e.op.op_id) {
-            Some(OpState::Done {
-                number,
-                url,
-                detail: Some(d),
-            }) if d == crate::outbox::records::detail::DIGEST => {
-                let mut outcome = OutboxOutcome::of(&e.op, OutcomeStatus::Done, run_id);
-                outcome.number = *number;
-                outcome.url = url.clone();
-                outcome.detail = Some(d.clone());
-                outcome.repo = e
-                    .outcomes
-                    .iter()
-                    .find_map(|o| o.repo.clone())
-                    .or(e.op.repo.clone());
-                Some(outcome.put(key))
-            }
-            _ => None,
-        })
-        .collect()
 }

@@ -11,38 +11,43 @@
 //! (see `crate::lock`), as two executors would race each other.
 
 use super::error::GithubError;
+use crate::outbox::OpId;
 use std::fs::File;
 use std::path::PathBuf;
 
+/// The in-flight marks of one repository.
 #[derive(Debug, Clone)]
 pub struct Journal {
     dir: PathBuf,
 }
 
 impl Journal {
+    /// The journal under `github_dir` (`.git/auditops/github`).
     pub fn new(github_dir: PathBuf) -> Self {
         Journal {
             dir: github_dir.join("inflight"),
         }
     }
 
-    fn path(&self, op_id: &str) -> PathBuf {
-        self.dir.join(op_id)
+    fn path(&self, op_id: &OpId) -> PathBuf {
+        self.dir.join(op_id.as_str())
     }
 
-    pub fn is_marked(&self, op_id: &str) -> bool {
+    /// Whether a write of `op_id` may have been sent without its outcome recorded.
+    pub fn is_marked(&self, op_id: &OpId) -> bool {
         self.path(op_id).exists()
     }
 
     /// Marks `op_id` as possibly taking effect, durably.
-    pub fn mark(&self, op_id: &str) -> Result<(), GithubError> {
+    pub fn mark(&self, op_id: &OpId) -> Result<(), GithubError> {
         super::files::create_dir(&self.dir)?;
         let path = self.path(op_id);
         let file = File::create(&path).map_err(GithubError::io(&path))?;
         file.sync_all().map_err(GithubError::io(&path))
     }
 
-    pub fn clear(&self, op_id: &str) -> Result<(), GithubError> {
+    /// Removes `op_id`'s mark once its outcome is recorded.
+    pub fn clear(&self, op_id: &OpId) -> Result<(), GithubError> {
         let path = self.path(op_id);
         match std::fs::remove_file(&path) {
             Ok(()) => Ok(()),
@@ -60,11 +65,12 @@ mod tests {
     fn marks() {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::new(dir.path().to_owned());
-        assert!(!journal.is_marked("abc"));
-        journal.mark("abc").unwrap();
-        assert!(journal.is_marked("abc"));
-        journal.clear("abc").unwrap();
-        journal.clear("abc").unwrap();
-        assert!(!journal.is_marked("abc"));
+        let op: OpId = "0123456789abcdef".parse().unwrap();
+        assert!(!journal.is_marked(&op));
+        journal.mark(&op).unwrap();
+        assert!(journal.is_marked(&op));
+        journal.clear(&op).unwrap();
+        journal.clear(&op).unwrap();
+        assert!(!journal.is_marked(&op));
     }
 }

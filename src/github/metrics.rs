@@ -6,6 +6,8 @@
 use super::error::GithubError;
 use super::files::{self, Dirs};
 use super::quota::Quota;
+use super::report::OpResult;
+use crate::outbox::named_enum;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -23,14 +25,34 @@ pub struct Counters {
     pub last_run_unix: i64,
 }
 
+named_enum! {
+    /// How a sync run ended, as the metrics count runs.
+    pub enum RunResult {
+        /// Everything that could run did.
+        Ok = "ok",
+        /// Some operations were refused for lack of permission.
+        Permission = "permission",
+        /// GitHub was unavailable; the run stopped early.
+        Unavailable = "unavailable",
+        /// A local problem ended the run.
+        Error = "error",
+    }
+}
+
 /// What one run adds.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RunMetrics {
-    pub result: &'static str,
-    pub operations: BTreeMap<String, u64>,
+    /// How the run ended.
+    pub result: RunResult,
+    /// Operations by what became of them.
+    pub operations: BTreeMap<OpResult, u64>,
+    /// Requests sent.
     pub api_requests: u64,
+    /// The quota as last reported.
     pub quota: Quota,
+    /// Operations still open.
     pub pending: usize,
+    /// Whether the circuit breaker is open.
     pub circuit_open: bool,
 }
 
@@ -38,9 +60,9 @@ pub struct RunMetrics {
 pub fn record(dirs: &Dirs, run: &RunMetrics) -> Result<(), GithubError> {
     let counters_path = dirs.github().join("counters.json");
     let mut counters: Counters = files::read_json(&counters_path).unwrap_or_default();
-    *counters.runs.entry(run.result.to_owned()).or_default() += 1;
+    *counters.runs.entry(run.result.to_string()).or_default() += 1;
     for (outcome, n) in &run.operations {
-        *counters.operations.entry(outcome.clone()).or_default() += n;
+        *counters.operations.entry(outcome.to_string()).or_default() += n;
     }
     counters.api_requests += run.api_requests;
     if run.quota.remaining.is_some() {
@@ -134,7 +156,9 @@ mod tests {
         let repo = gix::init(repo_dir.path()).unwrap();
         let dirs = Dirs::new(&repo);
         let mut run = RunMetrics {
-            result: "ok",
+            result: RunResult::Ok,
+            operations: BTreeMap::new(),
+            circuit_open: false,
             api_requests: 3,
             pending: 2,
             quota: Quota {
@@ -143,9 +167,8 @@ mod tests {
                 reset: Some(1_767_225_600),
                 used: Some(10),
             },
-            ..RunMetrics::default()
         };
-        run.operations.insert("done".into(), 2);
+        run.operations.insert(OpResult::Created, 2);
         record(&dirs, &run).unwrap();
         run.quota = Quota::default();
         record(&dirs, &run).unwrap();
@@ -160,7 +183,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("auditops_sync_operations_total{outcome=\"done\"} 4\n"),
+            text.contains("auditops_sync_operations_total{outcome=\"created\"} 4\n"),
             "{text}"
         );
         assert!(

@@ -10,26 +10,26 @@
 //! that an attempt whose result was lost is found instead of repeated.
 //! docs/github-sync.md describes the behaviour.
 
-pub mod api;
-pub mod auto_close;
-pub mod background;
-pub mod backoff;
-pub mod bodies;
-pub mod breaker;
-pub mod client;
-pub mod digest;
+pub(crate) mod api;
+pub(crate) mod auto_close;
+pub(crate) mod background;
+pub(crate) mod backoff;
+pub(crate) mod bodies;
+pub(crate) mod breaker;
+pub(crate) mod client;
+pub(crate) mod digest;
 pub mod error;
-pub mod executor;
-pub mod files;
-pub mod journal;
-pub mod metrics;
-pub mod perform;
+pub(crate) mod executor;
+pub(crate) mod files;
+pub(crate) mod journal;
+pub(crate) mod metrics;
+pub(crate) mod perform;
 pub mod permissions;
-pub mod pull_request;
+pub(crate) mod pull_request;
 pub mod quota;
-pub mod repo;
+pub(crate) mod repo;
 pub mod report;
 pub mod sync;
-pub mod token;
+pub(crate) mod token;
 
 pub use error::GithubError;

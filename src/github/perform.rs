@@ -9,23 +9,28 @@ use super::bodies;
 use super::client::{CallError, Client};
 use super::pull_request;
 use crate::config::Config;
-use crate::outbox::records::{OutboxOp, detail};
-use crate::outbox::{OpKind, OpState, payload};
+use crate::outbox::payload::{self, CloseReason, Payload};
+use crate::outbox::records::OutboxOp;
+use crate::outbox::{Detail, OpId, OpState};
+use crate::time::Timestamp;
 use std::collections::HashMap;
 
 /// What an operation did on GitHub.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Effect {
+pub(crate) struct Effect {
+    /// The issue or pull request.
     pub number: Option<u64>,
+    /// Its page (or the comment's).
     pub url: Option<String>,
-    /// One of [`detail`]'s values.
-    pub detail: &'static str,
+    /// How the operation is done.
+    pub detail: Detail,
     /// Something worth telling that did not stop the operation.
     pub note: Option<String>,
 }
 
 impl Effect {
-    pub fn new(number: u64, url: Option<String>, detail: &'static str) -> Self {
+    /// An effect on issue or pull request `number`.
+    pub fn new(number: u64, url: Option<String>, detail: Detail) -> Self {
         Effect {
             number: Some(number),
             url,
@@ -37,7 +42,7 @@ impl Effect {
 
 /// Why an operation did not complete.
 #[derive(Debug)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// The API call failed; the executor decides what follows.
     Call(CallError),
     /// The payload cannot be carried out (malformed, a target that will never
@@ -65,24 +70,32 @@ impl From<crate::render::RenderError> for Failure {
 }
 
 /// What the executor lends an operation.
-pub struct Env<'a> {
+pub(crate) struct Env<'a> {
+    /// The repository (branches to push, templates in its work tree).
     pub repo: &'a gix::Repository,
+    /// The configuration.
     pub config: &'a Config,
     /// Every operation's state, to resolve `issue_op` targets.
-    pub states: &'a HashMap<String, OpState>,
+    pub states: &'a HashMap<OpId, OpState>,
 }
 
 impl Env<'_> {
+    /// The work tree, where template overrides live.
     pub fn workdir(&self) -> Option<&std::path::Path> {
         self.repo.workdir()
     }
 
     /// The issue number a target names, once it exists.
     pub fn resolve(&self, target: &payload::Target) -> Result<u64, Failure> {
-        if let Some(number) = target.issue {
-            return Ok(number);
-        }
-        let op_id = target.issue_op.as_deref().unwrap_or_default();
+        let op_id = match (target.issue, &target.issue_op) {
+            (Some(number), _) => return Ok(number),
+            (None, Some(op_id)) => op_id,
+            (None, None) => {
+                return Err(Failure::Invalid(
+                    payload::PayloadError::NoTarget.to_string(),
+                ));
+            }
+        };
         match self.states.get(op_id) {
             Some(OpState::Done {
                 number: Some(n), ..
@@ -102,27 +115,30 @@ impl Env<'_> {
 
 /// What to do with an operation.
 #[derive(Debug, Clone)]
-pub enum Job {
+pub(crate) enum Job {
     /// Carry it out.
     Perform,
     /// Its auto-close proposal is up on `number` since `since`: close, or not yet.
-    FollowUp { number: u64, since: String },
+    FollowUp {
+        /// The issue.
+        number: u64,
+        /// When the proposal was posted.
+        since: Timestamp,
+    },
 }
 
 /// How far back to list when looking for an operation's effect: its creation
 /// time less a day of clock skew.
-pub fn since(op: &OutboxOp) -> String {
-    let created = op
-        .created_at
-        .parse::<jiff::Timestamp>()
-        .unwrap_or_else(|_| jiff::Timestamp::now());
+pub(crate) fn since(op: &OutboxOp) -> String {
+    let created = op.created_at.instant();
     created
         .checked_sub(jiff::SignedDuration::from_hours(24))
         .unwrap_or(created)
         .to_string()
 }
 
-pub async fn run(
+/// Carries out `job` for `op` on `repo`.
+pub(crate) async fn run(
     client: &mut Client,
     env: &Env<'_>,
     op: &OutboxOp,
@@ -131,66 +147,56 @@ pub async fn run(
     job: &Job,
 ) -> Result<Effect, Failure> {
     if let Job::FollowUp { number, since } = job {
-        return auto_close::follow_up(client, env, op, repo, *number, since).await;
+        return auto_close::follow_up(client, env, repo, *number, *since).await;
     }
-    let invalid = Failure::Invalid;
-    match op.kind {
-        OpKind::CreateIssue => {
-            let p = payload::issue(&op.payload).map_err(invalid)?;
-            create_issue(client, env, op, repo, &p, uncertain).await
-        }
-        OpKind::Comment => {
-            let p = payload::comment(&op.payload).map_err(invalid)?;
+    let payload = op
+        .payload()
+        .map_err(|err| Failure::Invalid(crate::error::chain(&err)))?;
+    match payload {
+        Payload::Issue(p) => create_issue(client, env, op, repo, &p, uncertain).await,
+        Payload::Comment(p) => {
             let number = env.resolve(&p.target)?;
             let body = bodies::with_marker(&p.body, &op.op_id);
             let (id, url) = comment_once(client, op, repo, number, &body, uncertain).await?;
             Ok(Effect {
                 number: Some(number),
                 url: Some(url),
-                detail: if id.adopted {
-                    detail::ADOPTED
-                } else {
-                    detail::CREATED
+                detail: match id.adopted {
+                    true => Detail::Adopted,
+                    false => Detail::Created,
                 },
                 note: None,
             })
         }
-        OpKind::AddLabels => {
-            let p = payload::add_labels(&op.payload).map_err(invalid)?;
+        Payload::AddLabels(p) => {
             let number = env.resolve(&p.target)?;
             api::add_labels(client, repo, number, &p.labels).await?;
-            Ok(Effect::new(number, None, detail::CREATED))
+            Ok(Effect::new(number, None, Detail::Created))
         }
-        OpKind::RemoveLabel => {
-            let p = payload::remove_label(&op.payload).map_err(invalid)?;
+        Payload::RemoveLabel(p) => {
             let number = env.resolve(&p.target)?;
             api::remove_label(client, repo, number, &p.label).await?;
-            Ok(Effect::new(number, None, detail::CREATED))
+            Ok(Effect::new(number, None, Detail::Created))
         }
-        OpKind::CloseIssue => {
-            let p = payload::close(&op.payload).map_err(invalid)?;
+        Payload::Close(p) => {
             let number = env.resolve(&p.target)?;
             if let Some(text) = &p.comment {
                 let body = bodies::with_marker(text, &op.op_id);
                 comment_once(client, op, repo, number, &body, uncertain).await?;
             }
-            let reason = p.reason.as_deref().unwrap_or("completed");
+            let reason = p.reason.unwrap_or(CloseReason::Completed);
             let issue = api::close_issue(client, repo, number, reason).await?;
             Ok(Effect::new(
                 number,
                 Some(issue.html_url.to_string()),
-                detail::CLOSED,
+                Detail::Closed,
             ))
         }
-        OpKind::ProposeAutoClose => {
-            let p = payload::auto_close(&op.payload).map_err(invalid)?;
+        Payload::AutoClose(p) => {
             let number = env.resolve(&p.target)?;
             auto_close::propose(client, env, op, repo, number, &p.reason, uncertain).await
         }
-        OpKind::CreatePullRequest => {
-            let p = payload::pull_request(&op.payload).map_err(invalid)?;
-            pull_request::open(client, env, op, repo, &p, uncertain).await
-        }
+        Payload::PullRequest(p) => pull_request::open(client, env, op, repo, &p, uncertain).await,
     }
 }
 
@@ -211,7 +217,7 @@ async fn create_issue(
             return Ok(Effect::new(
                 issue.number,
                 Some(issue.html_url.to_string()),
-                detail::ADOPTED,
+                Detail::Adopted,
             ));
         }
     }
@@ -220,18 +226,19 @@ async fn create_issue(
     Ok(Effect::new(
         issue.number,
         Some(issue.html_url.to_string()),
-        detail::CREATED,
+        Detail::Created,
     ))
 }
 
 /// A comment made now or found from an earlier attempt.
-pub struct Commented {
+pub(crate) struct Commented {
+    /// Found from an earlier attempt rather than posted now.
     pub adopted: bool,
 }
 
 /// Posts `body` (which carries `op`'s marker) on issue `number`, unless an
 /// earlier attempt did. Returns the comment's URL.
-pub async fn comment_once(
+pub(crate) async fn comment_once(
     client: &mut Client,
     op: &OutboxOp,
     repo: &str,

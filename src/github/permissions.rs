@@ -5,40 +5,28 @@
 
 use super::error::GithubError;
 use super::files::{self, Dirs};
-use crate::outbox::{OpKind, OutboxOp};
+use crate::outbox::{OpId, OpKind, OutboxOp, named_enum};
 use octocrab::models::Permissions;
 use serde::Serialize;
 use std::path::PathBuf;
 
-/// GitHub's repository roles, weakest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Level {
-    /// Read: open issues, comment.
-    Pull,
-    /// Label, close.
-    Triage,
-    /// Push branches, open pull requests.
-    Push,
-}
-
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Pull => "pull",
-            Level::Triage => "triage",
-            Level::Push => "push",
-        }
+named_enum! {
+    /// GitHub's repository roles, weakest first.
+    pub enum Level {
+        /// Read: open issues, comment.
+        Pull = "pull",
+        /// Label, close.
+        Triage = "triage",
+        /// Push branches, open pull requests.
+        Push = "push",
     }
 }
 
 /// What `op` needs on its repository.
-pub fn needed(op: &OutboxOp) -> Level {
+pub(crate) fn needed(op: &OutboxOp) -> Level {
     match op.kind {
         OpKind::CreateIssue => {
-            let labelled = op.payload["labels"]
-                .as_array()
-                .is_some_and(|labels| !labels.is_empty());
+            let labelled = op.payload().is_ok_and(|p| !p.labels().is_empty());
             if labelled { Level::Triage } else { Level::Pull }
         }
         OpKind::Comment => Level::Pull,
@@ -50,7 +38,7 @@ pub fn needed(op: &OutboxOp) -> Level {
 }
 
 /// The strongest role `permissions` grants.
-pub fn granted(permissions: &Permissions) -> Option<Level> {
+pub(crate) fn granted(permissions: &Permissions) -> Option<Level> {
     if permissions.admin || permissions.maintain || permissions.push {
         Some(Level::Push)
     } else if permissions.triage {
@@ -64,7 +52,8 @@ pub fn granted(permissions: &Permissions) -> Option<Level> {
 
 /// What the token may do on one repository.
 #[derive(Debug, Clone, Serialize)]
-pub struct Access {
+pub(crate) struct Access {
+    /// `owner/name`.
     pub repo: String,
     /// `None` when the repository could not be read (no access, bad token).
     pub level: Option<Level>,
@@ -74,7 +63,7 @@ pub struct Access {
 
 impl Access {
     /// Why `op` cannot run here, if it cannot.
-    pub fn refuses(&self, op: &OutboxOp) -> Option<String> {
+    pub(crate) fn refuses(&self, op: &OutboxOp) -> Option<String> {
         let need = needed(op);
         match (self.level, &self.problem) {
             (Some(level), _) if level >= need => None,
@@ -97,16 +86,21 @@ impl Access {
 /// One operation that could not run for lack of permission.
 #[derive(Debug, Clone, Serialize)]
 pub struct Refusal {
-    pub op_id: String,
+    /// The operation.
+    pub op_id: OpId,
+    /// What it asks GitHub to do.
     pub kind: OpKind,
+    /// Where.
     pub repo: String,
+    /// The role it needs.
     pub needs: Level,
+    /// Why it cannot run.
     pub reason: String,
 }
 
 #[derive(Serialize)]
 struct Report<'a> {
-    generated_at: String,
+    generated_at: crate::time::Timestamp,
     tool_version: &'static str,
     run_id: &'a str,
     api_url: &'a str,
@@ -116,7 +110,7 @@ struct Report<'a> {
 }
 
 /// Writes the report; returns its path.
-pub fn write_report(
+pub(crate) fn write_report(
     dirs: &Dirs,
     api_url: &str,
     run_id: &str,
@@ -136,7 +130,7 @@ pub fn write_report(
             .join(format!("sync-{}-{n}.json", files::file_stamp(now)));
     }
     let report = Report {
-        generated_at: crate::records::now(),
+        generated_at: crate::time::Timestamp::now(),
         tool_version: env!("CARGO_PKG_VERSION"),
         run_id,
         api_url,
@@ -164,7 +158,7 @@ mod tests {
                 repo: None,
                 payload,
             },
-            "2026-01-01T00:00:00Z".into(),
+            "2026-01-01T00:00:00Z".parse().unwrap(),
         )
     }
 

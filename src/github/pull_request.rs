@@ -6,18 +6,22 @@
 //! A pull request is keyed by its head branch: every step is idempotent, and
 //! GitHub's 422 "A pull request already exists" is success.
 
-use super::api::{self, Opened};
+use super::api::{self, AutoMerge, Opened};
 use super::bodies;
 use super::client::{CallError, Client};
+use super::error::GithubError;
 use super::perform::{Effect, Env, Failure};
+use crate::outbox::Detail;
 use crate::outbox::payload::PullRequestPayload;
-use crate::outbox::records::{OutboxOp, detail};
+use crate::outbox::records::OutboxOp;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The label put on every pull request the tool opens.
 pub const LABEL: &str = "automated-fix";
 
-pub async fn open(
+/// Pushes the head branch and opens (or finds) the pull request.
+pub(crate) async fn open(
     client: &mut Client,
     env: &Env<'_>,
     op: &OutboxOp,
@@ -31,13 +35,13 @@ pub async fn open(
         adopted = api::pull_by_head(client, repo, &p.head).await?;
     }
     let (pull, how) = match adopted {
-        Some(pull) => (pull, detail::ADOPTED),
+        Some(pull) => (pull, Detail::Adopted),
         None => {
             let body = bodies::pull_request(env.workdir(), op, p)?;
             match api::create_pull(client, repo, &p.head, &p.base, &p.title, &body).await? {
-                Opened::Created(pull) => (*pull, detail::CREATED),
+                Opened::Created(pull) => (*pull, Detail::Created),
                 Opened::AlreadyExists => match api::pull_by_head(client, repo, &p.head).await? {
-                    Some(pull) => (pull, detail::ADOPTED),
+                    Some(pull) => (pull, Detail::Adopted),
                     None => {
                         return Err(Failure::Call(CallError::Transient {
                             message: format!(
@@ -60,8 +64,8 @@ pub async fn open(
     if p.auto_merge {
         effect.note = match &pull.node_id {
             Some(node) => match api::enable_auto_merge(client, node).await? {
-                Ok(()) => Some("auto-merge enabled".into()),
-                Err(why) => Some(format!("auto-merge not enabled: {why}")),
+                AutoMerge::Enabled => Some("auto-merge enabled".into()),
+                AutoMerge::Declined(why) => Some(format!("auto-merge not enabled: {why}")),
             },
             None => Some("auto-merge not enabled: GitHub gave no node id".into()),
         };
@@ -127,8 +131,7 @@ fn run_git(
     args: &[&str],
     timeout: Duration,
 ) -> Result<std::process::Output, Failure> {
-    let spawn_error =
-        |err: std::io::Error| Failure::Fatal(crate::Error::Usage(format!("cannot run git: {err}")));
+    let spawn_error = |err: std::io::Error| Failure::Fatal(GithubError::Git(err).into());
     let mut child = Command::new("git")
         .arg("--git-dir")
         .arg(repo.git_dir())

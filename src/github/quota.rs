@@ -5,12 +5,16 @@
 use http::HeaderMap;
 use serde::{Deserialize, Serialize};
 
+/// The rate-limit window of the token, as last reported by GitHub.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Quota {
+    /// Requests allowed per window.
     pub limit: Option<u64>,
+    /// Requests left in this window.
     pub remaining: Option<u64>,
     /// When the window resets (Unix seconds).
     pub reset: Option<i64>,
+    /// Requests used in this window.
     pub used: Option<u64>,
 }
 
@@ -20,7 +24,7 @@ fn header<T: std::str::FromStr>(headers: &HeaderMap, name: &str) -> Option<T> {
 
 impl Quota {
     /// Takes the rate-limit headers of a response (any status), if present.
-    pub fn update(&mut self, headers: &HeaderMap) {
+    pub(crate) fn update(&mut self, headers: &HeaderMap) {
         if let Some(remaining) = header(headers, "x-ratelimit-remaining") {
             self.remaining = Some(remaining);
             self.limit = header(headers, "x-ratelimit-limit").or(self.limit);
@@ -30,15 +34,13 @@ impl Quota {
     }
 
     /// Whether fewer than `floor` requests are known to remain.
-    pub fn below(&self, floor: u64) -> bool {
+    pub(crate) fn below(&self, floor: u64) -> bool {
         self.remaining.is_some_and(|r| r < floor)
     }
 
-    /// The reset time as RFC 3339 UTC, if known.
-    pub fn reset_time(&self) -> Option<String> {
-        self.reset
-            .and_then(|s| jiff::Timestamp::from_second(s).ok())
-            .map(|t| t.to_string())
+    /// The reset time, if known.
+    pub(crate) fn reset_time(&self) -> Option<crate::time::Timestamp> {
+        self.reset.and_then(crate::time::Timestamp::from_second)
     }
 }
 
@@ -58,7 +60,10 @@ mod tests {
         assert_eq!(quota.remaining, Some(499));
         assert!(quota.below(500));
         assert!(!quota.below(499));
-        assert_eq!(quota.reset_time().as_deref(), Some("2026-01-01T00:00:00Z"));
+        assert_eq!(
+            quota.reset_time().map(|t| t.to_string()).as_deref(),
+            Some("2026-01-01T00:00:00Z")
+        );
         quota.update(&HeaderMap::new());
         assert_eq!(quota.remaining, Some(499));
     }

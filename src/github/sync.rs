@@ -4,14 +4,14 @@
 
 use super::error::GithubError;
 use super::executor::Executor;
-use super::metrics::{self, RunMetrics};
+use super::metrics::{self, RunMetrics, RunResult};
 use super::permissions;
 use super::report::SyncReport;
-use crate::config::Config;
 use crate::error::Result;
-use crate::sign::trust;
+use crate::workspace::Workspace;
 use std::time::Duration;
 
+/// How to run.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
     /// Plan only: no write request, nothing recorded.
@@ -21,7 +21,9 @@ pub struct Options {
 /// Runs one sync. `Ok` carries the report even when GitHub refused or was
 /// unavailable ([`SyncReport::error`] says which exit code follows); `Err` is a
 /// local problem (configuration, key, store, no token).
-pub fn run(repo: &gix::Repository, config: &Config, options: Options) -> Result<SyncReport> {
+pub fn run(ws: &Workspace, options: Options) -> Result<SyncReport> {
+    let repo = ws.repo();
+    let config = ws.config()?;
     let dirs = super::files::Dirs::new(repo);
     let _lock = match options.dry_run {
         true => None,
@@ -30,12 +32,11 @@ pub fn run(repo: &gix::Repository, config: &Config, options: Options) -> Result<
                 .map_err(GithubError::Busy)?,
         ),
     };
-    let trust = trust::load(repo, config.allowed_signers(), None)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|err| GithubError::Client(format!("cannot start the async runtime: {err}")))?;
-    let mut executor = Executor::new(repo, config, trust, options.dry_run)?;
+        .map_err(GithubError::Runtime)?;
+    let mut executor = Executor::new(ws, options.dry_run)?;
     let outcome = runtime.block_on(executor.run());
 
     let mut report = executor.report.clone();
@@ -71,18 +72,14 @@ pub fn run(repo: &gix::Repository, config: &Config, options: Options) -> Result<
     }
     if !options.dry_run {
         let result = match (&outcome, report.error()) {
-            (Err(_), _) => "error",
-            (Ok(()), Some(GithubError::Unavailable { .. })) => "unavailable",
-            (Ok(()), Some(_)) => "permission",
-            (Ok(()), None) => "ok",
+            (Err(_), _) => RunResult::Error,
+            (Ok(()), Some(GithubError::Unavailable { .. })) => RunResult::Unavailable,
+            (Ok(()), Some(_)) => RunResult::Permission,
+            (Ok(()), None) => RunResult::Ok,
         };
         let run = RunMetrics {
             result,
-            operations: executor
-                .counts
-                .iter()
-                .map(|(k, v)| (k.clone(), *v))
-                .collect(),
+            operations: executor.counts.clone(),
             api_requests: report.requests,
             quota: report.quota,
             pending: report.pending,

@@ -5,8 +5,9 @@
 //! queued the same request offline still make one issue.
 
 use super::OpKind;
+use super::op_id::OpId;
 use super::read::{Entry, Outbox};
-use super::records::{OutcomeStatus, detail};
+use super::records::OutcomeStatus;
 use super::status::OpState;
 use std::collections::{HashMap, HashSet};
 
@@ -14,17 +15,23 @@ use std::collections::{HashMap, HashSet};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Duplicate {
     /// Queued and not carried out yet.
-    Pending { op_id: String },
+    Pending {
+        /// The earlier operation.
+        op_id: OpId,
+    },
     /// Carried out; for an issue, not known to be closed.
     Done {
-        op_id: String,
+        /// The earlier operation.
+        op_id: OpId,
+        /// Its issue or pull request.
         number: Option<u64>,
+        /// Its page.
         url: Option<String>,
     },
 }
 
 /// Issues the outbox knows are closed, as `(repository, number)`.
-pub fn closed_issues(outbox: &Outbox, default_repo: Option<&str>) -> HashSet<(String, u64)> {
+fn closed_issues(outbox: &Outbox, default_repo: Option<&str>) -> HashSet<(String, u64)> {
     let mut closed = HashSet::new();
     for entry in &outbox.entries {
         let repo = target_repo(entry, default_repo);
@@ -32,11 +39,7 @@ pub fn closed_issues(outbox: &Outbox, default_repo: Option<&str>) -> HashSet<(St
             let closes = match entry.op.kind {
                 OpKind::CloseIssue => o.status == OutcomeStatus::Done,
                 OpKind::ProposeAutoClose => {
-                    o.status == OutcomeStatus::Done
-                        && matches!(
-                            o.detail.as_deref(),
-                            Some(detail::CLOSED) | Some(detail::ALREADY_CLOSED)
-                        )
+                    o.status == OutcomeStatus::Done && o.detail.is_some_and(|d| d.closes())
                 }
                 _ => false,
             };
@@ -49,7 +52,7 @@ pub fn closed_issues(outbox: &Outbox, default_repo: Option<&str>) -> HashSet<(St
 }
 
 /// The repository an entry targets, with `default_repo` for unset ones ("" if none).
-pub fn target_repo(entry: &Entry, default_repo: Option<&str>) -> String {
+pub(crate) fn target_repo(entry: &Entry, default_repo: Option<&str>) -> String {
     entry
         .op
         .repo
@@ -64,7 +67,7 @@ pub fn target_repo(entry: &Entry, default_repo: Option<&str>) -> String {
 /// sort before it (created earlier); done ones count whenever they were made.
 pub fn find(
     outbox: &Outbox,
-    states: &HashMap<String, OpState>,
+    states: &HashMap<OpId, OpState>,
     kind: OpKind,
     repo: &str,
     dedupe_key: &str,
@@ -98,10 +101,7 @@ pub fn find(
                 }
             }
             Some(state) if state.is_open() && pending.is_none() => {
-                let earlier = before.is_none_or(|me| {
-                    (entry.op.created_at.as_str(), entry.op.op_id.as_str())
-                        < (me.op.created_at.as_str(), me.op.op_id.as_str())
-                });
+                let earlier = before.is_none_or(|me| entry.op.order_key() < me.op.order_key());
                 if earlier {
                     pending = Some(Duplicate::Pending {
                         op_id: entry.op.op_id.clone(),

@@ -2,24 +2,30 @@
 //! already pending or its issue open.
 
 use super::dedupe::{self, Duplicate};
+use super::op_id::OpId;
+use super::payload::{IssuePayload, Payload};
 use super::read::Outbox;
-use super::{OpKind, OpRequest, payload, queue_op};
-use crate::config::Config;
-use crate::error::{Error, Result};
-use crate::sign::{key, trust};
-use crate::store::Store;
+use super::{OpKind, OpRequest, queue_op};
+use crate::error::Result;
+use crate::ids::Sha256;
+use crate::sign::key;
+use crate::workspace::Workspace;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 /// An issue to queue, as given on the command line.
 #[derive(Debug, Clone, Default)]
 pub struct NewIssue {
+    /// The issue's title.
     pub title: String,
+    /// The issue's body (Markdown).
     pub body: String,
+    /// Labels to add.
     pub labels: Vec<String>,
     /// The dedupe key; default: derived from the title.
     pub key: Option<String>,
+    /// How many hits the issue reports.
     pub hits: Option<u64>,
+    /// Where the hits were found.
     pub source: Option<String>,
     /// `owner/name`; default: resolved at sync time.
     pub repo: Option<String>,
@@ -29,20 +35,29 @@ pub struct NewIssue {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Queued {
+    /// Queued as a new operation.
     Queued {
-        op_id: String,
+        /// The new operation.
+        op_id: OpId,
+        /// Its dedupe key.
         dedupe_key: String,
     },
     /// The same key is queued and not carried out yet: nothing was added.
     AlreadyPending {
-        op_id: String,
+        /// The earlier operation.
+        op_id: OpId,
+        /// The key they share.
         dedupe_key: String,
     },
     /// The same key made an issue that is not known to be closed: nothing was added.
     AlreadyOpen {
-        op_id: String,
+        /// The earlier operation.
+        op_id: OpId,
+        /// The key they share.
         dedupe_key: String,
+        /// Its issue.
         number: Option<u64>,
+        /// The issue's page.
         url: Option<String>,
     },
 }
@@ -54,54 +69,39 @@ pub fn default_key(title: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
         .to_lowercase();
-    format!(
-        "title:{}",
-        &hex::encode(Sha256::digest(normal.as_bytes()))[..16]
-    )
+    format!("title:{}", &Sha256::of(normal.as_bytes()).to_hex()[..16])
 }
 
 /// Queues `issue` (signed), or reports the earlier operation with its key.
-pub fn queue(repo: &gix::Repository, config: &Config, issue: NewIssue) -> Result<Queued> {
+pub fn queue(ws: &Workspace, issue: NewIssue) -> Result<Queued> {
+    let config = ws.config()?;
     let dedupe_key = issue
         .key
         .clone()
         .unwrap_or_else(|| default_key(&issue.title));
-    let mut fields = serde_json::json!({
-        "title": issue.title.trim(),
-        "body": issue.body,
-        "labels": issue.labels,
+    let title: String = issue.title.trim().chars().take(60).collect();
+    let payload = Payload::Issue(IssuePayload {
+        title: issue.title.trim().to_owned(),
+        body: issue.body,
+        labels: issue.labels,
+        hits: issue.hits,
+        source: issue.source,
+        digest: None,
     });
-    if let Some(hits) = issue.hits {
-        fields["hits"] = hits.into();
-    }
-    if let Some(source) = &issue.source {
-        fields["source"] = source.clone().into();
-    }
-    let request = OpRequest {
-        kind: OpKind::CreateIssue,
-        dedupe_key: dedupe_key.clone(),
-        repo: issue.repo.clone(),
-        payload: fields,
-    };
+    let request = OpRequest::new(dedupe_key.clone(), issue.repo.clone(), &payload);
     request.validate()?;
-    payload::issue(&request.payload).map_err(super::OutboxError::Invalid)?;
 
-    let trust = trust::load(repo, config.allowed_signers(), None)?;
-    let outbox = Outbox::load_tip(repo, config, &trust)?;
+    let outbox = Outbox::read(ws)?;
     let states = outbox.states();
-    let default_repo = crate::github::repo::configured(config);
-    let target = issue
-        .repo
-        .as_deref()
-        .or(default_repo.as_deref())
-        .unwrap_or_default();
+    let default_repo = config.github.repo();
+    let target = issue.repo.as_deref().or(default_repo).unwrap_or_default();
     match dedupe::find(
         &outbox,
         &states,
         OpKind::CreateIssue,
         target,
         &dedupe_key,
-        default_repo.as_deref(),
+        default_repo,
         None,
     ) {
         Some(Duplicate::Pending { op_id }) => {
@@ -118,16 +118,12 @@ pub fn queue(repo: &gix::Repository, config: &Config, issue: NewIssue) -> Result
         None => {}
     }
 
-    let key = key::for_recording(repo, config.trust.require_signed)?;
+    let key = key::for_recording(ws.repo(), config.trust.require_signed)?;
     let (op_id, op) = queue_op(&request, key.as_ref());
-    let store = Store::new(repo, config.ref_name())?;
-    let title: String = issue.title.trim().chars().take(60).collect();
-    store
-        .write(
-            &[op],
-            &format!("outbox: queue create_issue {op_id} ({title})"),
-        )
-        .map_err(Error::from)?;
+    ws.write(
+        &[op],
+        &format!("outbox: queue create_issue {op_id} ({title})"),
+    )?;
     Ok(Queued::Queued { op_id, dedupe_key })
 }
 

@@ -17,61 +17,46 @@
 
 pub mod dedupe;
 pub mod issue;
+pub mod list;
+mod named;
+pub mod op_id;
 pub mod payload;
 pub mod read;
 pub mod records;
 pub mod status;
 
+pub use op_id::OpId;
+pub use payload::{Payload, PayloadError};
 pub use read::{Entry, Outbox};
-pub use records::{OutboxOp, OutboxOutcome, OutcomeStatus};
+pub use records::{Detail, OutboxOp, OutboxOutcome, OutcomeStatus};
 pub use status::OpState;
 
+pub(crate) use named::named_enum;
+
+use crate::config::RepoNameError;
 use crate::records::KeyedKind;
 use crate::sign::SigningKey;
 use crate::store::Op;
+use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
-/// What an operation asks GitHub to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OpKind {
-    CreateIssue,
-    Comment,
-    AddLabels,
-    RemoveLabel,
-    CloseIssue,
-    CreatePullRequest,
-    ProposeAutoClose,
-}
-
-impl OpKind {
-    pub const ALL: [OpKind; 7] = [
-        OpKind::CreateIssue,
-        OpKind::Comment,
-        OpKind::AddLabels,
-        OpKind::RemoveLabel,
-        OpKind::CloseIssue,
-        OpKind::CreatePullRequest,
-        OpKind::ProposeAutoClose,
-    ];
-
-    /// The name used in records and output (`create_issue`, …).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OpKind::CreateIssue => "create_issue",
-            OpKind::Comment => "comment",
-            OpKind::AddLabels => "add_labels",
-            OpKind::RemoveLabel => "remove_label",
-            OpKind::CloseIssue => "close_issue",
-            OpKind::CreatePullRequest => "create_pull_request",
-            OpKind::ProposeAutoClose => "propose_auto_close",
-        }
-    }
-}
-
-impl std::fmt::Display for OpKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+named_enum! {
+    /// What an operation asks GitHub to do.
+    pub enum OpKind {
+        /// Open an issue (`create_issue`).
+        CreateIssue = "create_issue",
+        /// Comment on an issue.
+        Comment = "comment",
+        /// Add labels to an issue.
+        AddLabels = "add_labels",
+        /// Remove a label from an issue.
+        RemoveLabel = "remove_label",
+        /// Close an issue.
+        CloseIssue = "close_issue",
+        /// Push a branch and open a pull request.
+        CreatePullRequest = "create_pull_request",
+        /// Propose to close an issue; a later sync closes it.
+        ProposeAutoClose = "propose_auto_close",
     }
 }
 
@@ -79,6 +64,7 @@ impl std::fmt::Display for OpKind {
 /// the same request a no-op.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OpRequest {
+    /// What to do.
     pub kind: OpKind,
     /// Two operations of the same kind, repository and dedupe key are the same
     /// request: the executor carries out the first and marks the others done.
@@ -90,15 +76,27 @@ pub struct OpRequest {
 }
 
 impl OpRequest {
-    /// Checks the repository name and the payload's fields for the kind.
-    pub fn validate(&self) -> Result<(), OutboxError> {
+    /// A request to carry out `payload` (whose variant is the kind).
+    pub fn new(dedupe_key: String, repo: Option<String>, payload: &Payload) -> Self {
+        OpRequest {
+            kind: payload.kind(),
+            dedupe_key,
+            repo,
+            // Payloads are structs of strings, numbers and lists: always JSON.
+            payload: serde_json::to_value(payload).expect("payloads serialize to JSON"),
+        }
+    }
+
+    /// Checks the repository name and the payload's fields for the kind, and
+    /// returns the payload read.
+    pub fn validate(&self) -> Result<Payload, OutboxError> {
         if let Some(repo) = &self.repo {
-            crate::config::check_repo_name(repo).map_err(OutboxError::Invalid)?;
+            crate::config::check_repo_name(repo)?;
         }
         if self.dedupe_key.trim().is_empty() {
-            return Err(OutboxError::Invalid("the dedupe key is empty".into()));
+            return Err(OutboxError::EmptyKey);
         }
-        payload::validate(self.kind, &self.payload).map_err(OutboxError::Invalid)
+        Ok(Payload::read(self.kind, &self.payload)?)
     }
 }
 
@@ -108,19 +106,21 @@ impl OpRequest {
 /// The op id is derived from the request and the current time (see
 /// [`OutboxOp::new`]); the same request queued twice within one second is the
 /// same operation, stored once.
-pub fn queue_op(request: &OpRequest, key: Option<&SigningKey>) -> (String, Op) {
-    let op = OutboxOp::new(request, crate::records::now());
+pub fn queue_op(request: &OpRequest, key: Option<&SigningKey>) -> (OpId, Op) {
+    let op = OutboxOp::new(request, Timestamp::now());
     (op.op_id.clone(), op.put(key))
 }
 
+/// Why an operation cannot be queued.
 #[derive(Debug, thiserror::Error)]
 pub enum OutboxError {
-    #[error("invalid outbox operation: {0}")]
-    Invalid(String),
-    #[error("{}", path.display())]
-    Read {
-        path: std::path::PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The payload does not fit the kind.
+    #[error("invalid outbox operation")]
+    Payload(#[from] PayloadError),
+    /// The repository is not `owner/name`.
+    #[error("invalid outbox operation")]
+    Repo(#[from] RepoNameError),
+    /// A blank dedupe key.
+    #[error("invalid outbox operation: the dedupe key is empty")]
+    EmptyKey,
 }

@@ -3,32 +3,96 @@
 //! record may come from another clone).
 
 use super::OpKind;
+use super::op_id::OpId;
 use serde::{Deserialize, Deserializer, Serialize};
 
-/// GitHub's limits: a title of 256 characters, a body of 65536.
+/// GitHub's limit on a title, in characters.
 pub const MAX_TITLE_CHARS: usize = 256;
+/// GitHub's limit on a body (issue, comment, pull request), in characters.
 pub const MAX_BODY_CHARS: usize = 65_536;
 const MAX_LABEL_CHARS: usize = 50;
+/// Room left in a body for the marker the executor appends.
+const MARKER_ROOM: usize = 200;
+
+/// Why a payload does not fit its kind.
+#[derive(Debug, thiserror::Error)]
+pub enum PayloadError {
+    /// The JSON does not have the kind's fields.
+    #[error("{kind} payload")]
+    Fields {
+        /// The operation's kind.
+        kind: OpKind,
+        /// What serde found wrong.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A required text is blank.
+    #[error("the {what} is empty")]
+    Empty {
+        /// Which text (`title`, `body`, …).
+        what: &'static str,
+    },
+    /// A text is longer than GitHub takes.
+    #[error("the {what} has {chars} characters; GitHub takes at most {max}")]
+    TooLong {
+        /// Which text.
+        what: &'static str,
+        /// Its length.
+        chars: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Not a GitHub label.
+    #[error("`{0}` is not a label: 1 to {MAX_LABEL_CHARS} characters, no commas")]
+    Label(String),
+    /// `add_labels` with no label.
+    #[error("add_labels payload: no labels")]
+    NoLabels,
+    /// A branch name that is not plain.
+    #[error("the {what} branch `{branch}` is not a plain branch name")]
+    Branch {
+        /// `head` or `base`.
+        what: &'static str,
+        /// The name given.
+        branch: String,
+    },
+    /// The target names issue 0.
+    #[error("`issue` must be a positive number")]
+    IssueZero,
+    /// The target names both an issue and an operation.
+    #[error("give `issue` or `issue_op`, not both")]
+    TwoTargets,
+    /// The target names nothing.
+    #[error("name the issue: `issue` (a number) or `issue_op` (an op id)")]
+    NoTarget,
+    /// A confidence outside 0..=1.
+    #[error("create_pull_request confidence {0} is not between 0 and 1")]
+    Confidence(f64),
+}
 
 /// `create_issue`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IssuePayload {
+    /// The issue's title.
     pub title: String,
+    /// The issue's body (Markdown), rendered into `templates/issue.md.j2`.
     pub body: String,
+    /// Labels to add.
     #[serde(default)]
     pub labels: Vec<String>,
     /// How many hits the issue reports (the digest sorts by it); default 1.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hits: Option<u64>,
     /// Where the hits were found (a file, a repository, a scanner).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// Set on a digest issue: the operations it lists.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<DigestInfo>,
 }
 
 impl IssuePayload {
+    /// How many hits the issue reports (1 unless given).
     pub fn hits(&self) -> u64 {
         self.hits.unwrap_or(1)
     }
@@ -38,9 +102,12 @@ impl IssuePayload {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DigestInfo {
     /// The folded `create_issue` op ids.
-    pub folds: Vec<String>,
+    pub folds: Vec<OpId>,
+    /// The hits of all folded issues.
     pub total_hits: u64,
+    /// How many distinct sources they came from.
     pub sources_scanned: u64,
+    /// The sync run that folded them.
     pub run_id: String,
 }
 
@@ -48,21 +115,30 @@ pub struct DigestInfo {
 /// creates (`issue_op`), resolved once that operation is done.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Target {
+    /// The issue's number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issue: Option<u64>,
+    /// The operation that creates the issue.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issue_op: Option<String>,
+    pub issue_op: Option<OpId>,
 }
 
 impl Target {
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), PayloadError> {
         match (self.issue, &self.issue_op) {
-            (Some(0), _) => Err("`issue` must be a positive number".into()),
+            (Some(0), _) => Err(PayloadError::IssueZero),
             (Some(_), None) | (None, Some(_)) => Ok(()),
-            (Some(_), Some(_)) => Err("give `issue` or `issue_op`, not both".into()),
-            (None, None) => {
-                Err("name the issue: `issue` (a number) or `issue_op` (an op id)".into())
-            }
+            (Some(_), Some(_)) => Err(PayloadError::TwoTargets),
+            (None, None) => Err(PayloadError::NoTarget),
+        }
+    }
+
+    /// `#<number>`, or the operation that creates the issue.
+    pub fn describe(&self) -> String {
+        match (self.issue, &self.issue_op) {
+            (Some(n), _) => format!("#{n}"),
+            (None, Some(op)) => format!("the issue of op {op}"),
+            (None, None) => String::new(),
         }
     }
 }
@@ -70,35 +146,62 @@ impl Target {
 /// `comment`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommentPayload {
+    /// The issue to comment on.
     #[serde(flatten)]
     pub target: Target,
+    /// The comment (Markdown).
     pub body: String,
 }
 
 /// `add_labels`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LabelsPayload {
+    /// The issue to label.
     #[serde(flatten)]
     pub target: Target,
+    /// The labels to add.
     pub labels: Vec<String>,
 }
 
 /// `remove_label`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RemoveLabelPayload {
+    /// The issue to remove the label from.
     #[serde(flatten)]
     pub target: Target,
+    /// The label to remove.
     pub label: String,
+}
+
+super::named::named_enum! {
+    /// The reason GitHub records for closing an issue.
+    pub enum CloseReason {
+        /// Done.
+        Completed = "completed",
+        /// Will not be done.
+        NotPlanned = "not_planned",
+    }
+}
+
+super::named::named_enum! {
+    /// The patch decision behind a pull request.
+    pub enum PullRequestDecision {
+        /// Open a pull request for review.
+        PullRequest = "pull_request",
+        /// Open it and let GitHub merge it once the checks pass.
+        AutoMerge = "auto_merge",
+    }
 }
 
 /// `close_issue`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClosePayload {
+    /// The issue to close.
     #[serde(flatten)]
     pub target: Target,
-    /// `completed` (default) or `not_planned`.
+    /// Why it is closed (default: completed).
     #[serde(default)]
-    pub reason: Option<String>,
+    pub reason: Option<CloseReason>,
     /// A comment posted before closing.
     #[serde(default)]
     pub comment: Option<String>,
@@ -107,6 +210,7 @@ pub struct ClosePayload {
 /// `propose_auto_close`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AutoClosePayload {
+    /// The issue to propose closing.
     #[serde(flatten)]
     pub target: Target,
     /// Why the issue looks resolved.
@@ -116,11 +220,15 @@ pub struct AutoClosePayload {
 /// One validator's part in a patch decision.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Validator {
+    /// The validator's name.
     pub name: String,
+    /// Its score, 0 to 1.
     #[serde(deserialize_with = "lenient_f64")]
     pub score: f64,
+    /// Its weight in the confidence.
     #[serde(deserialize_with = "lenient_f64")]
     pub weight: f64,
+    /// What it checks (`testing`, …).
     #[serde(default)]
     pub category: Option<String>,
 }
@@ -132,15 +240,21 @@ pub struct PullRequestPayload {
     pub head: String,
     /// The branch to merge into.
     pub base: String,
+    /// The pull request's title.
     pub title: String,
+    /// The patch's id.
     pub patch_id: String,
+    /// The record id of the patch decision.
     pub decision_id: String,
-    /// `pull_request` or `auto_merge`.
-    pub decision: String,
+    /// What the patch rules decided.
+    pub decision: PullRequestDecision,
+    /// The patch's confidence, 0 to 1.
     #[serde(deserialize_with = "lenient_f64")]
     pub confidence: f64,
+    /// The validators behind the confidence.
     #[serde(default)]
     pub validators: Vec<Validator>,
+    /// Why the rules decided so.
     #[serde(default)]
     pub reason: String,
     /// Ask GitHub to merge once the checks pass.
@@ -167,7 +281,7 @@ fn lenient_f64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Err
 
 /// Replaces every number that is not an integer by its decimal string: records
 /// are canonical JSON, which holds integers only (docs/state-format.md).
-pub fn integers_only(value: serde_json::Value) -> serde_json::Value {
+pub(crate) fn integers_only(value: serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
     match value {
         Value::Number(n) if !(n.is_i64() || n.is_u64()) => Value::String(n.to_string()),
@@ -181,31 +295,37 @@ pub fn integers_only(value: serde_json::Value) -> serde_json::Value {
     }
 }
 
-fn check_text(what: &str, text: &str, max: usize, required: bool) -> Result<(), String> {
+fn check_text(
+    what: &'static str,
+    text: &str,
+    max: usize,
+    required: bool,
+) -> Result<(), PayloadError> {
     if required && text.trim().is_empty() {
-        return Err(format!("the {what} is empty"));
+        return Err(PayloadError::Empty { what });
     }
     let chars = text.chars().count();
     if chars > max {
-        return Err(format!(
-            "the {what} has {chars} characters; GitHub takes at most {max}"
-        ));
+        return Err(PayloadError::TooLong { what, chars, max });
     }
     Ok(())
 }
 
-pub fn check_label(label: &str) -> Result<(), String> {
+/// Checks that `label` is a label GitHub takes: 1 to 50 characters, no commas.
+fn check_label(label: &str) -> Result<(), PayloadError> {
     let label_chars = label.chars().count();
     if label.trim().is_empty() || label_chars > MAX_LABEL_CHARS || label.contains(',') {
-        return Err(format!(
-            "`{label}` is not a label: 1 to {MAX_LABEL_CHARS} characters, no commas"
-        ));
+        return Err(PayloadError::Label(label.to_owned()));
     }
     Ok(())
+}
+
+fn check_labels(labels: &[String]) -> Result<(), PayloadError> {
+    labels.iter().try_for_each(|l| check_label(l))
 }
 
 /// A branch name git and GitHub both accept, checked conservatively.
-fn check_branch(what: &str, branch: &str) -> Result<(), String> {
+fn check_branch(what: &'static str, branch: &str) -> Result<(), PayloadError> {
     let bad = branch.is_empty()
         || branch.starts_with('-')
         || branch.starts_with('/')
@@ -218,101 +338,132 @@ fn check_branch(what: &str, branch: &str) -> Result<(), String> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b));
     if bad {
-        return Err(format!(
-            "the {what} branch `{branch}` is not a plain branch name"
-        ));
+        return Err(PayloadError::Branch {
+            what,
+            branch: branch.to_owned(),
+        });
     }
     Ok(())
+}
+
+/// An operation's payload, read and checked for its kind. Serializes as the
+/// kind's fields alone (the kind is stored beside it).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Payload {
+    /// `create_issue`.
+    Issue(IssuePayload),
+    /// `comment`.
+    Comment(CommentPayload),
+    /// `add_labels`.
+    AddLabels(LabelsPayload),
+    /// `remove_label`.
+    RemoveLabel(RemoveLabelPayload),
+    /// `close_issue`.
+    Close(ClosePayload),
+    /// `propose_auto_close`.
+    AutoClose(AutoClosePayload),
+    /// `create_pull_request`.
+    PullRequest(PullRequestPayload),
 }
 
 fn parse<T: serde::de::DeserializeOwned>(
     kind: OpKind,
     payload: &serde_json::Value,
-) -> Result<T, String> {
-    T::deserialize(payload).map_err(|err| format!("{kind} payload: {err}"))
+) -> Result<T, PayloadError> {
+    T::deserialize(payload).map_err(|source| PayloadError::Fields { kind, source })
 }
 
-pub fn issue(payload: &serde_json::Value) -> Result<IssuePayload, String> {
-    let p: IssuePayload = parse(OpKind::CreateIssue, payload)?;
-    check_text("title", &p.title, MAX_TITLE_CHARS, true)?;
-    // Leave room for the marker the executor appends.
-    check_text("body", &p.body, MAX_BODY_CHARS - 200, false)?;
-    p.labels.iter().try_for_each(|l| check_label(l))?;
-    Ok(p)
-}
-
-pub fn comment(payload: &serde_json::Value) -> Result<CommentPayload, String> {
-    let p: CommentPayload = parse(OpKind::Comment, payload)?;
-    p.target.check()?;
-    check_text("comment", &p.body, MAX_BODY_CHARS - 200, true)?;
-    Ok(p)
-}
-
-pub fn add_labels(payload: &serde_json::Value) -> Result<LabelsPayload, String> {
-    let p: LabelsPayload = parse(OpKind::AddLabels, payload)?;
-    p.target.check()?;
-    if p.labels.is_empty() {
-        return Err("add_labels payload: no labels".into());
+impl Payload {
+    /// Reads `payload` as `kind`'s fields and checks them (at queue time, and
+    /// again before execution, since a record may come from another clone).
+    pub fn read(kind: OpKind, payload: &serde_json::Value) -> Result<Self, PayloadError> {
+        let read = match kind {
+            OpKind::CreateIssue => Payload::Issue(parse(kind, payload)?),
+            OpKind::Comment => Payload::Comment(parse(kind, payload)?),
+            OpKind::AddLabels => Payload::AddLabels(parse(kind, payload)?),
+            OpKind::RemoveLabel => Payload::RemoveLabel(parse(kind, payload)?),
+            OpKind::CloseIssue => Payload::Close(parse(kind, payload)?),
+            OpKind::ProposeAutoClose => Payload::AutoClose(parse(kind, payload)?),
+            OpKind::CreatePullRequest => Payload::PullRequest(parse(kind, payload)?),
+        };
+        read.check()?;
+        Ok(read)
     }
-    p.labels.iter().try_for_each(|l| check_label(l))?;
-    Ok(p)
-}
 
-pub fn remove_label(payload: &serde_json::Value) -> Result<RemoveLabelPayload, String> {
-    let p: RemoveLabelPayload = parse(OpKind::RemoveLabel, payload)?;
-    p.target.check()?;
-    check_label(&p.label)?;
-    Ok(p)
-}
-
-pub fn close(payload: &serde_json::Value) -> Result<ClosePayload, String> {
-    let p: ClosePayload = parse(OpKind::CloseIssue, payload)?;
-    p.target.check()?;
-    match p.reason.as_deref() {
-        None | Some("completed") | Some("not_planned") => {}
-        Some(other) => {
-            return Err(format!(
-                "close_issue reason `{other}`: use completed or not_planned"
-            ));
+    /// The kind of operation this payload is for.
+    pub fn kind(&self) -> OpKind {
+        match self {
+            Payload::Issue(_) => OpKind::CreateIssue,
+            Payload::Comment(_) => OpKind::Comment,
+            Payload::AddLabels(_) => OpKind::AddLabels,
+            Payload::RemoveLabel(_) => OpKind::RemoveLabel,
+            Payload::Close(_) => OpKind::CloseIssue,
+            Payload::AutoClose(_) => OpKind::ProposeAutoClose,
+            Payload::PullRequest(_) => OpKind::CreatePullRequest,
         }
     }
-    if let Some(comment) = &p.comment {
-        check_text("comment", comment, MAX_BODY_CHARS - 200, false)?;
+
+    fn check(&self) -> Result<(), PayloadError> {
+        let body_max = MAX_BODY_CHARS - MARKER_ROOM;
+        if let Some(target) = self.target() {
+            target.check()?;
+        }
+        match self {
+            Payload::Issue(p) => {
+                check_text("title", &p.title, MAX_TITLE_CHARS, true)?;
+                check_text("body", &p.body, body_max, false)?;
+                check_labels(&p.labels)
+            }
+            Payload::Comment(p) => check_text("comment", &p.body, body_max, true),
+            Payload::AddLabels(p) if p.labels.is_empty() => Err(PayloadError::NoLabels),
+            Payload::AddLabels(p) => check_labels(&p.labels),
+            Payload::RemoveLabel(p) => check_label(&p.label),
+            Payload::Close(p) => match &p.comment {
+                Some(comment) => check_text("comment", comment, body_max, false),
+                None => Ok(()),
+            },
+            Payload::AutoClose(p) => check_text("reason", &p.reason, MAX_BODY_CHARS / 2, true),
+            Payload::PullRequest(p) => {
+                check_branch("head", &p.head)?;
+                check_branch("base", &p.base)?;
+                check_text("title", &p.title, MAX_TITLE_CHARS, true)?;
+                match (0.0..=1.0).contains(&p.confidence) {
+                    true => Ok(()),
+                    false => Err(PayloadError::Confidence(p.confidence)),
+                }
+            }
+        }
     }
-    Ok(p)
-}
 
-pub fn auto_close(payload: &serde_json::Value) -> Result<AutoClosePayload, String> {
-    let p: AutoClosePayload = parse(OpKind::ProposeAutoClose, payload)?;
-    p.target.check()?;
-    check_text("reason", &p.reason, MAX_BODY_CHARS / 2, true)?;
-    Ok(p)
-}
-
-pub fn pull_request(payload: &serde_json::Value) -> Result<PullRequestPayload, String> {
-    let p: PullRequestPayload = parse(OpKind::CreatePullRequest, payload)?;
-    check_branch("head", &p.head)?;
-    check_branch("base", &p.base)?;
-    check_text("title", &p.title, MAX_TITLE_CHARS, true)?;
-    if !(0.0..=1.0).contains(&p.confidence) {
-        return Err(format!(
-            "create_pull_request confidence {} is not between 0 and 1",
-            p.confidence
-        ));
+    /// The issue the operation acts on, for kinds that act on one.
+    pub fn target(&self) -> Option<&Target> {
+        match self {
+            Payload::Comment(p) => Some(&p.target),
+            Payload::AddLabels(p) => Some(&p.target),
+            Payload::RemoveLabel(p) => Some(&p.target),
+            Payload::Close(p) => Some(&p.target),
+            Payload::AutoClose(p) => Some(&p.target),
+            Payload::Issue(_) | Payload::PullRequest(_) => None,
+        }
     }
-    Ok(p)
-}
 
-/// Checks `payload` against `kind`'s fields.
-pub fn validate(kind: OpKind, payload: &serde_json::Value) -> Result<(), String> {
-    match kind {
-        OpKind::CreateIssue => issue(payload).map(drop),
-        OpKind::Comment => comment(payload).map(drop),
-        OpKind::AddLabels => add_labels(payload).map(drop),
-        OpKind::RemoveLabel => remove_label(payload).map(drop),
-        OpKind::CloseIssue => close(payload).map(drop),
-        OpKind::CreatePullRequest => pull_request(payload).map(drop),
-        OpKind::ProposeAutoClose => auto_close(payload).map(drop),
+    /// The labels the operation puts on what it creates or targets.
+    pub fn labels(&self) -> &[String] {
+        match self {
+            Payload::Issue(p) => &p.labels,
+            Payload::AddLabels(p) => &p.labels,
+            _ => &[],
+        }
+    }
+
+    /// What the operation is about, in a few words: its title or its target.
+    pub fn describe(&self) -> String {
+        match self {
+            Payload::Issue(IssuePayload { title, .. })
+            | Payload::PullRequest(PullRequestPayload { title, .. }) => format!("\"{title}\""),
+            other => other.target().map(Target::describe).unwrap_or_default(),
+        }
     }
 }
 
@@ -333,17 +484,23 @@ mod tests {
         assert_eq!(stored["confidence"], "0.87");
         assert_eq!(stored["validators"][0]["score"], "1.0");
         assert_eq!(stored["count"], 3);
-        let p = pull_request(&stored).unwrap();
+        let Payload::PullRequest(p) = Payload::read(OpKind::CreatePullRequest, &stored).unwrap()
+        else {
+            panic!("not a pull request payload")
+        };
         assert!((p.confidence - 0.87).abs() < 1e-9);
         assert!((p.validators[0].weight - 0.4).abs() < 1e-9);
     }
 
     #[test]
     fn targets_need_exactly_one_reference() {
-        assert!(comment(&json!({"issue": 3, "body": "x"})).is_ok());
-        assert!(comment(&json!({"issue_op": "abcd", "body": "x"})).is_ok());
-        assert!(comment(&json!({"body": "x"})).is_err());
-        assert!(comment(&json!({"issue": 3, "issue_op": "a", "body": "x"})).is_err());
+        let comment = |payload| Payload::read(OpKind::Comment, &payload);
+        let op = "0123456789abcdef";
+        assert!(comment(json!({"issue": 3, "body": "x"})).is_ok());
+        assert!(comment(json!({"issue_op": op, "body": "x"})).is_ok());
+        assert!(comment(json!({"issue_op": "abcd", "body": "x"})).is_err());
+        assert!(comment(json!({"body": "x"})).is_err());
+        assert!(comment(json!({"issue": 3, "issue_op": op, "body": "x"})).is_err());
     }
 
     #[test]

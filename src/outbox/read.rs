@@ -7,20 +7,25 @@
 //! Outcomes are read whatever their signature: an outcome can only stop an
 //! operation from running, never cause an effect.
 
+use super::op_id::OpId;
 use super::records::{OutboxOp, OutboxOutcome};
 use super::status::{self, OpState};
 use crate::records::read_all;
 use crate::sign::TrustSet;
 use crate::store::{RecordId, StateView, StoreError};
+use crate::workspace::Workspace;
 use std::collections::HashMap;
 
 /// One operation and what became of it.
 #[derive(Debug, Clone)]
 pub struct Entry {
+    /// The operation.
     pub op: OutboxOp,
+    /// The id of its record.
     pub record_id: RecordId,
     /// Signed by a trusted key (or unsigned where allowed): it may run.
     pub counts: bool,
+    /// Who signed it, if anyone.
     pub signer: Option<String>,
     /// Oldest first.
     pub outcomes: Vec<OutboxOutcome>,
@@ -29,6 +34,7 @@ pub struct Entry {
 /// The whole outbox, oldest operation first.
 #[derive(Debug, Clone, Default)]
 pub struct Outbox {
+    /// Every operation, oldest first.
     pub entries: Vec<Entry>,
 }
 
@@ -39,7 +45,7 @@ impl Outbox {
         trust: &TrustSet,
         require_signed: bool,
     ) -> Result<Self, StoreError> {
-        let mut outcomes: HashMap<String, Vec<OutboxOutcome>> = HashMap::new();
+        let mut outcomes: HashMap<OpId, Vec<OutboxOutcome>> = HashMap::new();
         for read in read_all::<OutboxOutcome>(view, trust)? {
             outcomes
                 .entry(read.record.op_id.clone())
@@ -48,7 +54,7 @@ impl Outbox {
         }
         // The same operation stored twice (signed and unsigned, say): keep the
         // copy that counts.
-        let mut ops: HashMap<String, Entry> = HashMap::new();
+        let mut ops: HashMap<OpId, Entry> = HashMap::new();
         for read in read_all::<OutboxOp>(view, trust)? {
             let counts = read.counts(require_signed);
             let candidate = Entry {
@@ -69,39 +75,30 @@ impl Outbox {
             .into_values()
             .map(|mut entry| {
                 let mut mine = outcomes.remove(&entry.op.op_id).unwrap_or_default();
-                mine.sort_by(|a, b| {
-                    (a.timestamp.as_str(), a.attempts).cmp(&(b.timestamp.as_str(), b.attempts))
-                });
+                mine.sort_by_key(|o| (o.timestamp, o.attempts));
                 entry.outcomes = mine;
                 entry
             })
             .collect();
-        entries.sort_by(|a, b| {
-            (a.op.created_at.as_str(), a.op.op_id.as_str())
-                .cmp(&(b.op.created_at.as_str(), b.op.op_id.as_str()))
-        });
+        entries.sort_by(|a, b| a.op.order_key().cmp(&b.op.order_key()));
         Ok(Outbox { entries })
     }
 
-    /// Reads the outbox at the tip of the state ref (empty when there is none).
-    pub fn load_tip(
-        repo: &gix::Repository,
-        config: &crate::config::Config,
-        trust: &TrustSet,
-    ) -> Result<Self, StoreError> {
-        let store = crate::store::Store::new(repo, config.ref_name())?;
-        match store.view()? {
-            Some(view) => Outbox::load(&view, trust, config.trust.require_signed),
+    /// Reads the outbox of the workspace's state (empty when there is none).
+    pub fn read(ws: &Workspace) -> crate::error::Result<Self> {
+        match ws.view()? {
+            Some(view) => Ok(Outbox::load(&view, ws.trust()?, ws.require_signed()?)?),
             None => Ok(Outbox::default()),
         }
     }
 
+    /// The operation `op_id` and what became of it.
     pub fn get(&self, op_id: &str) -> Option<&Entry> {
-        self.entries.iter().find(|e| e.op.op_id == op_id)
+        self.entries.iter().find(|e| e.op.op_id.as_str() == op_id)
     }
 
     /// The state of every operation, by op id.
-    pub fn states(&self) -> HashMap<String, OpState> {
+    pub fn states(&self) -> HashMap<OpId, OpState> {
         status::states(self)
     }
 }

@@ -2,37 +2,57 @@
 //! added, never rewritten).
 
 use super::OpKind;
+use super::op_id::OpId;
 use super::read::{Entry, Outbox};
-use super::records::{OutcomeStatus, detail};
+use super::records::{Detail, OutcomeStatus};
+use crate::time::Timestamp;
 use serde::Serialize;
 use std::collections::HashMap;
 
+/// Where an operation stands, derived from its outcomes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum OpState {
     /// Waiting to run, or to run again.
     Pending {
+        /// Attempts made so far.
         attempts: u32,
         /// An earlier attempt may have taken effect: reconcile before retrying.
         uncertain: bool,
+        /// Why the last attempt failed.
         last_error: Option<String>,
     },
     /// Listed in the digest operation `into`, which is not done yet.
-    Folded { into: String },
+    Folded {
+        /// The digest operation.
+        into: OpId,
+    },
     /// An auto-close proposal is up on the issue since `since`; a later sync
     /// closes it (or not).
     Proposed {
+        /// The issue.
         number: u64,
+        /// The issue's page.
         url: Option<String>,
-        since: String,
+        /// When the proposal was posted.
+        since: Timestamp,
     },
+    /// Carried out.
     Done {
+        /// The issue or pull request.
         number: Option<u64>,
+        /// Its page.
         url: Option<String>,
-        detail: Option<String>,
+        /// How it was done.
+        detail: Option<Detail>,
     },
     /// Failed in a way retrying cannot fix.
-    Failed { error: String, attempts: u32 },
+    Failed {
+        /// Why.
+        error: String,
+        /// Attempts made.
+        attempts: u32,
+    },
     /// Not signed by a trusted key: never runs.
     Untrusted,
 }
@@ -60,14 +80,6 @@ impl OpState {
     }
 }
 
-/// Auto-close proposals end with one of these.
-fn is_final_auto_close(detail: Option<&str>) -> bool {
-    matches!(
-        detail,
-        Some(detail::CLOSED) | Some(detail::BLOCKED) | Some(detail::ALREADY_CLOSED)
-    )
-}
-
 /// The state an entry's own outcomes give, before folds are resolved.
 fn own_state(entry: &Entry) -> OpState {
     if !entry.counts {
@@ -76,13 +88,14 @@ fn own_state(entry: &Entry) -> OpState {
     let outcomes = &entry.outcomes;
     let auto_close = entry.op.kind == OpKind::ProposeAutoClose;
     let done = outcomes.iter().find(|o| {
-        o.status == OutcomeStatus::Done && (!auto_close || is_final_auto_close(o.detail.as_deref()))
+        o.status == OutcomeStatus::Done
+            && (!auto_close || o.detail.is_some_and(Detail::ends_auto_close))
     });
     if let Some(o) = done {
         return OpState::Done {
             number: o.number,
             url: o.url.clone(),
-            detail: o.detail.clone(),
+            detail: o.detail,
         };
     }
     let failed = || {
@@ -105,7 +118,7 @@ fn own_state(entry: &Entry) -> OpState {
         return OpState::Proposed {
             number: o.number.unwrap_or_default(),
             url: o.url.clone(),
-            since: o.timestamp.clone(),
+            since: o.timestamp,
         };
     }
     if let Some(o) = outcomes
@@ -125,23 +138,23 @@ fn own_state(entry: &Entry) -> OpState {
 
 /// Every operation's state. A folded operation is done when its digest is;
 /// if the digest cannot be made (failed, untrusted, missing) it is pending again.
-pub fn states(outbox: &Outbox) -> HashMap<String, OpState> {
-    let own: HashMap<&str, OpState> = outbox
+pub fn states(outbox: &Outbox) -> HashMap<OpId, OpState> {
+    let own: HashMap<&OpId, OpState> = outbox
         .entries
         .iter()
-        .map(|e| (e.op.op_id.as_str(), own_state(e)))
+        .map(|e| (&e.op.op_id, own_state(e)))
         .collect();
     outbox
         .entries
         .iter()
         .map(|entry| {
-            let id = entry.op.op_id.as_str();
+            let id = &entry.op.op_id;
             let state = match &own[id] {
-                OpState::Folded { into } => match own.get(into.as_str()) {
+                OpState::Folded { into } => match own.get(into) {
                     Some(OpState::Done { number, url, .. }) => OpState::Done {
                         number: *number,
                         url: url.clone(),
-                        detail: Some(detail::DIGEST.into()),
+                        detail: Some(Detail::Digest),
                     },
                     Some(OpState::Pending { .. }) | Some(OpState::Folded { .. }) => {
                         OpState::Folded { into: into.clone() }
@@ -156,7 +169,7 @@ pub fn states(outbox: &Outbox) -> HashMap<String, OpState> {
                 },
                 other => other.clone(),
             };
-            (id.to_owned(), state)
+            (id.clone(), state)
         })
         .collect()
 }
@@ -175,10 +188,10 @@ mod tests {
                 repo: None,
                 payload: serde_json::json!({"title": "t", "body": "b"}),
             },
-            "2026-01-01T00:00:00Z".into(),
+            "2026-01-01T00:00:00Z".parse().unwrap(),
         );
         Entry {
-            record_id: crate::store::RecordId::of(op.op_id.as_bytes()),
+            record_id: crate::store::RecordId::of(op.op_id.as_str().as_bytes()),
             op,
             counts: true,
             signer: None,
@@ -249,7 +262,11 @@ mod tests {
         };
         assert!(matches!(
             &outbox.states()[&folded.op.op_id],
-            OpState::Done { number: Some(40), detail: Some(d), .. } if d == "digest"
+            OpState::Done {
+                number: Some(40),
+                detail: Some(Detail::Digest),
+                ..
+            }
         ));
     }
 
@@ -258,7 +275,7 @@ mod tests {
         let mut e = entry(OpKind::ProposeAutoClose, 1);
         let mut proposed = OutboxOutcome::of(&e.op, OutcomeStatus::Done, "local");
         proposed.number = Some(3);
-        proposed.detail = Some(detail::PROPOSED.into());
+        proposed.detail = Some(Detail::Proposed);
         e.outcomes.push(proposed);
         let outbox = Outbox {
             entries: vec![e.clone()],
@@ -266,7 +283,7 @@ mod tests {
         assert_eq!(outbox.states()[&e.op.op_id].name(), "proposed");
         let mut closed = OutboxOutcome::of(&e.op, OutcomeStatus::Done, "local");
         closed.number = Some(3);
-        closed.detail = Some(detail::CLOSED.into());
+        closed.detail = Some(Detail::Closed);
         e.outcomes.push(closed);
         let outbox = Outbox {
             entries: vec![e.clone()],

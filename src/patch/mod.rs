@@ -119,7 +119,8 @@ fn pull_request_op(
             "auto_merge": record.decision == Decision::AutoMerge,
         }),
     };
-    crate::outbox::queue_op(&request, key)
+    let (op_id, op) = crate::outbox::queue_op(&request, key);
+    (op_id.into(), op)
 }
 
 /// Applies, validates and decides `patch` against `target` (default: the

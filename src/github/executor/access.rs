@@ -5,6 +5,7 @@ use super::Executor;
 use crate::github::api;
 use crate::github::client::CallError;
 use crate::github::permissions::{self, Access, Refusal};
+use crate::github::report::OpResult;
 use crate::outbox::Entry;
 
 impl Executor<'_> {
@@ -70,7 +71,7 @@ impl Executor<'_> {
             needs: permissions::needed(&entry.op),
             reason: reason.clone(),
         });
-        self.push_report(entry, repo, "refused").error = Some(reason);
-        self.count("refused");
+        self.push_report(entry, repo, OpResult::Refused).error = Some(reason);
+        self.count(OpResult::Refused);
     }
 }

@@ -5,9 +5,11 @@
 //! bookkeeping (`attempts`, `uncertain`) must stay together.
 
 use super::Executor;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::github::client::CallError;
+use crate::github::error::GithubError;
 use crate::github::perform::{self, Env, Failure, Job};
+use crate::github::report::OpResult;
 use crate::outbox::{Entry, OpState};
 
 impl Executor<'_> {
@@ -29,7 +31,7 @@ impl Executor<'_> {
         let mut marked = journaled;
         loop {
             if self.quota_stop() {
-                self.push_report(entry, repo, "stopped");
+                self.push_report(entry, repo, OpResult::Stopped);
                 return Ok(());
             }
             tries += 1;
@@ -40,7 +42,7 @@ impl Executor<'_> {
             }
             let result = {
                 let env = Env {
-                    repo: self.repo,
+                    repo: self.ws.repo(),
                     config: self.config,
                     states: &self.states,
                 };
@@ -63,7 +65,7 @@ impl Executor<'_> {
                         Failure::Waiting(why) => why,
                         _ => String::new(),
                     };
-                    self.push_report(entry, repo, "waiting").note = Some(why);
+                    self.push_report(entry, repo, OpResult::Waiting).note = Some(why);
                     return Ok(());
                 }
                 Err(Failure::Invalid(why)) => {
@@ -114,11 +116,7 @@ impl Executor<'_> {
                         uncertain,
                     );
                 }
-                CallError::Local(message) => {
-                    return Err(Error::Usage(format!(
-                        "local state of the executor: {message}"
-                    )));
-                }
+                CallError::Local(err) => return Err(GithubError::Local(err.clone()).into()),
                 _ => {}
             }
             if tries < max
@@ -140,7 +138,7 @@ impl Executor<'_> {
                 if !uncertain {
                     self.journal.clear(&op_id)?;
                 }
-                self.push_report(entry, repo, "stopped").error = Some(err.to_string());
+                self.push_report(entry, repo, OpResult::Stopped).error = Some(err.to_string());
             }
             if ends_run {
                 self.stop_for(&err);

@@ -5,8 +5,9 @@
 use super::Executor;
 use crate::error::Result;
 use crate::github::digest;
-use crate::outbox::records::{OutboxOutcome, OutcomeStatus, detail};
-use crate::outbox::{Entry, OpState};
+use crate::github::report::OpResult;
+use crate::outbox::records::{OutboxOutcome, OutcomeStatus};
+use crate::outbox::{Detail, Entry, OpState};
 
 impl Executor<'_> {
     /// Folds `repo`'s pending issues into a digest when there are too many.
@@ -32,16 +33,16 @@ impl Executor<'_> {
                 candidates.len()
             ));
             for entry in &candidates {
-                self.push_report(entry, repo, "would_fold");
+                self.push_report(entry, repo, OpResult::WouldFold);
             }
             return Ok(());
         }
         let refs: Vec<&Entry> = candidates.iter().collect();
         let run_id = self.run_id.clone();
-        let workdir = self.repo.workdir().map(std::path::Path::to_owned);
+        let workdir = self.ws.repo().workdir().map(std::path::Path::to_owned);
         let key = self.signing_key()?;
         let (digest_id, ops) = digest::fold(workdir.as_deref(), &refs, repo, &run_id, max, key)?;
-        self.store.write(
+        self.ws.write(
             &ops,
             &format!(
                 "outbox: fold {} create_issue operations into digest {digest_id}",
@@ -49,9 +50,9 @@ impl Executor<'_> {
             ),
         )?;
         for entry in &candidates {
-            self.push_report(entry, repo, "folded").note =
+            self.push_report(entry, repo, OpResult::Folded).note =
                 Some(format!("into digest op {digest_id}"));
-            self.count("folded");
+            self.count(OpResult::Folded);
         }
         self.reload()
     }
@@ -61,7 +62,7 @@ impl Executor<'_> {
         if self.dry_run {
             return Ok(());
         }
-        let pending: Vec<(String, OutboxOutcome)> = self
+        let pending: Vec<OutboxOutcome> = self
             .outbox
             .entries
             .iter()
@@ -70,14 +71,14 @@ impl Executor<'_> {
                 Some(OpState::Done {
                     number,
                     url,
-                    detail: Some(d),
-                }) if d == detail::DIGEST => {
+                    detail: Some(Detail::Digest),
+                }) => {
                     let mut o = OutboxOutcome::of(&e.op, OutcomeStatus::Done, &self.run_id);
                     o.number = *number;
                     o.url = url.clone();
-                    o.detail = Some(d.clone());
+                    o.detail = Some(Detail::Digest);
                     o.repo = self.target(e);
-                    Some((e.op.op_id.clone(), o))
+                    Some(o)
                 }
                 _ => None,
             })
@@ -86,9 +87,9 @@ impl Executor<'_> {
             return Ok(());
         }
         let n = pending.len();
-        let number = pending[0].1.number.unwrap_or_default();
+        let number = pending[0].number.unwrap_or_default();
         self.record(
-            pending.into_iter().map(|(_, o)| o).collect(),
+            pending,
             &format!("outbox: {n} operation(s) done in digest #{number}"),
         )
     }

@@ -23,55 +23,39 @@ use super::error::GithubError;
 use super::files::Dirs;
 use super::journal::Journal;
 use super::permissions::Access;
-use super::report::SyncReport;
+use super::report::{OpResult, SyncReport};
 use crate::config::Config;
 use crate::error::Result;
-use crate::outbox::{Entry, OpState, Outbox};
-use crate::sign::{SigningKey, TrustSet, key};
-use crate::store::Store;
+use crate::outbox::{Entry, OpId, OpState, Outbox};
+use crate::sign::{SigningKey, key};
+use crate::workspace::Workspace;
 use std::collections::{BTreeMap, HashMap};
 
-pub struct Executor<'r> {
-    repo: &'r gix::Repository,
+/// One sync run's executor: what it read, what it may do, what it did.
+pub(crate) struct Executor<'r> {
+    ws: &'r Workspace,
     config: &'r Config,
-    store: Store<'r>,
-    trust: TrustSet,
     key: Option<Option<SigningKey>>,
-    pub dirs: Dirs,
+    pub(crate) dirs: Dirs,
     journal: Journal,
     run_id: String,
     dry_run: bool,
     /// The repository for operations that name none, or why there is none.
     default_repo: std::result::Result<String, GithubError>,
     backoff: Backoff,
-    pub client: Option<Client>,
+    pub(crate) client: Option<Client>,
     outbox: Outbox,
-    states: HashMap<String, OpState>,
+    states: HashMap<OpId, OpState>,
     access: BTreeMap<String, Access>,
-    pub report: SyncReport,
+    pub(crate) report: SyncReport,
     /// Operations by outcome, for the metrics.
-    pub counts: BTreeMap<String, u64>,
+    pub(crate) counts: BTreeMap<OpResult, u64>,
     /// Operations that waited on another operation during this pass.
-    deferred: Vec<String>,
-}
-
-/// What an operation is about, in a few words: its title or its target.
-fn describe(entry: &Entry) -> String {
-    let payload = &entry.op.payload;
-    if let Some(title) = payload["title"].as_str() {
-        return format!("\"{title}\"");
-    }
-    if let Some(n) = payload["issue"].as_u64() {
-        return format!("#{n}");
-    }
-    payload["issue_op"]
-        .as_str()
-        .map(|op| format!("the issue of op {op}"))
-        .unwrap_or_default()
+    deferred: Vec<OpId>,
 }
 
 /// `GITHUB_RUN_ID` when running in GitHub Actions, else `local`.
-pub fn run_id() -> String {
+fn run_id() -> String {
     std::env::var("GITHUB_RUN_ID")
         .ok()
         .map(|v| v.trim().to_owned())
@@ -85,19 +69,14 @@ pub fn run_id() -> String {
 }
 
 impl<'r> Executor<'r> {
-    pub fn new(
-        repo: &'r gix::Repository,
-        config: &'r Config,
-        trust: TrustSet,
-        dry_run: bool,
-    ) -> Result<Self> {
+    pub(crate) fn new(ws: &'r Workspace, dry_run: bool) -> Result<Self> {
+        let repo = ws.repo();
+        let config = ws.config()?;
         let dirs = Dirs::new(repo);
         let run_id = run_id();
         Ok(Executor {
-            repo,
+            ws,
             config,
-            store: Store::new(repo, config.ref_name())?,
-            trust,
             key: None,
             journal: Journal::new(dirs.github()),
             dirs,
@@ -116,12 +95,15 @@ impl<'r> Executor<'r> {
     }
 
     /// Operations still open, for the report and the metrics.
-    pub fn open_count(&self) -> usize {
+    pub(crate) fn open_count(&self) -> usize {
         self.states.values().filter(|s| s.is_open()).count()
     }
 
+    /// Reads the outbox again from the state ref (another process may have
+    /// queued operations since).
     fn reload(&mut self) -> Result<()> {
-        self.outbox = Outbox::load_tip(self.repo, self.config, &self.trust)?;
+        self.ws.refresh();
+        self.outbox = Outbox::read(self.ws)?;
         self.states = self.outbox.states();
         Ok(())
     }
@@ -141,7 +123,7 @@ impl<'r> Executor<'r> {
     /// The signing key, loaded on first use (before any write is sent).
     fn signing_key(&mut self) -> Result<Option<&SigningKey>> {
         if self.key.is_none() {
-            let loaded = key::for_recording(self.repo, self.config.trust.require_signed)?;
+            let loaded = key::for_recording(self.ws.repo(), self.config.trust.require_signed)?;
             self.key = Some(loaded);
         }
         Ok(self.key.as_ref().and_then(Option::as_ref))

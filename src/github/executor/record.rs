@@ -5,9 +5,9 @@
 use super::Executor;
 use crate::error::Result;
 use crate::github::perform::Effect;
-use crate::github::report::OpReport;
+use crate::github::report::{OpReport, OpResult};
 use crate::outbox::records::{OutboxOutcome, OutcomeStatus};
-use crate::outbox::{Entry, OpKind};
+use crate::outbox::{Entry, Payload};
 use crate::records::KeyedKind;
 
 impl Executor<'_> {
@@ -18,7 +18,7 @@ impl Executor<'_> {
         }
         let key = self.signing_key()?;
         let ops: Vec<_> = outcomes.iter().map(|o| o.put(key)).collect();
-        self.store.write(&ops, message)?;
+        self.ws.write(&ops, message)?;
         for outcome in outcomes {
             if let Some(entry) = self
                 .outbox
@@ -33,12 +33,17 @@ impl Executor<'_> {
         Ok(())
     }
 
-    pub(super) fn push_report(&mut self, entry: &Entry, repo: &str, result: &str) -> &mut OpReport {
+    pub(super) fn push_report(
+        &mut self,
+        entry: &Entry,
+        repo: &str,
+        result: OpResult,
+    ) -> &mut OpReport {
         self.report.operations.push(OpReport {
             op_id: entry.op.op_id.clone(),
             kind: entry.op.kind,
             repo: repo.to_owned(),
-            result: result.to_owned(),
+            result,
             number: None,
             url: None,
             attempts: 0,
@@ -49,8 +54,8 @@ impl Executor<'_> {
         &mut self.report.operations[last]
     }
 
-    pub(super) fn count(&mut self, outcome: &str) {
-        *self.counts.entry(outcome.to_owned()).or_default() += 1;
+    pub(super) fn count(&mut self, outcome: OpResult) {
+        *self.counts.entry(outcome).or_default() += 1;
     }
 
     pub(super) fn record_effect(
@@ -64,7 +69,7 @@ impl Executor<'_> {
         outcome.repo = Some(repo.to_owned());
         outcome.number = effect.number;
         outcome.url = effect.url.clone();
-        outcome.detail = Some(effect.detail.to_owned());
+        outcome.detail = Some(effect.detail);
         outcome.attempts = attempts;
         let at = effect.number.map(|n| format!(" #{n}")).unwrap_or_default();
         self.record(
@@ -78,13 +83,13 @@ impl Executor<'_> {
         if let Some(note) = &effect.note {
             tracing::info!(op = %entry.op.op_id, "{note}");
         }
-        let report = self.push_report(entry, repo, effect.detail);
+        let report = self.push_report(entry, repo, effect.detail.into());
         report.number = effect.number;
         report.url = effect.url;
         report.attempts = attempts;
         report.note = effect.note;
-        self.count(effect.detail);
-        if entry.op.kind == OpKind::CreateIssue && entry.op.payload.get("digest").is_some() {
+        self.count(effect.detail.into());
+        if matches!(entry.op.payload(), Ok(Payload::Issue(p)) if p.digest.is_some()) {
             self.complete_folds()?;
         }
         Ok(())
@@ -115,7 +120,10 @@ impl Executor<'_> {
             &format!("outbox: {} {} {verdict}", entry.op.kind, entry.op.op_id),
         )?;
         self.journal.clear(&entry.op.op_id)?;
-        let result = if retryable { "gave_up" } else { "failed" };
+        let result = match retryable {
+            true => OpResult::GaveUp,
+            false => OpResult::Failed,
+        };
         let report = self.push_report(entry, repo, result);
         report.attempts = attempts;
         report.error = Some(error);

@@ -4,16 +4,16 @@
 //! before it reaches the API: the permission check, deduplication and the
 //! dry run.
 
-use super::{Executor, describe};
+use super::Executor;
 use crate::error::Result;
 use crate::github::breaker::Breaker;
 use crate::github::client::Client;
 use crate::github::error::GithubError;
 use crate::github::perform::{Effect, Job};
+use crate::github::report::OpResult;
 use crate::github::token;
 use crate::outbox::dedupe::{self, Duplicate};
-use crate::outbox::records::detail;
-use crate::outbox::{Entry, OpState};
+use crate::outbox::{Detail, Entry, OpId, OpState};
 use std::collections::BTreeSet;
 
 impl Executor<'_> {
@@ -40,7 +40,7 @@ impl Executor<'_> {
         }
         if work.iter().any(|e| e.op.repo.is_none()) && self.default_repo.is_err() {
             // Says which remote and URL were tried.
-            crate::github::repo::resolve(self.repo, self.config)?;
+            crate::github::repo::resolve(self.ws.repo(), self.config)?;
         }
         if !self.dry_run {
             // Before anything is sent: a key problem must not strand an effect.
@@ -82,8 +82,8 @@ impl Executor<'_> {
         for repo in &repos {
             self.fold_digest(repo)?;
         }
-        let order: Vec<String> = {
-            let mut ids: Vec<(bool, String)> = self
+        let order: Vec<OpId> = {
+            let mut ids: Vec<(bool, OpId)> = self
                 .outbox
                 .entries
                 .iter()
@@ -118,7 +118,7 @@ impl Executor<'_> {
             for op_id in deferred {
                 self.report
                     .operations
-                    .retain(|o| !(o.op_id == op_id && o.result == "waiting"));
+                    .retain(|o| !(o.op_id == op_id && o.result == OpResult::Waiting));
                 self.handle(&op_id).await?;
             }
         }
@@ -127,23 +127,24 @@ impl Executor<'_> {
     }
 
     /// Whether the operation `op_id` waits on (its `issue_op`) is done.
-    fn dependency_done(&self, op_id: &str) -> bool {
-        self.outbox
-            .get(op_id)
-            .and_then(|e| e.op.payload["issue_op"].as_str())
-            .is_some_and(|dep| matches!(self.states.get(dep), Some(OpState::Done { .. })))
+    fn dependency_done(&self, op_id: &OpId) -> bool {
+        let payload = self.outbox.get(op_id.as_str()).map(|e| e.op.payload());
+        let dependency = payload
+            .as_ref()
+            .and_then(|p| p.as_ref().ok()?.target()?.issue_op.as_ref());
+        dependency.is_some_and(|dep| matches!(self.states.get(dep), Some(OpState::Done { .. })))
     }
 
     /// Dry run without a token: say what would be done.
     fn plan_without_network(&mut self, work: &[Entry]) {
         for entry in work {
             let repo = self.target(entry).unwrap_or_default();
-            self.push_report(entry, &repo, "would_run").note = Some(describe(entry));
+            self.push_report(entry, &repo, OpResult::WouldRun).note = Some(entry.op.describe());
         }
     }
 
-    async fn handle(&mut self, op_id: &str) -> Result<()> {
-        let Some(entry) = self.outbox.get(op_id).cloned() else {
+    async fn handle(&mut self, op_id: &OpId) -> Result<()> {
+        let Some(entry) = self.outbox.get(op_id.as_str()).cloned() else {
             return Ok(());
         };
         let Some(repo) = self.target(&entry) else {
@@ -153,7 +154,7 @@ impl Executor<'_> {
             Some(OpState::Pending { .. }) => Job::Perform,
             Some(OpState::Proposed { number, since, .. }) => Job::FollowUp {
                 number: *number,
-                since: since.clone(),
+                since: *since,
             },
             _ => return Ok(()),
         };
@@ -174,19 +175,19 @@ impl Executor<'_> {
             ) {
                 Some(Duplicate::Done { op_id, number, url }) => {
                     if self.dry_run {
-                        self.push_report(&entry, &repo, "would_deduplicate");
+                        self.push_report(&entry, &repo, OpResult::WouldDeduplicate);
                         return Ok(());
                     }
                     let effect = Effect {
                         number,
                         url,
-                        detail: detail::DEDUPLICATED,
+                        detail: Detail::Deduplicated,
                         note: Some(format!("same key as op {op_id}")),
                     };
                     return self.record_effect(&entry, &repo, effect, 0);
                 }
                 Some(Duplicate::Pending { op_id }) => {
-                    self.push_report(&entry, &repo, "waiting").note =
+                    self.push_report(&entry, &repo, OpResult::Waiting).note =
                         Some(format!("waits for op {op_id}, which has the same key"));
                     return Ok(());
                 }
@@ -198,15 +199,15 @@ impl Executor<'_> {
                 .report
                 .operations
                 .iter()
-                .any(|o| o.op_id == entry.op.op_id && o.result == "would_fold");
+                .any(|o| o.op_id == entry.op.op_id && o.result == OpResult::WouldFold);
             if folded {
                 return Ok(());
             }
             let result = match job {
-                Job::Perform => "would_run",
-                Job::FollowUp { .. } => "would_check",
+                Job::Perform => OpResult::WouldRun,
+                Job::FollowUp { .. } => OpResult::WouldCheck,
             };
-            self.push_report(&entry, &repo, result).note = Some(describe(&entry));
+            self.push_report(&entry, &repo, result).note = Some(entry.op.describe());
             return Ok(());
         }
         self.attempt(&entry, &repo, job).await

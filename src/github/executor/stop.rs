@@ -5,7 +5,8 @@
 
 use super::Executor;
 use crate::github::client::CallError;
-use crate::github::report::Stop;
+use crate::github::report::{Stop, StopReason};
+use crate::time::Timestamp;
 use std::time::Duration;
 
 impl Executor<'_> {
@@ -38,14 +39,17 @@ impl Executor<'_> {
         let api_url = self.config.github.api_url();
         let stop = match err {
             CallError::Unreachable(message) => Stop {
-                reason: "unreachable",
+                reason: StopReason::Unreachable,
                 message: format!("cannot reach {api_url}: {message}"),
                 until: None,
             },
             CallError::Transient { message, .. } | CallError::Malformed(message) => {
                 let open = self.client.as_ref().is_some_and(|c| c.breaker.is_open());
                 Stop {
-                    reason: if open { "circuit_open" } else { "unavailable" },
+                    reason: match open {
+                        true => StopReason::CircuitOpen,
+                        false => StopReason::Unavailable,
+                    },
                     message: format!("{api_url} keeps failing: {message}"),
                     until: None,
                 }
@@ -55,7 +59,7 @@ impl Executor<'_> {
                 retry_after,
                 reset,
             } => Stop {
-                reason: "rate_limited",
+                reason: StopReason::RateLimited,
                 message: format!("GitHub rate-limits this token: {message}"),
                 until: retry_after
                     .and_then(|d| {
@@ -63,7 +67,7 @@ impl Executor<'_> {
                             .checked_add(jiff::SignedDuration::try_from(d).ok()?)
                             .ok()
                     })
-                    .map(|t| t.round(jiff::Unit::Second).unwrap_or(t).to_string())
+                    .map(|t| Timestamp::from(t.round(jiff::Unit::Second).unwrap_or(t)))
                     .or_else(|| {
                         crate::github::quota::Quota {
                             reset: *reset,
@@ -73,11 +77,11 @@ impl Executor<'_> {
                     }),
             },
             CallError::CircuitOpen { until } => Stop {
-                reason: "circuit_open",
+                reason: StopReason::CircuitOpen,
                 message: format!(
                     "the circuit breaker is open after repeated failures of {api_url}"
                 ),
-                until: Some(until.clone()),
+                until: Some(*until),
             },
             _ => return,
         };
@@ -98,7 +102,7 @@ impl Executor<'_> {
         let until = quota.reset_time();
         tracing::warn!(remaining = ?quota.remaining, floor, "GitHub API quota below the floor");
         self.report.stopped = Some(Stop {
-            reason: "quota_floor",
+            reason: StopReason::QuotaFloor,
             message: format!(
                 "only {} GitHub API requests are left, below [github] quota_floor = {floor}{}",
                 quota.remaining.unwrap_or_default(),

@@ -144,7 +144,7 @@ pub fn queue_in(repo: &Repo, kind: OpKind, key: &str, payload: serde_json::Value
     request.validate().expect("valid request");
     let (op_id, op) = queue_op(&request, None);
     store.write(&[op], "test: queue").expect("write");
-    op_id
+    op_id.into()
 }
 
 pub fn state_text(repo: &Repo) -> String {
