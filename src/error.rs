@@ -142,7 +142,8 @@ fn store(err: &StoreError) -> ExitCode {
         StoreError::InvalidRefName { .. }
         | StoreError::InvalidPlace { .. }
         | StoreError::UnknownRemote { .. }
-        | StoreError::NoDefaultRemote { .. } => ExitCode::Usage,
+        | StoreError::NoDefaultRemote { .. }
+        | StoreError::NothingToPush { .. } => ExitCode::Usage,
         // A remote that refuses or cannot be reached is the user's to fix.
         StoreError::GitCommand { .. } => ExitCode::Usage,
         StoreError::GitSpawn(_) | StoreError::Io { .. } | StoreError::Git(_) => ExitCode::Internal,
@@ -169,6 +170,7 @@ fn git(err: &GitError) -> ExitCode {
 fn evidence(err: &EvidenceError) -> ExitCode {
     match err {
         EvidenceError::Git(err) => git(err),
+        EvidenceError::Write(_) => ExitCode::Internal,
         _ => ExitCode::Usage,
     }
 }
@@ -192,7 +194,10 @@ fn worktree(err: &WorktreeError) -> ExitCode {
 
 fn hook(err: &HookError) -> ExitCode {
     match err {
-        HookError::Git { .. } | HookError::Io { .. } => ExitCode::Internal,
+        HookError::Git { .. }
+        | HookError::GitSpawn { .. }
+        | HookError::Io { .. }
+        | HookError::Input(_) => ExitCode::Internal,
         HookError::OutsideRepository { .. }
         | HookError::ChainedInTheWay { .. }
         | HookError::Unknown(_) => ExitCode::Usage,

@@ -16,6 +16,7 @@ pub mod git;
 pub mod github;
 pub mod hooks;
 pub mod ids;
+pub mod init;
 pub mod lock;
 pub mod outbox;
 pub mod patch;

@@ -99,7 +99,7 @@ pub fn phase(ctx: &Context, command: PhaseCommand) -> Result<ExitCode> {
             let tree = head
                 .map(|c| crate::git::tree_of(ctx.repo(), c))
                 .transpose()?;
-            let (evidence, _) = crate::evidence::record::list(ctx.repo(), config, None)?;
+            let evidence = crate::evidence::record::list(ctx, None)?.evidence;
             let mut rows = Vec::new();
             for (phase, (state, completion)) in config.phases.iter().zip(reader.states()?) {
                 let id = *phase.id.get_ref();

@@ -197,8 +197,10 @@ pub fn evidence(
     trust: &TrustSet,
     phase: u32,
 ) -> Result<Vec<Listed>> {
-    let (listed, _) = evidence_record::list(repo, config, Some(phase))?;
-    Ok(listed
+    let store = crate::store::Store::new(repo, config.ref_name())?;
+    let listing = evidence_record::list_in(store.view()?.as_ref(), Some(phase))?;
+    Ok(listing
+        .evidence
         .into_iter()
         .filter(|l| evidence_record::counts(l, trust, config.trust.require_signed))
         .collect())

@@ -151,7 +151,7 @@ pub fn decide(
                     format!(
                         "the phase chain is broken: {} (record {}); run `git auditops verify`",
                         first.reason,
-                        &first.id[..12]
+                        first.id.short()
                     ),
                 ));
                 continue;

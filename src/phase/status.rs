@@ -180,7 +180,7 @@ impl<'a> Reader<'a, '_, '_> {
 /// A break in the phase chain, naming the completion record at fault.
 #[derive(Debug, Clone, Serialize)]
 pub struct ChainBreak {
-    pub id: String,
+    pub id: crate::store::RecordId,
     pub phase: u32,
     pub reason: String,
 }
@@ -233,7 +233,7 @@ impl Reader<'_, '_, '_> {
                 };
                 if let Some(reason) = reason {
                     breaks.push(ChainBreak {
-                        id: done.id.to_hex(),
+                        id: done.id,
                         phase: *id,
                         reason,
                     });

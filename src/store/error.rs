@@ -34,6 +34,8 @@ pub enum StoreError {
         "no remote to use: the current branch has no upstream and there is no `origin`; name one: git auditops state {verb} REMOTE"
     )]
     NoDefaultRemote { verb: &'static str },
+    #[error("there is no state to push yet ({ref_name} does not exist); run `git auditops init`")]
+    NothingToPush { ref_name: String },
     #[error(
         "the remote `{remote}` has state that this clone does not have; run `git auditops state pull {remote}` and push again"
     )]
