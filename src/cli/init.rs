@@ -2,9 +2,9 @@
 
 use super::context::Context;
 use super::output::{self, Report, say};
-use crate::config::{self, ConfigError};
+use crate::config;
 use crate::error::{ExitCode, Result};
-use crate::init::Initialized;
+use crate::setup::{ConfigChecked, Initialized};
 use clap::{Args, Subcommand};
 
 #[derive(Args)]
@@ -15,7 +15,7 @@ pub struct InitArgs {
 }
 
 pub fn init(ctx: &Context, args: InitArgs) -> Result<ExitCode> {
-    let initialized = crate::init::init(ctx, !args.no_hooks)?;
+    let initialized = crate::setup::init(ctx, !args.no_hooks)?;
     output::report(ctx, &initialized);
     Ok(ExitCode::Success)
 }
@@ -55,29 +55,12 @@ pub enum ConfigCommand {
 
 pub fn config(ctx: &Context, command: ConfigCommand) -> Result<ExitCode> {
     let ConfigCommand::Check {} = command;
-    let config = ctx.config()?;
-    let Some(file) = &ctx.config_file() else {
-        let workdir = crate::git::workdir(ctx.repo())?;
-        return Err(ConfigError::Missing {
-            file: workdir.join(config::FILE_NAME),
-        }
-        .into());
-    };
-    if ctx.json {
-        output::json(&serde_json::json!({
-            "ok": true,
-            "file": file.display().to_string(),
-            "version": config.version.get_ref(),
-            "state_ref": config.ref_name(),
-            "allowed_signers": config.allowed_signers(),
-            "require_signed": config.trust.require_signed,
-        }));
-    } else {
-        say!(
-            "{}: ok (schema version {})",
-            file.display(),
-            config.version.get_ref()
-        );
-    }
+    output::report(ctx, &crate::setup::check_config(ctx)?);
     Ok(ExitCode::Success)
+}
+
+impl Report for ConfigChecked {
+    fn text(&self) {
+        say!("{}: ok (schema version {})", self.file, self.version);
+    }
 }

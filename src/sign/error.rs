@@ -24,6 +24,8 @@ pub enum SignError {
     PassphraseNeeded { path: PathBuf },
     #[error("wrong passphrase for {path}")]
     BadPassphrase { path: PathBuf },
+    #[error("HOME is not set; pass --out PATH")]
+    NoHome,
     #[error("{path} already exists; not overwriting a key (choose another path with --out)")]
     KeyExists { path: PathBuf },
     #[error("cannot write {path}")]
