@@ -140,6 +140,7 @@ fn store(err: &StoreError) -> ExitCode {
         StoreError::PushDiverged { .. } => ExitCode::Refused,
         StoreError::Contention { .. } => ExitCode::Busy,
         StoreError::InvalidRefName { .. }
+        | StoreError::NotUnderRefs { .. }
         | StoreError::InvalidPlace { .. }
         | StoreError::UnknownRemote { .. }
         | StoreError::NoDefaultRemote { .. }
@@ -152,7 +153,8 @@ fn store(err: &StoreError) -> ExitCode {
 
 fn sign(err: &SignError) -> ExitCode {
     match err {
-        SignError::KeyWrite { .. } => ExitCode::Internal,
+        SignError::KeyWrite { .. } | SignError::KeyGenerate { .. } => ExitCode::Internal,
+        SignError::TrustGit { source, .. } => git(source),
         _ => ExitCode::Usage,
     }
 }
@@ -162,6 +164,7 @@ fn git(err: &GitError) -> ExitCode {
         GitError::Object(_) => ExitCode::Internal,
         GitError::NotARepository { .. }
         | GitError::BadRevision { .. }
+        | GitError::NotACommit { .. }
         | GitError::Bare { .. }
         | GitError::OutsideRepository { .. } => ExitCode::Usage,
     }

@@ -8,8 +8,21 @@ use std::path::{Path, PathBuf};
 pub enum GitError {
     #[error("not a git repository (or any parent directory): {}", path.display())]
     NotARepository { path: PathBuf },
-    #[error("`{rev}` does not name a commit: {reason}")]
-    BadRevision { rev: String, reason: String },
+    /// The revision does not resolve to an object.
+    #[error("`{rev}` does not name a commit")]
+    BadRevision {
+        /// The revision given.
+        rev: String,
+        /// Why git could not resolve it.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The revision names an object that is not a commit.
+    #[error("`{rev}` does not name a commit: it is not a commit")]
+    NotACommit {
+        /// The revision given.
+        rev: String,
+    },
     #[error("this command needs a working tree, and {} is a bare repository", git_dir.display())]
     Bare { git_dir: PathBuf },
     #[error("`{path}` is outside the repository")]
@@ -44,18 +57,20 @@ pub fn workdir(repo: &gix::Repository) -> Result<&Path, GitError> {
 
 /// The commit `rev` names (`HEAD`, a branch, a tag, an abbreviated id …).
 pub fn resolve_commit(repo: &gix::Repository, rev: &str) -> Result<ObjectId, GitError> {
-    let bad = |reason: String| GitError::BadRevision {
+    let bad = |err: Box<dyn std::error::Error + Send + Sync>| GitError::BadRevision {
         rev: rev.to_owned(),
-        reason,
+        source: err,
     };
     let id = repo
         .rev_parse_single(rev)
-        .map_err(|err| bad(format!("{err}")))?;
+        .map_err(|err| bad(Box::new(err)))?;
     let commit = id
         .object()
-        .map_err(|err| bad(format!("{err}")))?
+        .map_err(|err| bad(Box::new(err)))?
         .peel_to_commit()
-        .map_err(|_| bad("it is not a commit".into()))?;
+        .map_err(|_| GitError::NotACommit {
+            rev: rev.to_owned(),
+        })?;
     Ok(commit.id)
 }
 

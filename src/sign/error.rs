@@ -12,8 +12,18 @@ pub enum SignError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path} is not an OpenSSH private key: {reason}")]
-    KeyParse { path: PathBuf, reason: String },
+    #[error("{path} is not an OpenSSH private key")]
+    KeyParse {
+        path: PathBuf,
+        #[source]
+        source: ssh_key::Error,
+    },
+    #[error("cannot make a new key for {path}")]
+    KeyGenerate {
+        path: PathBuf,
+        #[source]
+        source: ssh_key::Error,
+    },
     #[error("{path} is a {algorithm} key; git-auditops signs with ed25519 keys only")]
     NotEd25519 { path: PathBuf, algorithm: String },
     #[error("{path} holds a public key; point auditops.signingKey at the private key file")]
@@ -39,6 +49,12 @@ pub enum SignError {
         path: PathBuf,
         #[source]
         source: std::io::Error,
+    },
+    #[error("cannot read the trust file {source_name}")]
+    TrustGit {
+        source_name: String,
+        #[source]
+        source: crate::git::GitError,
     },
     #[error("{source_name}:{line}: {message}")]
     TrustParse {

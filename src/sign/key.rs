@@ -135,9 +135,9 @@ pub fn load(path: &Path, source: KeySource) -> Result<SigningKey, SignError> {
         });
     }
     let mut key =
-        ssh_key::PrivateKey::from_openssh(text.trim()).map_err(|err| SignError::KeyParse {
+        ssh_key::PrivateKey::from_openssh(text.trim()).map_err(|source| SignError::KeyParse {
             path: path.to_owned(),
-            reason: err.to_string(),
+            source,
         })?;
     if key.algorithm() != ssh_key::Algorithm::Ed25519 {
         return Err(SignError::NotEd25519 {
@@ -231,16 +231,16 @@ pub fn generate(path: &Path, comment: &str) -> Result<GeneratedKey, SignError> {
     }
     let mut key =
         ssh_key::PrivateKey::random(&mut ssh_key::rand_core::OsRng, ssh_key::Algorithm::Ed25519)
-            .map_err(|err| SignError::KeyParse {
+            .map_err(|source| SignError::KeyGenerate {
                 path: path.to_owned(),
-                reason: err.to_string(),
+                source,
             })?;
     key.set_comment(comment);
     let private_text =
         key.to_openssh(ssh_key::LineEnding::LF)
-            .map_err(|err| SignError::KeyParse {
+            .map_err(|source| SignError::KeyGenerate {
                 path: path.to_owned(),
-                reason: err.to_string(),
+                source,
             })?;
     let public = PublicKey(ed25519_pair(&key, path)?.public.0);
 

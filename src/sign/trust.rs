@@ -237,19 +237,12 @@ pub fn load(
         return TrustSet::read_file(file);
     }
     let source = format!("HEAD:{path}");
-    let head = crate::git::head_commit(repo).map_err(|err| SignError::TrustParse {
+    let git_failed = |err| SignError::TrustGit {
         source_name: source.clone(),
-        line: 0,
-        message: err.to_string(),
-    })?;
-    let committed = match head {
-        Some(commit) => {
-            crate::git::read_committed(repo, commit, path).map_err(|err| SignError::TrustParse {
-                source_name: source.clone(),
-                line: 0,
-                message: err.to_string(),
-            })?
-        }
+        source: err,
+    };
+    let committed = match crate::git::head_commit(repo).map_err(git_failed)? {
+        Some(commit) => crate::git::read_committed(repo, commit, path).map_err(git_failed)?,
         None => crate::git::Committed::Missing,
     };
     match committed {

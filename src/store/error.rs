@@ -4,8 +4,14 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("invalid state ref name `{name}`: {reason}")]
-    InvalidRefName { name: String, reason: String },
+    #[error("invalid state ref name `{name}`")]
+    InvalidRefName {
+        name: String,
+        #[source]
+        source: gix::validate::reference::name::Error,
+    },
+    #[error("invalid state ref name `{name}`: it must start with refs/")]
+    NotUnderRefs { name: String },
     #[error("the state ref {ref_name} is malformed at {commit}: {reason}")]
     Malformed {
         ref_name: String,
@@ -21,12 +27,14 @@ pub enum StoreError {
         supported: u32,
     },
     #[error(
-        "could not update {ref_name} after {attempts} attempts: other writers kept winning or the ref is locked ({last_error})"
+        "could not update {ref_name} after {attempts} attempts: other writers kept winning or the ref is locked"
     )]
     Contention {
         ref_name: String,
         attempts: u32,
-        last_error: String,
+        /// Why the last attempt failed.
+        #[source]
+        source: Box<gix::Error>,
     },
     #[error("`{remote}` is not a configured git remote (see `git remote -v`)")]
     UnknownRemote { remote: String },

@@ -102,16 +102,13 @@ impl<'r> Store<'r> {
         let full: gix::refs::FullName =
             ref_name
                 .try_into()
-                .map_err(|err: gix::validate::reference::name::Error| {
-                    StoreError::InvalidRefName {
-                        name: ref_name.to_owned(),
-                        reason: err.to_string(),
-                    }
+                .map_err(|source| StoreError::InvalidRefName {
+                    name: ref_name.to_owned(),
+                    source,
                 })?;
         if !ref_name.starts_with("refs/") {
-            return Err(StoreError::InvalidRefName {
+            return Err(StoreError::NotUnderRefs {
                 name: ref_name.to_owned(),
-                reason: "it must start with refs/".into(),
             });
         }
         Ok(Store {
@@ -223,7 +220,7 @@ impl<'r> Store<'r> {
             return Err(StoreError::Contention {
                 ref_name: self.ref_name().to_owned(),
                 attempts: *retries,
-                last_error: format!("{err:#}"),
+                source: Box::new(err),
             });
         }
         // Spread retrying writers apart a little; the pid makes the pattern differ

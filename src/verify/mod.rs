@@ -171,7 +171,7 @@ impl<'a> Verifier<'a> {
         let warnings_before = self.report.warnings.len();
         let opened = match sign::open(line) {
             Ok(opened) => opened,
-            Err(err) => return self.fail(id, log, err.to_string()),
+            Err(err) => return self.fail(id, log, chain(&err)),
         };
         let statement = &opened.statement;
         let kind = match statement.auditops_kind() {
