@@ -4,10 +4,15 @@
 use gix::ObjectId;
 use std::path::{Path, PathBuf};
 
+/// Why the repository could not be opened or read.
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
+    /// No repository at or above the folder.
     #[error("not a git repository (or any parent directory): {}", path.display())]
-    NotARepository { path: PathBuf },
+    NotARepository {
+        /// The folder.
+        path: PathBuf,
+    },
     /// The revision does not resolve to an object.
     #[error("`{rev}` does not name a commit")]
     BadRevision {
@@ -23,10 +28,18 @@ pub enum GitError {
         /// The revision given.
         rev: String,
     },
+    /// A bare repository where a working tree is needed.
     #[error("this command needs a working tree, and {} is a bare repository", git_dir.display())]
-    Bare { git_dir: PathBuf },
+    Bare {
+        /// Its git folder.
+        git_dir: PathBuf,
+    },
+    /// A path that is not inside the working tree.
     #[error("`{path}` is outside the repository")]
-    OutsideRepository { path: String },
+    OutsideRepository {
+        /// The path given.
+        path: String,
+    },
     /// gix failed to read the repository: not something the input caused.
     #[error("git failed while reading the repository")]
     Object(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -49,6 +62,7 @@ pub fn open(dir: &Path) -> Result<gix::Repository, GitError> {
     Ok(repo)
 }
 
+/// The working tree, or [`GitError::Bare`].
 pub fn workdir(repo: &gix::Repository) -> Result<&Path, GitError> {
     repo.workdir().ok_or_else(|| GitError::Bare {
         git_dir: repo.git_dir().to_owned(),
@@ -94,7 +108,9 @@ pub fn head_commit(repo: &gix::Repository) -> Result<Option<ObjectId>, GitError>
 /// What a path is in a committed tree.
 #[derive(Debug)]
 pub enum Committed {
+    /// A regular file, with its content.
     File(Vec<u8>),
+    /// No such path.
     Missing,
     /// A directory, symlink or submodule.
     NotAFile,

@@ -5,7 +5,6 @@ use super::output::{self, Report, say};
 use crate::error::{Error, ExitCode, Result};
 use crate::hooks::{self, Action};
 use crate::phase::prepush;
-use crate::sign::trust;
 use clap::Subcommand;
 use std::io::Read;
 
@@ -93,11 +92,11 @@ pub fn hook(ctx: &Context, name: &str, args: &[String]) -> Result<ExitCode> {
         "pre-push" => {
             let config = ctx.config()?;
             let updates = prepush::parse_updates(&input)?;
-            let trust = trust::load(ctx.repo(), config.allowed_signers(), None)?;
+            let trust = ctx.trust()?;
             let decisions = prepush::decide(
                 ctx.repo(),
                 config,
-                &trust,
+                trust,
                 &updates,
                 config.policy.run_missing_gates,
             )?;
@@ -105,7 +104,7 @@ pub fn hook(ctx: &Context, name: &str, args: &[String]) -> Result<ExitCode> {
                 // Pending GitHub operations go out after the push, detached:
                 // this never delays or fails the push.
                 let started =
-                    crate::github::background::start_after_push(ctx.repo(), config, &trust);
+                    crate::github::background::start_after_push(ctx.repo(), config, trust);
                 tracing::debug!(?started, "background sync");
                 return Ok(ExitCode::Success);
             }

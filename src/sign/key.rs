@@ -23,6 +23,7 @@ pub enum KeySource {
 }
 
 impl KeySource {
+    /// Where the key was found, for people.
     pub fn describe(self) -> &'static str {
         match self {
             KeySource::AuditopsSigningKey => "git config auditops.signingKey",
@@ -35,17 +36,22 @@ impl KeySource {
 /// A private key ready to sign.
 pub struct SigningKey {
     key: ed25519_dalek::SigningKey,
+    /// Its public half.
     pub public: PublicKey,
+    /// The private key file.
     pub path: PathBuf,
+    /// How it was found.
     pub source: KeySource,
 }
 
 impl SigningKey {
+    /// The ed25519 signature of `message`.
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
         self.key.sign(message).to_bytes()
     }
 }
 
+/// The variable that holds the passphrase of an encrypted key.
 pub const PASSPHRASE_ENV: &str = "AUDITOPS_KEY_PASSPHRASE";
 
 fn home() -> Option<PathBuf> {
@@ -193,9 +199,13 @@ fn passphrase(path: &Path) -> Result<String, SignError> {
 
 /// A freshly generated key pair.
 pub struct GeneratedKey {
+    /// The private key file.
     pub private_path: PathBuf,
+    /// The public key file.
     pub public_path: PathBuf,
+    /// The public key.
     pub public: PublicKey,
+    /// Its comment (the principal).
     pub comment: String,
 }
 

@@ -6,7 +6,7 @@
 //! and true to the git objects it names. Signatures are checked in batches and
 //! only re-checked one by one when a batch fails, to name the bad record.
 
-pub mod cache;
+pub(crate) mod cache;
 
 use crate::approval::Approval;
 use crate::error::Result;
@@ -69,7 +69,7 @@ pub struct Report {
 }
 
 /// How strict to be.
-pub struct Policy<'a> {
+pub(crate) struct Policy<'a> {
     /// The keys that may sign.
     pub trust: &'a TrustSet,
     /// Whether unsigned records fail (else they warn).
@@ -91,7 +91,7 @@ struct Pending<'a> {
 }
 
 /// Checks records one at a time, signatures in batches.
-pub struct Verifier<'a> {
+pub(crate) struct Verifier<'a> {
     repo: &'a gix::Repository,
     policy: Policy<'a>,
     report: Report,
