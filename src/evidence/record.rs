@@ -90,7 +90,7 @@ pub struct Listing {
 /// Calls `visit` with each evidence record of `view`, oldest first (optionally of
 /// one phase only), one segment in memory at a time. A record that cannot be read
 /// as evidence is passed as `Err(id)`.
-pub fn for_each_in(
+fn for_each_in(
     view: Option<&StateView<'_>>,
     phase: Option<u32>,
     mut visit: impl FnMut(std::result::Result<Listed, RecordId>),
@@ -122,7 +122,7 @@ pub fn for_each_in(
 }
 
 /// [`for_each_in`] the state of `ws`.
-pub fn for_each(
+fn for_each(
     ws: &Workspace,
     phase: Option<u32>,
     visit: impl FnMut(std::result::Result<Listed, RecordId>),
@@ -131,7 +131,7 @@ pub fn for_each(
 }
 
 /// The evidence in `view`, oldest first, and the ids of unreadable records.
-pub fn list_in(view: Option<&StateView<'_>>, phase: Option<u32>) -> Result<Listing> {
+pub(crate) fn list_in(view: Option<&StateView<'_>>, phase: Option<u32>) -> Result<Listing> {
     let mut listing = Listing {
         evidence: Vec::new(),
         unreadable: Vec::new(),
