@@ -417,3 +417,58 @@ pub fn check_hash(evidence: &Evidence, file: Option<&FileAt>) -> HashCheck {
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn evidence() -> Evidence {
+        Evidence {
+            schema_version: SCHEMA_VERSION,
+            evidence_id: "EV-1".into(),
+            phase: 1,
+            file: "src/lib.rs".into(),
+            lines: "1-2".into(),
+            description: "d".into(),
+            code_snippet: "a\nb".into(),
+            sha256: snippet::sha256("a\nb"),
+            timestamp: "2026-01-01T00:00:00Z".parse().unwrap(),
+            git_commit: "0123456789abcdef0123456789abcdef01234567".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_statement_round_trips() {
+        let evidence = evidence();
+        assert_eq!(
+            Evidence::from_statement(&evidence.statement()).unwrap(),
+            evidence
+        );
+    }
+
+    #[test]
+    fn a_short_commit_id_is_refused_when_read_not_shortened() {
+        let mut predicate = serde_json::to_value(evidence()).unwrap();
+        predicate["git_commit"] = "abc".into();
+        let statement = Statement::new(evidence().subjects(), PREDICATE_TYPE.to_owned(), predicate);
+        let err = Evidence::from_statement(&statement).unwrap_err();
+        assert!(matches!(err, InvalidEvidence::Malformed(_)), "{err:?}");
+        let reason = crate::error::chain(&err);
+        assert!(
+            reason.starts_with("malformed evidence predicate: "),
+            "{reason}"
+        );
+        assert!(reason.contains("`abc` is not a full commit id"), "{reason}");
+    }
+
+    #[test]
+    fn bad_lines_say_so() {
+        let mut bad = evidence();
+        bad.lines = "3-1".into();
+        let err = Evidence::from_statement(&bad.statement()).unwrap_err();
+        assert_eq!(
+            crate::error::chain(&err),
+            "lines: `3-1` is not a line range like 10-20 (1-based, inclusive)"
+        );
+    }
+}
