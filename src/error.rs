@@ -145,9 +145,11 @@ fn store(err: &StoreError) -> ExitCode {
         StoreError::PushDiverged { .. } => ExitCode::Refused,
         StoreError::Contention { .. } => ExitCode::Busy,
         StoreError::InvalidRefName { .. }
+        | StoreError::NotUnderRefs { .. }
         | StoreError::InvalidPlace { .. }
         | StoreError::UnknownRemote { .. }
-        | StoreError::NoDefaultRemote { .. } => ExitCode::Usage,
+        | StoreError::NoDefaultRemote { .. }
+        | StoreError::NothingToPush { .. } => ExitCode::Usage,
         // A remote that refuses or cannot be reached is the user's to fix.
         StoreError::GitCommand { .. } => ExitCode::Usage,
         StoreError::GitSpawn(_) | StoreError::Io { .. } | StoreError::Git(_) => ExitCode::Internal,
@@ -156,7 +158,8 @@ fn store(err: &StoreError) -> ExitCode {
 
 fn sign(err: &SignError) -> ExitCode {
     match err {
-        SignError::KeyWrite { .. } => ExitCode::Internal,
+        SignError::KeyWrite { .. } | SignError::KeyGenerate { .. } => ExitCode::Internal,
+        SignError::TrustGit { source, .. } => git(source),
         _ => ExitCode::Usage,
     }
 }
@@ -166,6 +169,7 @@ fn git(err: &GitError) -> ExitCode {
         GitError::Object(_) => ExitCode::Internal,
         GitError::NotARepository { .. }
         | GitError::BadRevision { .. }
+        | GitError::NotACommit { .. }
         | GitError::Bare { .. }
         | GitError::OutsideRepository { .. } => ExitCode::Usage,
     }
@@ -174,6 +178,7 @@ fn git(err: &GitError) -> ExitCode {
 fn evidence(err: &EvidenceError) -> ExitCode {
     match err {
         EvidenceError::Git(err) => git(err),
+        EvidenceError::Write(_) => ExitCode::Internal,
         _ => ExitCode::Usage,
     }
 }
@@ -197,7 +202,10 @@ fn worktree(err: &WorktreeError) -> ExitCode {
 
 fn hook(err: &HookError) -> ExitCode {
     match err {
-        HookError::Git { .. } | HookError::Io { .. } => ExitCode::Internal,
+        HookError::Git { .. }
+        | HookError::GitSpawn { .. }
+        | HookError::Io { .. }
+        | HookError::Input(_) => ExitCode::Internal,
         HookError::OutsideRepository { .. }
         | HookError::ChainedInTheWay { .. }
         | HookError::Unknown(_) => ExitCode::Usage,

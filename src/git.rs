@@ -4,16 +4,42 @@
 use gix::ObjectId;
 use std::path::{Path, PathBuf};
 
+/// Why the repository could not be opened or read.
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
+    /// No repository at or above the folder.
     #[error("not a git repository (or any parent directory): {}", path.display())]
-    NotARepository { path: PathBuf },
-    #[error("`{rev}` does not name a commit: {reason}")]
-    BadRevision { rev: String, reason: String },
+    NotARepository {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// The revision does not resolve to an object.
+    #[error("`{rev}` does not name a commit")]
+    BadRevision {
+        /// The revision given.
+        rev: String,
+        /// Why git could not resolve it.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The revision names an object that is not a commit.
+    #[error("`{rev}` does not name a commit: it is not a commit")]
+    NotACommit {
+        /// The revision given.
+        rev: String,
+    },
+    /// A bare repository where a working tree is needed.
     #[error("this command needs a working tree, and {} is a bare repository", git_dir.display())]
-    Bare { git_dir: PathBuf },
+    Bare {
+        /// Its git folder.
+        git_dir: PathBuf,
+    },
+    /// A path that is not inside the working tree.
     #[error("`{path}` is outside the repository")]
-    OutsideRepository { path: String },
+    OutsideRepository {
+        /// The path given.
+        path: String,
+    },
     /// gix failed to read the repository: not something the input caused.
     #[error("git failed while reading the repository")]
     Object(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -36,6 +62,7 @@ pub fn open(dir: &Path) -> Result<gix::Repository, GitError> {
     Ok(repo)
 }
 
+/// The working tree, or [`GitError::Bare`].
 pub fn workdir(repo: &gix::Repository) -> Result<&Path, GitError> {
     repo.workdir().ok_or_else(|| GitError::Bare {
         git_dir: repo.git_dir().to_owned(),
@@ -44,18 +71,20 @@ pub fn workdir(repo: &gix::Repository) -> Result<&Path, GitError> {
 
 /// The commit `rev` names (`HEAD`, a branch, a tag, an abbreviated id …).
 pub fn resolve_commit(repo: &gix::Repository, rev: &str) -> Result<ObjectId, GitError> {
-    let bad = |reason: String| GitError::BadRevision {
+    let bad = |err: Box<dyn std::error::Error + Send + Sync>| GitError::BadRevision {
         rev: rev.to_owned(),
-        reason,
+        source: err,
     };
     let id = repo
         .rev_parse_single(rev)
-        .map_err(|err| bad(format!("{err}")))?;
+        .map_err(|err| bad(Box::new(err)))?;
     let commit = id
         .object()
-        .map_err(|err| bad(format!("{err}")))?
+        .map_err(|err| bad(Box::new(err)))?
         .peel_to_commit()
-        .map_err(|_| bad("it is not a commit".into()))?;
+        .map_err(|_| GitError::NotACommit {
+            rev: rev.to_owned(),
+        })?;
     Ok(commit.id)
 }
 
@@ -79,7 +108,9 @@ pub fn head_commit(repo: &gix::Repository) -> Result<Option<ObjectId>, GitError>
 /// What a path is in a committed tree.
 #[derive(Debug)]
 pub enum Committed {
+    /// A regular file, with its content.
     File(Vec<u8>),
+    /// No such path.
     Missing,
     /// A directory, symlink or submodule.
     NotAFile,

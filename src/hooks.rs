@@ -21,20 +21,53 @@ pub fn chained_name(hook: &str) -> String {
     format!("{hook}.auditops-chained")
 }
 
+/// Why hooks could not be installed, inspected or run.
 #[derive(Debug, thiserror::Error)]
 pub enum HookError {
+    /// Installing would change the hooks of other repositories.
     #[error("the hooks folder {} is outside this repository (core.hooksPath = {hooks_path}); installing there changes the hooks of every repository that uses it. Re-run with --force if that is what you want", dir.display())]
-    OutsideRepository { dir: PathBuf, hooks_path: String },
+    OutsideRepository {
+        /// The hooks folder.
+        dir: PathBuf,
+        /// `core.hooksPath`.
+        hooks_path: String,
+    },
+    /// A kept hook already exists where ours would keep the current one.
     #[error("{} already exists; a chained hook is in the way: move it, then install again", path.display())]
-    ChainedInTheWay { path: PathBuf },
-    #[error("`git {args}` failed: {message}")]
-    Git { args: String, message: String },
-    #[error("{}", path.display())]
-    Io {
+    ChainedInTheWay {
+        /// The kept hook.
         path: PathBuf,
+    },
+    /// git could not be run.
+    #[error("cannot run `git {args}`")]
+    GitSpawn {
+        /// Its arguments.
+        args: String,
+        /// What the system said.
         #[source]
         source: std::io::Error,
     },
+    /// git ran and failed.
+    #[error("`git {args}` failed: {stderr}")]
+    Git {
+        /// Its arguments.
+        args: String,
+        /// What git said.
+        stderr: String,
+    },
+    /// A hook file could not be read or written.
+    #[error("{}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The hook's standard input could not be read.
+    #[error("cannot read the hook's input")]
+    Input(#[source] std::io::Error),
+    /// Not a hook we handle.
     #[error("`{0}` is not a hook git-auditops handles (known: pre-push)")]
     Unknown(String),
 }
@@ -49,6 +82,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> HookError + '_ {
 /// Where git looks for hooks, as git itself reports it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Location {
+    /// The hooks folder.
     pub dir: PathBuf,
     /// `core.hooksPath`, when set.
     pub hooks_path: Option<String>,
@@ -62,14 +96,14 @@ fn git_output(repo: &gix::Repository, args: &[&str]) -> Result<String, HookError
         .current_dir(cwd)
         .args(args)
         .output()
-        .map_err(|err| HookError::Git {
+        .map_err(|source| HookError::GitSpawn {
             args: args.join(" "),
-            message: err.to_string(),
+            source,
         })?;
     if !out.status.success() {
         return Err(HookError::Git {
             args: args.join(" "),
-            message: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
         });
     }
     // Only the line end: a path may start or end with spaces.
@@ -90,6 +124,7 @@ fn hooks_dir(repo: &gix::Repository) -> Result<PathBuf, HookError> {
     })
 }
 
+/// Where git looks for hooks in `repo`.
 pub fn location(repo: &gix::Repository) -> Result<Location, HookError> {
     let dir = hooks_dir(repo)?;
     // Asked of git too, so that every place git reads config from counts.
@@ -155,17 +190,72 @@ fn write_script(path: &Path, script: &str) -> Result<(), HookError> {
 }
 
 /// What install or uninstall did to one hook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Written where there was none.
+    Installed,
+    /// Ours, rewritten (an older script, or without its executable bit).
+    Updated,
+    /// Ours, already current.
+    Unchanged,
+    /// Installed; the hook that was there is kept and run first.
+    Chained,
+    /// Ours, removed.
+    Removed,
+    /// Ours removed, and the kept hook put back.
+    Restored,
+    /// Neither ours nor a kept hook is there.
+    Absent,
+    /// Someone else's hook, not ours to remove.
+    Left,
+}
+
+impl Action {
+    /// The name `--json` gives it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Installed => "installed",
+            Action::Updated => "updated",
+            Action::Unchanged => "unchanged",
+            Action::Chained => "chained",
+            Action::Removed => "removed",
+            Action::Restored => "restored",
+            Action::Absent => "absent",
+            Action::Left => "left",
+        }
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What install or uninstall did to one hook.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Change {
+    /// The hook's name (`pre-push`).
     pub hook: String,
-    /// `installed`, `updated`, `unchanged`, `chained` (installed, the existing hook
-    /// kept and run first), `removed`, `restored` (ours removed, the kept hook put
-    /// back), `absent`, `left` (someone else's hook, not ours to remove).
-    pub action: &'static str,
+    /// What was done.
+    pub action: Action,
+    /// The hook file.
     pub path: PathBuf,
 }
 
-pub fn install(repo: &gix::Repository, force: bool) -> Result<(Location, Vec<Change>), HookError> {
+/// What `hooks install` or `hooks uninstall` did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Changes {
+    /// Where the hooks are.
+    pub location: Location,
+    /// One per managed hook.
+    pub changes: Vec<Change>,
+}
+
+/// Installs our hooks where git looks for them, keeping any hook that was
+/// there. A hooks folder outside the repository needs `force`.
+pub fn install(repo: &gix::Repository, force: bool) -> Result<Changes, HookError> {
     let location = location(repo)?;
     if location.outside && !force {
         return Err(HookError::OutsideRepository {
@@ -180,17 +270,17 @@ pub fn install(repo: &gix::Repository, force: bool) -> Result<(Location, Vec<Cha
         let action = match std::fs::symlink_metadata(&path) {
             Err(_) => {
                 write_script(&path, script)?;
-                "installed"
+                Action::Installed
             }
             Ok(_) => {
                 let current = std::fs::read(&path).unwrap_or_default();
                 if current == script.as_bytes() && is_executable(&path) {
-                    "unchanged"
+                    Action::Unchanged
                 } else if is_ours(&current) {
                     // Older script, or the same one without its executable bit
                     // (which git would skip).
                     write_script(&path, script)?;
-                    "updated"
+                    Action::Updated
                 } else {
                     let kept = location.dir.join(chained_name(hook));
                     if std::fs::symlink_metadata(&kept).is_ok() {
@@ -199,7 +289,7 @@ pub fn install(repo: &gix::Repository, force: bool) -> Result<(Location, Vec<Cha
                     // A rename keeps the file exactly: bytes, mode, even a symlink.
                     std::fs::rename(&path, &kept).map_err(io(&path))?;
                     write_script(&path, script)?;
-                    "chained"
+                    Action::Chained
                 }
             }
         };
@@ -209,10 +299,11 @@ pub fn install(repo: &gix::Repository, force: bool) -> Result<(Location, Vec<Cha
             path,
         });
     }
-    Ok((location, changes))
+    Ok(Changes { location, changes })
 }
 
-pub fn uninstall(repo: &gix::Repository) -> Result<(Location, Vec<Change>), HookError> {
+/// Removes our hooks and puts back the ones they replaced.
+pub fn uninstall(repo: &gix::Repository) -> Result<Changes, HookError> {
     let location = location(repo)?;
     let mut changes = Vec::new();
     for (hook, _) in MANAGED {
@@ -223,18 +314,18 @@ pub fn uninstall(repo: &gix::Repository) -> Result<(Location, Vec<Change>), Hook
             std::fs::remove_file(&path).map_err(io(&path))?;
             if std::fs::symlink_metadata(&kept).is_ok() {
                 std::fs::rename(&kept, &path).map_err(io(&kept))?;
-                "restored"
+                Action::Restored
             } else {
-                "removed"
+                Action::Removed
             }
         } else if std::fs::symlink_metadata(&path).is_ok() {
-            "left"
+            Action::Left
         } else if std::fs::symlink_metadata(&kept).is_ok() {
             // Ours was deleted by hand: the kept hook must not stay stranded.
             std::fs::rename(&kept, &path).map_err(io(&kept))?;
-            "restored"
+            Action::Restored
         } else {
-            "absent"
+            Action::Absent
         };
         changes.push(Change {
             hook: (*hook).to_owned(),
@@ -242,25 +333,70 @@ pub fn uninstall(repo: &gix::Repository) -> Result<(Location, Vec<Change>), Hook
             path,
         });
     }
-    Ok((location, changes))
+    Ok(Changes { location, changes })
 }
 
 /// The state of one managed hook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Ours, current.
+    Installed,
+    /// Ours, an older script.
+    Outdated,
+    /// No hook there.
+    Missing,
+    /// Another tool's hook is there instead of ours.
+    Foreign,
+    /// Ours is installed, but git will not run it.
+    Bypassed,
+}
+
+impl State {
+    /// The name `--json` gives it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Installed => "installed",
+            State::Outdated => "outdated",
+            State::Missing => "missing",
+            State::Foreign => "foreign",
+            State::Bypassed => "bypassed",
+        }
+    }
+}
+
+impl std::fmt::Display for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How one managed hook stands.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Status {
+    /// The hook's name (`pre-push`).
     pub hook: String,
+    /// The hook file git runs.
     pub path: PathBuf,
-    /// `installed`, `outdated` (ours, older script), `missing`, `foreign`
-    /// (another tool's hook is there instead of ours), or `bypassed` (ours is
-    /// installed, but git will not run it).
-    pub state: &'static str,
+    /// Its state.
+    pub state: State,
     /// Why the hook is bypassed, when it is.
     pub reason: Option<String>,
     /// An earlier hook is kept and run first.
     pub chained: bool,
 }
 
-pub fn status(repo: &gix::Repository) -> Result<(Location, Vec<Status>), HookError> {
+/// What `hooks status` reports.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Statuses {
+    /// Where the hooks are.
+    pub location: Location,
+    /// One per managed hook.
+    pub hooks: Vec<Status>,
+}
+
+/// How each managed hook stands.
+pub fn status(repo: &gix::Repository) -> Result<Statuses, HookError> {
     let location = location(repo)?;
     let default_dir = repo.common_dir().join("hooks");
     let mut out = Vec::new();
@@ -275,14 +411,14 @@ pub fn status(repo: &gix::Repository) -> Result<(Location, Vec<Status>), HookErr
                         "{} is not executable, so git skips it",
                         path.display()
                     ));
-                    "bypassed"
+                    State::Bypassed
                 } else if content == script.as_bytes() {
-                    "installed"
+                    State::Installed
                 } else {
-                    "outdated"
+                    State::Outdated
                 }
             }
-            Ok(_) => "foreign",
+            Ok(_) => State::Foreign,
             Err(_) => {
                 let stranded = default_dir.join(hook);
                 let ours_elsewhere = location.dir != default_dir
@@ -294,9 +430,9 @@ pub fn status(repo: &gix::Repository) -> Result<(Location, Vec<Status>), HookErr
                         location.hooks_path.clone().unwrap_or_default(),
                         location.dir.display()
                     ));
-                    "bypassed"
+                    State::Bypassed
                 } else {
-                    "missing"
+                    State::Missing
                 }
             }
         };
@@ -308,7 +444,10 @@ pub fn status(repo: &gix::Repository) -> Result<(Location, Vec<Status>), HookErr
             chained,
         });
     }
-    Ok((location, out))
+    Ok(Statuses {
+        location,
+        hooks: out,
+    })
 }
 
 /// The hooks folder for running a kept hook, on the push's hot path: resolved

@@ -22,6 +22,7 @@ pub mod patch;
 pub mod phase;
 pub mod records;
 pub mod render;
+pub mod setup;
 pub mod share;
 pub mod sign;
 pub mod store;

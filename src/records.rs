@@ -13,14 +13,17 @@ use serde::de::DeserializeOwned;
 pub trait KeyedKind: Serialize + DeserializeOwned {
     /// The kind's name: its index folder and its predicate type's path.
     const KIND: &'static str;
+    /// The version of the kind's predicate.
     const VERSION: u32 = 1;
 
     /// The key the record is stored under.
     fn key(&self) -> Vec<String>;
+    /// What the record is about (its in-toto subjects).
     fn subjects(&self) -> Vec<Subject>;
     /// When the record says it was made (for key validity windows).
     fn unix_seconds(&self) -> Option<i64>;
 
+    /// `https://auditops.dev/<kind>/v<version>`.
     fn predicate_type() -> String {
         format!(
             "{}{}/v{}",
@@ -30,6 +33,7 @@ pub trait KeyedKind: Serialize + DeserializeOwned {
         )
     }
 
+    /// The in-toto statement carrying the record.
     fn statement(&self) -> Statement {
         Statement::new(
             self.subjects(),
@@ -104,8 +108,11 @@ pub enum RecordError {
 
 /// A record read back with what its signatures establish.
 pub struct Read<K> {
+    /// The id of the stored record.
     pub id: RecordId,
+    /// The record.
     pub record: K,
+    /// What its signatures establish.
     pub status: SignatureStatus,
 }
 
@@ -186,6 +193,7 @@ pub fn now() -> String {
     now.round(jiff::Unit::Second).unwrap_or(now).to_string()
 }
 
+/// Seconds since the Unix epoch of an RFC 3339 timestamp, if it is one.
 pub fn unix_seconds(timestamp: &str) -> Option<i64> {
     timestamp
         .parse::<jiff::Timestamp>()

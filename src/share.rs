@@ -1,43 +1,69 @@
 //! Sharing the state over git remotes: push without force, pull with verification.
 
-use crate::config::Config;
 use crate::error::Result;
-use crate::sign::TrustSet;
-use crate::store::{self, IntegrateOutcome, Store, remote};
-use crate::verify::{Policy, Report, Verifier};
+use crate::ids::CommitId;
+use crate::store::{self, IntegrateOutcome, StoreError, remote};
+use crate::verify::{Finding, Policy, Report, Verifier};
+
+pub use crate::store::remote::PushOutcome;
+use crate::workspace::Workspace;
+use std::path::Path;
+
+/// How `state pull` ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PullOutcome {
+    /// Everything the remote has was already here.
+    UpToDate,
+    /// The state ref moved forward to the remote's tip.
+    FastForward,
+    /// A merge commit joined both sides.
+    Merged,
+    /// The remote has no state ref.
+    RemoteHasNoState,
+}
 
 /// What `state pull` did.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Pulled {
+    /// The remote pulled from.
     pub remote: String,
-    /// `up_to_date`, `fast_forward`, `merged` or `remote_has_no_state`.
-    pub outcome: &'static str,
+    /// How it ended.
+    pub outcome: PullOutcome,
+    /// Records that arrived.
     pub arrived: usize,
-    pub state_commit: Option<String>,
-    pub warnings: Vec<crate::verify::Finding>,
+    /// The state ref's tip afterwards, if it exists.
+    pub state_commit: Option<CommitId>,
+    /// Incoming records that passed with a remark.
+    pub warnings: Vec<Finding>,
 }
 
 /// Fetches `remote`'s state, verifies what would arrive, then merges it.
-/// On a verification failure nothing is merged and the report is returned in the error.
+/// The trust list is `trust_file` when a reviewer brings one, else the
+/// workspace's. On a verification failure nothing is merged and the report
+/// (its scope `incoming`) is returned in the error.
 pub fn pull(
-    repo: &gix::Repository,
-    config: &Config,
-    trust: &TrustSet,
+    ws: &Workspace,
     remote_name: Option<&str>,
+    trust_file: Option<&Path>,
 ) -> Result<std::result::Result<Pulled, Report>> {
+    let config = ws.config()?;
+    let trust = crate::verify::trust_list(ws, trust_file)?;
+    let trust = &*trust;
+    let repo = ws.repo();
     let remote_name = match remote_name {
         Some(name) => name.to_owned(),
         None => remote::default_remote(repo, "pull")?,
     };
     remote::check_remote(repo, &remote_name)?;
-    let store = Store::new(repo, config.ref_name())?;
+    let store = ws.store()?;
     let tracking = store::remote_tracking_ref(&remote_name);
     let Some(theirs) = remote::fetch(repo, &remote_name, config.ref_name(), &tracking)? else {
         return Ok(Ok(Pulled {
             remote: remote_name,
-            outcome: "remote_has_no_state",
+            outcome: PullOutcome::RemoteHasNoState,
             arrived: 0,
-            state_commit: store.tip()?.map(|c| c.to_string()),
+            state_commit: store.tip()?.map(CommitId::from),
             warnings: Vec::new(),
         }));
     };
@@ -60,18 +86,24 @@ pub fn pull(
         report = Some(result);
         ok
     });
+    // The state ref moved (or may have): what was read of it is stale.
+    ws.refresh();
     let warnings = report
         .as_ref()
         .map(|r| r.warnings.clone())
         .unwrap_or_default();
     let (outcome, arrived, commit) = match outcome {
-        Ok(IntegrateOutcome::UpToDate) => ("up_to_date", 0, store.tip()?),
+        Ok(IntegrateOutcome::UpToDate) => (PullOutcome::UpToDate, 0, store.tip()?),
         Ok(IntegrateOutcome::FastForward { commit, arrived }) => {
-            ("fast_forward", arrived, Some(commit))
+            (PullOutcome::FastForward, arrived, Some(commit))
         }
-        Ok(IntegrateOutcome::Merged { commit, arrived }) => ("merged", arrived, Some(commit)),
-        Err(store::StoreError::IncomingRejected { .. }) => {
-            return Ok(Err(report.unwrap_or_default()));
+        Ok(IntegrateOutcome::Merged { commit, arrived }) => {
+            (PullOutcome::Merged, arrived, Some(commit))
+        }
+        Err(StoreError::IncomingRejected { .. }) => {
+            let mut report = report.unwrap_or_default();
+            report.scope = "incoming".to_owned();
+            return Ok(Err(report));
         }
         Err(err) => return Err(err.into()),
     };
@@ -79,7 +111,7 @@ pub fn pull(
         remote: remote_name,
         outcome,
         arrived,
-        state_commit: commit.map(|c| c.to_string()),
+        state_commit: commit.map(CommitId::from),
         warnings,
     }))
 }
@@ -87,32 +119,38 @@ pub fn pull(
 /// What `state push` did.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Pushed {
+    /// The remote pushed to.
     pub remote: String,
-    /// `pushed` or `up_to_date`.
-    pub outcome: &'static str,
-    pub state_commit: String,
+    /// How it ended.
+    pub outcome: PushOutcome,
+    /// The state ref that was pushed.
+    #[serde(skip)]
+    pub state_ref: String,
+    /// Its tip.
+    pub state_commit: CommitId,
 }
 
-pub fn push(repo: &gix::Repository, config: &Config, remote_name: Option<&str>) -> Result<Pushed> {
+/// Pushes the state ref of `ws` to `remote_name` (default: the current
+/// branch's remote, else `origin`), never forcing.
+pub fn push(ws: &Workspace, remote_name: Option<&str>) -> Result<Pushed> {
+    let repo = ws.repo();
+    let state_ref = ws.config()?.ref_name().to_owned();
     let remote_name = match remote_name {
         Some(name) => name.to_owned(),
         None => remote::default_remote(repo, "push")?,
     };
     remote::check_remote(repo, &remote_name)?;
-    let store = Store::new(repo, config.ref_name())?;
-    let Some(tip) = store.tip()? else {
-        return Err(crate::error::Error::Usage(format!(
-            "there is no state to push yet ({} does not exist); run `git auditops init`",
-            config.ref_name()
-        )));
+    let Some(tip) = ws.store()?.tip()? else {
+        return Err(StoreError::NothingToPush {
+            ref_name: state_ref,
+        }
+        .into());
     };
-    let outcome = match remote::push(repo, &remote_name, config.ref_name())? {
-        remote::PushOutcome::Pushed => "pushed",
-        remote::PushOutcome::UpToDate => "up_to_date",
-    };
+    let outcome = remote::push(repo, &remote_name, &state_ref)?;
     Ok(Pushed {
         remote: remote_name,
         outcome,
-        state_commit: tip.to_string(),
+        state_ref,
+        state_commit: tip.into(),
     })
 }

@@ -46,15 +46,13 @@ pub fn run(ws: &Workspace, big: &BenchRepo, options: &Options) {
         git_auditops::config::Config::load(repo.workdir()).expect("config");
     });
     let repo = big.open();
-    let config = git_auditops::config::Config::load(repo.workdir())
-        .expect("config")
-        .config;
+    let workspace = git_auditops::workspace::Workspace::from_repo(big.open());
     measure("find + read the signing key", &mut |_| {
         sign::key::find(&repo).expect("key");
     });
     measure("evidence::build (read the quoted lines)", &mut |_| {
-        git_auditops::evidence::build(&repo, &request("profile"), "2025-01-01T00:00:00Z")
-            .expect("build");
+        let timestamp = "2025-01-01T00:00:00Z".parse().expect("a timestamp");
+        git_auditops::evidence::build(&repo, &request("profile"), timestamp).expect("build");
     });
     let factory = RecordFactory::new(&repo, ws.signing_key(), "profile");
     let statement = factory.evidence(0).statement();
@@ -80,7 +78,7 @@ pub fn run(ws: &Workspace, big: &BenchRepo, options: &Options) {
         "evidence::record::add (key, build, seal, append)",
         &mut |i| {
             let description = format!("profile whole {i}");
-            git_auditops::evidence::record::add(&repo, &config, &request(&description))
+            git_auditops::evidence::record::add(&workspace, &request(&description))
                 .expect("record::add");
         },
     );

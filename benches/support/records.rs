@@ -23,10 +23,7 @@ pub struct RecordFactory {
 impl RecordFactory {
     pub fn new(repo: &gix::Repository, key: SigningKey, tag: &str) -> RecordFactory {
         let lines: LineRange = QUOTED_LINES.parse().expect("QUOTED_LINES is a line range");
-        let timestamp = jiff::Timestamp::now()
-            .round(jiff::Unit::Second)
-            .expect("round the current time to seconds")
-            .to_string();
+        let timestamp = git_auditops::time::Timestamp::now();
         let request = evidence::Request {
             phase: 1,
             file: QUOTED_FILE,
@@ -36,7 +33,7 @@ impl RecordFactory {
             rev: "HEAD",
         };
         let template =
-            evidence::build(repo, &request, &timestamp).expect("build the template evidence");
+            evidence::build(repo, &request, timestamp).expect("build the template evidence");
         RecordFactory {
             template,
             key,

@@ -1,12 +1,11 @@
 //! `evidence add`, `evidence list`, `evidence export`.
 
 use super::context::Context;
-use super::output;
-use super::output::say;
-use crate::error::{Error, ExitCode, Result};
-use crate::evidence::{self, LineRange, record};
+use super::output::{self, Report, say};
+use crate::error::{ExitCode, Result};
+use crate::evidence::record::{self, Listing, Recorded};
+use crate::evidence::{self, LineRange};
 use clap::Subcommand;
-use std::io::Write;
 
 #[derive(Subcommand)]
 pub enum EvidenceCommand {
@@ -24,7 +23,7 @@ pub enum EvidenceCommand {
         file: String,
         /// The lines to quote, 1-based and inclusive: A-B (or A).
         #[arg(long, value_name = "A-B")]
-        lines: String,
+        lines: LineRange,
         /// What the lines show.
         #[arg(long, value_name = "TEXT")]
         description: String,
@@ -59,9 +58,6 @@ pub fn run(ctx: &Context, command: EvidenceCommand) -> Result<ExitCode> {
             id,
             rev,
         } => {
-            let lines: LineRange = lines
-                .parse()
-                .map_err(|msg: String| Error::Usage(format!("--lines: {msg}")))?;
             let file = crate::git::repo_relative(ctx.repo(), &file)?;
             let request = evidence::Request {
                 phase,
@@ -71,80 +67,62 @@ pub fn run(ctx: &Context, command: EvidenceCommand) -> Result<ExitCode> {
                 id: id.as_deref(),
                 rev: &rev,
             };
-            let recorded = record::add(ctx.repo(), ctx.config()?, &request)?;
-            if ctx.json {
-                output::json(&recorded);
-            } else {
-                say!("{}", recorded.id);
-                match &recorded.keyid {
-                    Some(keyid) => eprintln!("recorded {} signed by {keyid}", recorded.evidence_id),
-                    None => eprintln!(
-                        "recorded {} UNSIGNED (no key; require_signed = false)",
-                        recorded.evidence_id
-                    ),
-                }
-            }
-            Ok(ExitCode::Success)
+            let recorded = record::add(ctx, &request)?;
+            output::report(ctx, &recorded);
         }
         EvidenceCommand::List { phase } => {
-            let (listed, unreadable) = record::list(ctx.repo(), ctx.config()?, phase)?;
-            for id in &unreadable {
+            let listing = record::list(ctx, phase)?;
+            for id in &listing.unreadable {
                 eprintln!(
                     "warning: record {id} is not readable evidence; run `git auditops verify`"
                 );
             }
-            if ctx.json {
-                let rows: Vec<serde_json::Value> = listed
-                    .iter()
-                    .map(|l| {
-                        let mut row =
-                            serde_json::to_value(&l.evidence).expect("evidence serializes");
-                        row["id"] = l.id.to_hex().into();
-                        row["keyid"] = l.keyid.clone().into();
-                        row
-                    })
-                    .collect();
-                output::json(&rows);
-            } else if listed.is_empty() {
-                say!("no evidence recorded");
-            } else {
-                for l in &listed {
-                    let e = &l.evidence;
-                    say!(
-                        "{}  {}  phase {}  {}:{}  {}{}",
-                        l.id.short(),
-                        e.evidence_id,
-                        e.phase,
-                        e.file,
-                        e.lines,
-                        e.description,
-                        if l.keyid.is_none() {
-                            "  (unsigned)"
-                        } else {
-                            ""
-                        }
-                    );
-                }
-            }
-            Ok(ExitCode::Success)
+            output::report(ctx, &listing);
         }
         EvidenceCommand::Export { phase } => {
-            let mut stdout = std::io::stdout().lock();
-            let mut reader_gone = false;
-            record::for_each(ctx.repo(), ctx.config()?, phase, |item| match item {
-                Ok(listed) if !reader_gone => {
-                    // A reader that went away (`| head`) ends the export quietly.
-                    reader_gone = stdout
-                        .write_all(&listed.line)
-                        .and_then(|_| stdout.write_all(b"\n"))
-                        .is_err();
-                }
-                Ok(_) => {}
-                Err(id) => {
-                    eprintln!("warning: record {id} is not readable evidence and was not exported")
-                }
-            })?;
-            Ok(ExitCode::Success)
+            let exported = record::export(ctx, phase, &mut std::io::stdout().lock())?;
+            for id in &exported.unreadable {
+                eprintln!("warning: record {id} is not readable evidence and was not exported")
+            }
+        }
+    }
+    Ok(ExitCode::Success)
+}
+
+impl Report for Recorded {
+    fn text(&self) {
+        say!("{}", self.id);
+        match &self.keyid {
+            Some(keyid) => eprintln!("recorded {} signed by {keyid}", self.evidence_id),
+            None => eprintln!(
+                "recorded {} UNSIGNED (no key; require_signed = false)",
+                self.evidence_id
+            ),
+        }
+    }
+}
+
+impl Report for Listing {
+    fn text(&self) {
+        if self.evidence.is_empty() {
+            say!("no evidence recorded");
+        }
+        for l in &self.evidence {
+            let e = &l.evidence;
+            let unsigned = if l.keyid.is_none() {
+                "  (unsigned)"
+            } else {
+                ""
+            };
+            say!(
+                "{}  {}  phase {}  {}:{}  {}{unsigned}",
+                l.id.short(),
+                e.evidence_id,
+                e.phase,
+                e.file,
+                e.lines,
+                e.description,
+            );
         }
     }
 }

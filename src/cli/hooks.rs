@@ -1,10 +1,9 @@
 //! `hooks install|uninstall|status` and `hook NAME`, what the hook scripts call.
 
 use super::context::Context;
-use super::output;
-use super::output::say;
+use super::output::{self, Report, say};
 use crate::error::{Error, ExitCode, Result};
-use crate::hooks;
+use crate::hooks::{self, Action};
 use crate::phase::prepush;
 use clap::Subcommand;
 use std::io::Read;
@@ -27,59 +26,50 @@ pub enum HooksCommand {
 pub fn run(ctx: &Context, command: HooksCommand) -> Result<ExitCode> {
     match command {
         HooksCommand::Install { force } => {
-            let (location, changes) = hooks::install(ctx.repo(), force)?;
-            print_changes(&location, &changes, ctx.json);
-            Ok(ExitCode::Success)
+            output::report(ctx, &hooks::install(ctx.repo(), force)?);
         }
-        HooksCommand::Uninstall {} => {
-            let (location, changes) = hooks::uninstall(ctx.repo())?;
-            print_changes(&location, &changes, ctx.json);
-            Ok(ExitCode::Success)
+        HooksCommand::Uninstall {} => output::report(ctx, &hooks::uninstall(ctx.repo())?),
+        HooksCommand::Status {} => output::report(ctx, &hooks::status(ctx.repo())?),
+    }
+    Ok(ExitCode::Success)
+}
+
+impl Report for hooks::Statuses {
+    fn text(&self) {
+        say!("hooks folder: {}", self.location.dir.display());
+        if let Some(path) = &self.location.hooks_path {
+            say!("core.hooksPath: {path}");
         }
-        HooksCommand::Status {} => {
-            let (location, statuses) = hooks::status(ctx.repo())?;
-            if ctx.json {
-                output::json(&serde_json::json!({ "location": location, "hooks": statuses }));
-                return Ok(ExitCode::Success);
+        for s in &self.hooks {
+            let chained = if s.chained {
+                " (runs the earlier hook first)"
+            } else {
+                ""
+            };
+            say!("{:<10} {}{chained}", s.hook, s.state);
+            if let Some(reason) = &s.reason {
+                say!("           {reason}");
             }
-            say!("hooks folder: {}", location.dir.display());
-            if let Some(path) = &location.hooks_path {
-                say!("core.hooksPath: {path}");
-            }
-            for s in &statuses {
-                let chained = if s.chained {
-                    " (runs the earlier hook first)"
-                } else {
-                    ""
-                };
-                say!("{:<10} {}{chained}", s.hook, s.state);
-                if let Some(reason) = &s.reason {
-                    say!("           {reason}");
-                }
-            }
-            Ok(ExitCode::Success)
         }
     }
 }
 
-pub fn print_changes(location: &hooks::Location, changes: &[hooks::Change], json: bool) {
-    if json {
-        output::json(&serde_json::json!({ "location": location, "changes": changes }));
-        return;
-    }
-    for change in changes {
-        let note = match change.action {
-            "chained" => " (the hook that was there is kept and runs first)",
-            "restored" => " (the earlier hook is back)",
-            "left" => " (not ours; left alone)",
-            _ => "",
-        };
-        say!(
-            "{:<10} {}{note}: {}",
-            change.hook,
-            change.action,
-            change.path.display()
-        );
+impl Report for hooks::Changes {
+    fn text(&self) {
+        for change in &self.changes {
+            let note = match change.action {
+                Action::Chained => " (the hook that was there is kept and runs first)",
+                Action::Restored => " (the earlier hook is back)",
+                Action::Left => " (not ours; left alone)",
+                _ => "",
+            };
+            say!(
+                "{:<10} {}{note}: {}",
+                change.hook,
+                change.action,
+                change.path.display()
+            );
+        }
     }
 }
 
@@ -90,7 +80,7 @@ pub fn hook(ctx: &Context, name: &str, args: &[String]) -> Result<ExitCode> {
     let mut input = Vec::new();
     std::io::stdin()
         .read_to_end(&mut input)
-        .map_err(|e| Error::Usage(format!("cannot read the hook's input: {e}")))?;
+        .map_err(hooks::HookError::Input)?;
     if let Some(status) = hooks::run_chained(ctx.repo(), name, args, &input)?
         && !status.success()
     {

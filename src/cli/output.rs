@@ -8,7 +8,8 @@
 use serde::Serialize;
 use std::io::Write;
 
-/// Writes one line to stdout; exits quietly if the reader has gone.
+/// Writes one line to stdout; exits quietly if the reader has gone, and with
+/// exit code 7 on any other write error (a full disk).
 pub fn line(args: std::fmt::Arguments<'_>) {
     let mut out = std::io::stdout().lock();
     if let Err(err) = out.write_fmt(args).and_then(|_| out.write_all(b"\n")) {
@@ -16,7 +17,7 @@ pub fn line(args: std::fmt::Arguments<'_>) {
             std::process::exit(0);
         }
         eprintln!("error: cannot write to stdout: {err}");
-        std::process::exit(2);
+        std::process::exit(crate::error::ExitCode::Internal as i32);
     }
 }
 

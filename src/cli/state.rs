@@ -1,11 +1,9 @@
 //! `state push` and `state pull`.
 
 use super::context::Context;
-use super::output;
-use super::output::say;
+use super::output::{self, Report, say};
 use crate::error::{Error, ExitCode, Result};
-use crate::share;
-use crate::sign::trust;
+use crate::share::{self, PullOutcome, Pulled, PushOutcome, Pushed};
 use clap::Subcommand;
 use std::path::PathBuf;
 
@@ -25,59 +23,20 @@ pub enum StateCommand {
 }
 
 pub fn run(ctx: &Context, command: StateCommand) -> Result<ExitCode> {
-    let config = ctx.config()?;
     match command {
         StateCommand::Push { remote } => {
-            let pushed = share::push(ctx.repo(), config, remote.as_deref())?;
-            if ctx.json {
-                output::json(&pushed);
-            } else if pushed.outcome == "up_to_date" {
-                say!("{} already has {}", pushed.remote, config.ref_name());
-            } else {
-                say!(
-                    "pushed {} to {} ({})",
-                    config.ref_name(),
-                    pushed.remote,
-                    &pushed.state_commit[..12]
-                );
-            }
+            let pushed = share::push(ctx, remote.as_deref())?;
+            output::report(ctx, &pushed);
             Ok(ExitCode::Success)
         }
-        StateCommand::Pull {
-            remote,
-            trust: trust_file,
-        } => {
-            let json = ctx.json;
-            let trust = trust::load(ctx.repo(), config.allowed_signers(), trust_file.as_deref())?;
-            match share::pull(ctx.repo(), config, &trust, remote.as_deref())? {
+        StateCommand::Pull { remote, trust } => {
+            match share::pull(ctx, remote.as_deref(), trust.as_deref())? {
                 Ok(pulled) => {
-                    if json {
-                        output::json(&pulled);
-                    } else {
-                        for w in &pulled.warnings {
-                            eprintln!("warning: {} {}: {}", w.id, w.kind, w.reason);
-                        }
-                        match pulled.outcome {
-                            "remote_has_no_state" => {
-                                say!("{} has no state yet; nothing to pull", pulled.remote)
-                            }
-                            "up_to_date" => say!("already up to date with {}", pulled.remote),
-                            how => say!(
-                                "{} records arrived from {} ({})",
-                                pulled.arrived,
-                                pulled.remote,
-                                how.replace('_', "-")
-                            ),
-                        }
-                    }
+                    output::report(ctx, &pulled);
                     Ok(ExitCode::Success)
                 }
                 Err(report) => {
-                    if json {
-                        output::json(&report);
-                    } else {
-                        super::verify::print_report(&report, "incoming");
-                    }
+                    output::report(ctx, &report);
                     Err(Error::Verification(format!(
                         "{} incoming record(s) failed verification; nothing was merged",
                         report.failures.len()
@@ -85,5 +44,40 @@ pub fn run(ctx: &Context, command: StateCommand) -> Result<ExitCode> {
                 }
             }
         }
+    }
+}
+
+impl Report for Pushed {
+    fn text(&self) {
+        match self.outcome {
+            PushOutcome::UpToDate => say!("{} already has {}", self.remote, self.state_ref),
+            PushOutcome::Pushed => say!(
+                "pushed {} to {} ({})",
+                self.state_ref,
+                self.remote,
+                self.state_commit.short()
+            ),
+        }
+    }
+}
+
+impl Report for Pulled {
+    fn text(&self) {
+        for w in &self.warnings {
+            eprintln!("warning: {} {}: {}", w.id, w.kind, w.reason);
+        }
+        let how = match self.outcome {
+            PullOutcome::RemoteHasNoState => {
+                return say!("{} has no state yet; nothing to pull", self.remote);
+            }
+            PullOutcome::UpToDate => return say!("already up to date with {}", self.remote),
+            PullOutcome::FastForward => "fast-forward",
+            PullOutcome::Merged => "merged",
+        };
+        say!(
+            "{} records arrived from {} ({how})",
+            self.arrived,
+            self.remote
+        );
     }
 }

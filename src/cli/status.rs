@@ -43,7 +43,7 @@ pub fn run(ctx: &Context) -> Result<ExitCode> {
         }
     }
     let hooks = crate::hooks::status(ctx.repo())
-        .map(|(_, s)| s)
+        .map(|s| s.hooks)
         .unwrap_or_default();
     let signing_key = key::locate(ctx.repo()).ok().map(|(path, source)| {
         serde_json::json!({ "path": path.display().to_string(), "source": source })

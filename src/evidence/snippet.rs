@@ -1,6 +1,6 @@
 //! Cutting the evidenced lines out of a committed file, and hashing them.
 
-use sha2::{Digest, Sha256};
+use crate::ids::Sha256;
 use std::fmt;
 use std::str::FromStr;
 
@@ -10,15 +10,22 @@ pub const MAX_SNIPPET_CHARS: usize = 1000;
 /// An inclusive, 1-based range of lines, written `A-B` (or `A` for one line).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LineRange {
+    /// The first line, counted from 1.
     pub start: usize,
+    /// The last line, included.
     pub end: usize,
 }
 
+/// A text that is not a line range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a line range like 10-20 (1-based, inclusive)")]
+pub struct LineRangeError(String);
+
 impl FromStr for LineRange {
-    type Err = String;
+    type Err = LineRangeError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let bad = || format!("`{text}` is not a line range like 10-20 (1-based, inclusive)");
+        let bad = || LineRangeError(text.to_owned());
         let (start, end) = match text.split_once('-') {
             Some((a, b)) => (a.trim(), b.trim()),
             None => (text.trim(), text.trim()),
@@ -41,9 +48,15 @@ impl fmt::Display for LineRange {
 /// Why lines could not be taken from a file's content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SnippetError {
+    /// A NUL byte in the first 8000 bytes, as git decides.
     Binary,
+    /// Not UTF-8 text.
     NotUtf8,
-    OutOfRange { total: usize },
+    /// The range ends after the last of `total` lines.
+    OutOfRange {
+        /// How many lines the file has.
+        total: usize,
+    },
 }
 
 /// Whether content looks binary, by git's rule: a NUL byte in the first 8000 bytes.
@@ -61,6 +74,7 @@ pub struct Lines {
 }
 
 impl Lines {
+    /// Splits `content` into lines, if it is text.
     pub fn parse(content: &[u8]) -> Result<Lines, SnippetError> {
         if is_binary(content) {
             return Err(SnippetError::Binary);
@@ -82,6 +96,7 @@ impl Lines {
         })
     }
 
+    /// How many lines there are.
     pub fn count(&self) -> usize {
         self.spans.len()
     }
@@ -105,8 +120,14 @@ pub fn extract(content: &[u8], range: LineRange) -> Result<String, SnippetError>
     Lines::parse(content)?.cut(range)
 }
 
+/// The SHA-256 of `text`, as records carry it.
+pub fn sha256(text: &str) -> Sha256 {
+    Sha256::of(text)
+}
+
+/// The SHA-256 of `text` in hex (for kinds whose records still hold strings).
 pub fn sha256_hex(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
+    sha256(text).to_hex()
 }
 
 /// The first `MAX_SNIPPET_CHARS` characters of `text`.
@@ -170,10 +191,8 @@ mod tests {
 
     #[test]
     fn sha_is_of_the_joined_lines() {
-        assert_eq!(
-            sha256_hex("two\nthree"),
-            hex::encode(Sha256::digest(b"two\nthree"))
-        );
+        assert_eq!(sha256("two\nthree"), Sha256::of(b"two\nthree"));
+        assert_eq!(sha256_hex("two\nthree"), sha256("two\nthree").to_hex());
     }
 
     #[test]

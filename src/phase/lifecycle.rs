@@ -198,8 +198,8 @@ pub(crate) fn approvals(
 /// The evidence of `phase` that counts (trusted, or unsigned where allowed).
 pub(crate) fn evidence(ws: &Workspace, phase: u32) -> Result<Vec<Listed>> {
     let (trust, require_signed) = (ws.trust()?, ws.require_signed()?);
-    let (listed, _) = evidence_record::list(ws.repo(), ws.config()?, Some(phase))?;
-    Ok(listed
+    Ok(evidence_record::list(ws, Some(phase))?
+        .evidence
         .into_iter()
         .filter(|l| evidence_record::counts(l, trust, require_signed))
         .collect())

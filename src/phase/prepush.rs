@@ -150,7 +150,7 @@ pub fn decide(
                     format!(
                         "the phase chain is broken: {} (record {}); run `git auditops verify`",
                         first.reason,
-                        crate::ids::short(&first.id)
+                        first.id.short()
                     ),
                 ));
                 continue;

@@ -238,7 +238,7 @@ impl<'a> Reader<'a, '_, '_> {
 #[derive(Debug, Clone, Serialize)]
 pub struct ChainBreak {
     /// The record id of the completion at fault.
-    pub id: String,
+    pub id: crate::store::RecordId,
     /// Its phase.
     pub phase: u32,
     /// What is wrong.
@@ -284,7 +284,7 @@ impl Reader<'_, '_, '_> {
                 };
                 if let Some(reason) = reason {
                     breaks.push(ChainBreak {
-                        id: done.id.to_hex(),
+                        id: done.id,
                         phase: *id,
                         reason,
                     });

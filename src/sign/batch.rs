@@ -36,6 +36,7 @@ pub struct CheckKey {
 }
 
 impl CheckKey {
+    /// The checks key of a verifying key.
     pub fn new(key: &ed25519_dalek::VerifyingKey) -> CheckKey {
         CheckKey {
             encoded: key.to_bytes(),
@@ -43,6 +44,7 @@ impl CheckKey {
         }
     }
 
+    /// The key's 32-byte encoding.
     pub fn encoded(&self) -> &[u8; 32] {
         &self.encoded
     }

@@ -39,8 +39,10 @@ pub fn pae_header(payload_type: &str, payload_len: usize) -> Vec<u8> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Signature<'a> {
+    /// The key that made it (see [`super::PublicKey::keyid`]).
     #[serde(borrow)]
     pub keyid: Cow<'a, str>,
+    /// The signature, standard padded base64 of 64 bytes.
     #[serde(borrow)]
     pub sig: Cow<'a, str>,
 }
@@ -51,23 +53,33 @@ pub struct Signature<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Envelope<'a> {
+    /// The payload, standard padded base64.
     #[serde(borrow)]
     pub payload: Cow<'a, str>,
+    /// What the payload is ([`IN_TOTO_PAYLOAD_TYPE`]).
     #[serde(rename = "payloadType", borrow)]
     pub payload_type: Cow<'a, str>,
+    /// The signatures over PAE(payloadType, payload).
     #[serde(borrow)]
     pub signatures: Vec<Signature<'a>>,
 }
 
+/// Why an envelope's encodings are broken.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum EnvelopeError {
+    /// The payload is not standard padded base64.
     #[error("payload is not padded standard base64")]
     PayloadEncoding,
+    /// A signature is not standard padded base64 of 64 bytes.
     #[error("signature by {keyid} is not padded standard base64 of 64 bytes")]
-    SignatureEncoding { keyid: String },
+    SignatureEncoding {
+        /// The key named by the signature.
+        keyid: String,
+    },
 }
 
 impl Envelope<'_> {
+    /// An unsigned envelope of `payload`.
     pub fn new(payload_type: &str, payload: &[u8]) -> Envelope<'static> {
         Envelope {
             payload: Cow::Owned(STANDARD.encode(payload)),
@@ -76,12 +88,14 @@ impl Envelope<'_> {
         }
     }
 
+    /// The payload, decoded.
     pub fn payload_bytes(&self) -> Result<Vec<u8>, EnvelopeError> {
         STANDARD
             .decode(self.payload.as_bytes())
             .map_err(|_| EnvelopeError::PayloadEncoding)
     }
 
+    /// Adds a signature by `keyid`.
     pub fn add_signature(&mut self, keyid: String, signature: &[u8; 64]) {
         self.signatures.push(Signature {
             keyid: Cow::Owned(keyid),
@@ -91,6 +105,7 @@ impl Envelope<'_> {
 }
 
 impl Signature<'_> {
+    /// The signature's 64 bytes.
     pub fn bytes(&self) -> Result<[u8; 64], EnvelopeError> {
         STANDARD
             .decode(self.sig.as_bytes())

@@ -23,6 +23,7 @@ pub enum KeySource {
 }
 
 impl KeySource {
+    /// Where the key was found, for people.
     pub fn describe(self) -> &'static str {
         match self {
             KeySource::AuditopsSigningKey => "git config auditops.signingKey",
@@ -35,17 +36,22 @@ impl KeySource {
 /// A private key ready to sign.
 pub struct SigningKey {
     key: ed25519_dalek::SigningKey,
+    /// Its public half.
     pub public: PublicKey,
+    /// The private key file.
     pub path: PathBuf,
+    /// How it was found.
     pub source: KeySource,
 }
 
 impl SigningKey {
+    /// The ed25519 signature of `message`.
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
         self.key.sign(message).to_bytes()
     }
 }
 
+/// The variable that holds the passphrase of an encrypted key.
 pub const PASSPHRASE_ENV: &str = "AUDITOPS_KEY_PASSPHRASE";
 
 fn home() -> Option<PathBuf> {
@@ -135,9 +141,9 @@ pub fn load(path: &Path, source: KeySource) -> Result<SigningKey, SignError> {
         });
     }
     let mut key =
-        ssh_key::PrivateKey::from_openssh(text.trim()).map_err(|err| SignError::KeyParse {
+        ssh_key::PrivateKey::from_openssh(text.trim()).map_err(|source| SignError::KeyParse {
             path: path.to_owned(),
-            reason: err.to_string(),
+            source,
         })?;
     if key.algorithm() != ssh_key::Algorithm::Ed25519 {
         return Err(SignError::NotEd25519 {
@@ -193,9 +199,13 @@ fn passphrase(path: &Path) -> Result<String, SignError> {
 
 /// A freshly generated key pair.
 pub struct GeneratedKey {
+    /// The private key file.
     pub private_path: PathBuf,
+    /// The public key file.
     pub public_path: PathBuf,
+    /// The public key.
     pub public: PublicKey,
+    /// Its comment (the principal).
     pub comment: String,
 }
 
@@ -231,16 +241,16 @@ pub fn generate(path: &Path, comment: &str) -> Result<GeneratedKey, SignError> {
     }
     let mut key =
         ssh_key::PrivateKey::random(&mut ssh_key::rand_core::OsRng, ssh_key::Algorithm::Ed25519)
-            .map_err(|err| SignError::KeyParse {
+            .map_err(|source| SignError::KeyGenerate {
                 path: path.to_owned(),
-                reason: err.to_string(),
+                source,
             })?;
     key.set_comment(comment);
     let private_text =
         key.to_openssh(ssh_key::LineEnding::LF)
-            .map_err(|err| SignError::KeyParse {
+            .map_err(|source| SignError::KeyGenerate {
                 path: path.to_owned(),
-                reason: err.to_string(),
+                source,
             })?;
     let public = PublicKey(ed25519_pair(&key, path)?.public.0);
 

@@ -2,7 +2,7 @@
 //! statements, and allowed_signers lists.
 
 pub mod allowed_signers;
-pub mod batch;
+pub(crate) mod batch;
 pub mod dsse;
 mod error;
 pub mod key;

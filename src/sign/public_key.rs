@@ -4,6 +4,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use sha2::{Digest, Sha256};
 
+/// An ed25519 public key: its 32-byte encoding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PublicKey(pub [u8; 32]);
 
@@ -41,10 +42,12 @@ impl PublicKey {
         format!("ssh-ed25519 {}", STANDARD.encode(self.ssh_blob()))
     }
 
+    /// The encoding in hex.
     pub fn hex(&self) -> String {
         hex::encode(self.0)
     }
 
+    /// The key as a curve point, if the encoding is one.
     pub fn verifying_key(&self) -> Option<ed25519_dalek::VerifyingKey> {
         ed25519_dalek::VerifyingKey::from_bytes(&self.0).ok()
     }

@@ -5,17 +5,22 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 
+/// The `_type` of in-toto v1 statements.
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
 /// Our predicate types live under this prefix, e.g. `https://auditops.dev/evidence/v1`.
 pub const PREDICATE_PREFIX: &str = "https://auditops.dev/";
 
+/// What a statement is about: a name and its digests.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Subject {
+    /// The name (`src/lib.rs#L1-3`, `commit`).
     pub name: String,
+    /// Digests by algorithm (`sha256`, `gitCommit`).
     pub digest: BTreeMap<String, String>,
 }
 
 impl Subject {
+    /// A subject with one digest.
     pub fn new(name: impl Into<String>, algorithm: &str, digest: impl Into<String>) -> Self {
         Subject {
             name: name.into(),
@@ -28,11 +33,15 @@ impl Subject {
 /// the predicate type says which kind it is, straight into that kind's struct.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Statement {
+    /// [`STATEMENT_TYPE`].
     #[serde(rename = "_type")]
     pub type_: String,
+    /// What it is about.
     pub subject: Vec<Subject>,
+    /// What kind of predicate it carries.
     #[serde(rename = "predicateType")]
     pub predicate_type: String,
+    /// The predicate, as JSON text.
     pub predicate: Box<RawValue>,
 }
 
@@ -46,6 +55,7 @@ impl PartialEq for Statement {
 }
 
 impl Statement {
+    /// A statement of `predicate` about `subject`.
     pub fn new(
         subject: Vec<Subject>,
         predicate_type: String,

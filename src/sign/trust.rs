@@ -20,9 +20,12 @@ pub const NAMESPACE: &str = "auditops";
 /// A key trusted to sign, and who it belongs to.
 #[derive(Debug, Clone)]
 pub struct TrustedKey {
+    /// The key.
     pub public: PublicKey,
+    /// Its keyid.
     pub keyid: String,
-    pub check_key: CheckKey,
+    pub(crate) check_key: CheckKey,
+    /// The allowed_signers line that trusts it.
     pub signer: AllowedSigner,
 }
 
@@ -40,6 +43,7 @@ pub struct TrustSet {
 }
 
 impl TrustSet {
+    /// Parses an allowed_signers list read from `source` (named in messages).
     pub fn parse(text: &str, source: &str) -> Result<Self, SignError> {
         let signers = allowed_signers::parse(text).map_err(|err| SignError::TrustParse {
             source_name: source.to_owned(),
@@ -84,6 +88,7 @@ impl TrustSet {
         Ok(set)
     }
 
+    /// Reads an allowed_signers file.
     pub fn read_file(path: &Path) -> Result<Self, SignError> {
         let text = std::fs::read_to_string(path).map_err(|err| SignError::TrustRead {
             path: path.to_owned(),
@@ -92,20 +97,23 @@ impl TrustSet {
         Self::parse(&text, &path.display().to_string())
     }
 
+    /// Whether no key is trusted.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
 
+    /// How many keys are trusted.
     pub fn len(&self) -> usize {
         self.keys.values().map(Vec::len).sum()
     }
 
+    /// The SHA-256 of the list's text.
     pub fn text_digest(&self) -> &[u8; 32] {
         &self.text_digest
     }
 
     /// The trusted key with `keyid` that is valid at `unix_seconds` (when known).
-    pub fn key(&self, keyid: &str, unix_seconds: Option<i64>) -> KeyLookup<'_> {
+    pub(crate) fn key(&self, keyid: &str, unix_seconds: Option<i64>) -> KeyLookup<'_> {
         let Some(candidates) = self.keys.get(keyid) else {
             return KeyLookup::Unknown;
         };
@@ -119,7 +127,7 @@ impl TrustSet {
     }
 }
 
-pub enum KeyLookup<'a> {
+pub(crate) enum KeyLookup<'a> {
     Trusted(&'a TrustedKey),
     OutsideValidity,
     Unknown,
@@ -131,23 +139,37 @@ pub enum SignatureStatus {
     /// At least one valid signature by a trusted key, and no invalid one by a
     /// trusted key.
     Trusted {
+        /// The key that signed.
         keyid: String,
+        /// Who the list says it is.
         principals: Vec<String>,
     },
     /// No signatures at all.
     Unsigned,
     /// Signed, but by no key in the trust list.
-    Untrusted { keyids: Vec<String> },
+    Untrusted {
+        /// The keys that signed.
+        keyids: Vec<String>,
+    },
     /// A trusted key's signature does not match the payload.
-    BadSignature { keyid: String },
+    BadSignature {
+        /// The key.
+        keyid: String,
+    },
     /// The key is trusted, but not at the time the record claims.
-    OutsideValidity { keyid: String },
+    OutsideValidity {
+        /// The key.
+        keyid: String,
+    },
     /// The envelope's encodings are broken.
-    Malformed { reason: String },
+    Malformed {
+        /// What is broken.
+        reason: String,
+    },
 }
 
 /// How an envelope's signatures are to be judged once the cryptographic checks ran.
-pub enum Plan<'t> {
+pub(crate) enum Plan<'t> {
     Decided(SignatureStatus),
     /// Check these signatures; all must hold. Then the record is trusted as
     /// signed by `signer` (the first trusted key among its signatures).
@@ -170,7 +192,7 @@ impl TrustedKey {
 /// Plans the checks for `envelope` (whose decoded payload is `payload`) against
 /// `trust` without doing any curve arithmetic, so that many envelopes'
 /// signatures can be verified in one batch.
-pub fn plan<'t>(
+pub(crate) fn plan<'t>(
     envelope: &Envelope<'_>,
     payload: &[u8],
     trust: &'t TrustSet,
@@ -217,7 +239,11 @@ pub fn plan<'t>(
 
 /// The status of a record whose planned checks gave `verdicts` (one per check):
 /// trusted if all hold, else the first failing signature's key.
-pub fn judge(checks: &[SignatureCheck], signer: &TrustedKey, verdicts: &[bool]) -> SignatureStatus {
+pub(crate) fn judge(
+    checks: &[SignatureCheck],
+    signer: &TrustedKey,
+    verdicts: &[bool],
+) -> SignatureStatus {
     match verdicts.iter().position(|ok| !ok) {
         None => signer.trusted(),
         Some(bad) => SignatureStatus::BadSignature {
@@ -237,19 +263,12 @@ pub fn load(
         return TrustSet::read_file(file);
     }
     let source = format!("HEAD:{path}");
-    let head = crate::git::head_commit(repo).map_err(|err| SignError::TrustParse {
+    let git_failed = |err| SignError::TrustGit {
         source_name: source.clone(),
-        line: 0,
-        message: err.to_string(),
-    })?;
-    let committed = match head {
-        Some(commit) => {
-            crate::git::read_committed(repo, commit, path).map_err(|err| SignError::TrustParse {
-                source_name: source.clone(),
-                line: 0,
-                message: err.to_string(),
-            })?
-        }
+        source: err,
+    };
+    let committed = match crate::git::head_commit(repo).map_err(git_failed)? {
+        Some(commit) => crate::git::read_committed(repo, commit, path).map_err(git_failed)?,
         None => crate::git::Committed::Missing,
     };
     match committed {

@@ -39,12 +39,16 @@ pub fn dir_path(kind: &str, key: &[String]) -> String {
 /// Where a keyed record is: its kind, its key, and its file name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyedPath {
+    /// The kind (its folder under `index/`).
     pub kind: String,
+    /// The key (folders under the kind's).
     pub key: Vec<String>,
+    /// The file name: the record id and `.json`.
     pub file: String,
 }
 
 impl KeyedPath {
+    /// The path in the state's tree.
     pub fn display(&self) -> String {
         format!("{}/{}", dir_path(&self.kind, &self.key), self.file)
     }

@@ -12,15 +12,15 @@ pub const SEGMENT_RECORDS: usize = 32;
 pub const SEGMENTS_PER_GROUP: u64 = 256;
 
 /// The file holding format version of the tree.
-pub const VERSION_FILE: &str = "VERSION";
+pub(crate) const VERSION_FILE: &str = "VERSION";
 
 /// Top-level names that are not logs.
-pub fn is_reserved(name: &str) -> bool {
+pub(crate) fn is_reserved(name: &str) -> bool {
     name == VERSION_FILE || name == super::index::INDEX_DIR
 }
 
 /// Log names are lowercase words with `-`/`_`, so they stay valid path components.
-pub fn is_valid_log_name(name: &str) -> bool {
+pub(crate) fn is_valid_log_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
         && name
@@ -29,15 +29,15 @@ pub fn is_valid_log_name(name: &str) -> bool {
         && !is_reserved(name)
 }
 
-pub fn group_name(segment: u64) -> String {
+pub(crate) fn group_name(segment: u64) -> String {
     format!("{:05}", segment / SEGMENTS_PER_GROUP)
 }
 
-pub fn segment_file_name(segment: u64) -> String {
+pub(crate) fn segment_file_name(segment: u64) -> String {
     format!("{segment:08}.jsonl")
 }
 
-pub fn segment_path(log: &str, segment: u64) -> String {
+pub(crate) fn segment_path(log: &str, segment: u64) -> String {
     format!(
         "{log}/{}/{}",
         group_name(segment),
@@ -46,7 +46,7 @@ pub fn segment_path(log: &str, segment: u64) -> String {
 }
 
 /// The segment number of a file name, if the name is one this layout produces.
-pub fn parse_segment_file_name(name: &str) -> Option<u64> {
+pub(crate) fn parse_segment_file_name(name: &str) -> Option<u64> {
     let digits = name.strip_suffix(".jsonl")?;
     if digits.len() < 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -55,7 +55,7 @@ pub fn parse_segment_file_name(name: &str) -> Option<u64> {
 }
 
 /// The group number of a directory name, if the name is one this layout produces.
-pub fn parse_group_name(name: &str) -> Option<u64> {
+pub(crate) fn parse_group_name(name: &str) -> Option<u64> {
     if name.len() < 5 || !name.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -63,7 +63,7 @@ pub fn parse_group_name(name: &str) -> Option<u64> {
 }
 
 /// Splits a segment's bytes into its lines (each stored line ends in `\n`).
-pub fn lines(segment: &[u8]) -> impl Iterator<Item = &[u8]> {
+pub(crate) fn lines(segment: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut start = 0;
     memchr::memchr_iter(b'\n', segment)
         .chain((!segment.ends_with(b"\n")).then_some(segment.len()))
@@ -75,7 +75,7 @@ pub fn lines(segment: &[u8]) -> impl Iterator<Item = &[u8]> {
         .filter(|line| !line.is_empty())
 }
 
-pub fn count_lines(segment: &[u8]) -> usize {
+pub(crate) fn count_lines(segment: &[u8]) -> usize {
     memchr::memchr_iter(b'\n', segment).count()
 }
 

@@ -18,17 +18,29 @@ use std::collections::{BTreeSet, HashSet};
 
 /// Records the other side has and this side lacks, with where they are stored.
 pub struct Incoming {
+    /// Each record and where it would be stored.
     pub records: Vec<(Location, RawRecord)>,
 }
 
+/// How bringing another state in ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IntegrateOutcome {
     /// Everything the other side has is already here.
     UpToDate,
     /// The state ref moved forward to the other side's tip.
-    FastForward { commit: ObjectId, arrived: usize },
+    FastForward {
+        /// The new tip.
+        commit: ObjectId,
+        /// Records that arrived.
+        arrived: usize,
+    },
     /// A merge commit joined both sides.
-    Merged { commit: ObjectId, arrived: usize },
+    Merged {
+        /// The merge commit.
+        commit: ObjectId,
+        /// Records that arrived.
+        arrived: usize,
+    },
 }
 
 /// How one log differs between the two sides.

@@ -9,11 +9,11 @@ mod append;
 mod error;
 mod history;
 mod identity;
-pub mod index;
+pub(crate) mod index;
 pub mod layout;
 mod merge;
 mod record;
-pub mod remote;
+pub(crate) mod remote;
 mod tree_edit;
 mod view;
 
@@ -45,7 +45,9 @@ pub fn remote_tracking_ref(remote: &str) -> String {
 /// Where a record is stored: a log, or a key of the index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
+    /// A log, by name.
     Log(String),
+    /// A key of the index.
     Keyed(KeyedPath),
 }
 
@@ -63,11 +65,19 @@ impl Location {
 #[derive(Debug, Clone)]
 pub enum Op {
     /// Add a record at the end of a log.
-    Append { log: String, line: Vec<u8> },
+    Append {
+        /// The log.
+        log: String,
+        /// The record, canonical.
+        line: Vec<u8>,
+    },
     /// Add a record under `index/<kind>/<key…>/`.
     Put {
+        /// The kind (its folder under `index/`).
         kind: String,
+        /// The key (folders under the kind's).
         key: Vec<String>,
+        /// The record, canonical.
         line: Vec<u8>,
     },
 }
@@ -92,26 +102,25 @@ pub struct Store<'r> {
 /// What a write did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Written {
+    /// The new tip of the state ref.
     pub commit: ObjectId,
     /// How many times the write lost the race and was re-applied.
     pub retries: u32,
 }
 
 impl<'r> Store<'r> {
+    /// The store of `ref_name` in `repo`; the name must be a valid ref under `refs/`.
     pub fn new(repo: &'r gix::Repository, ref_name: &str) -> Result<Self> {
         let full: gix::refs::FullName =
             ref_name
                 .try_into()
-                .map_err(|err: gix::validate::reference::name::Error| {
-                    StoreError::InvalidRefName {
-                        name: ref_name.to_owned(),
-                        reason: err.to_string(),
-                    }
+                .map_err(|source| StoreError::InvalidRefName {
+                    name: ref_name.to_owned(),
+                    source,
                 })?;
         if !ref_name.starts_with("refs/") {
-            return Err(StoreError::InvalidRefName {
+            return Err(StoreError::NotUnderRefs {
                 name: ref_name.to_owned(),
-                reason: "it must start with refs/".into(),
             });
         }
         Ok(Store {
@@ -121,10 +130,12 @@ impl<'r> Store<'r> {
         })
     }
 
+    /// The state ref.
     pub fn ref_name(&self) -> &str {
         std::str::from_utf8(self.ref_name.as_bstr()).unwrap_or(DEFAULT_REF)
     }
 
+    /// The repository.
     pub fn repo(&self) -> &'r gix::Repository {
         self.repo
     }
@@ -223,7 +234,7 @@ impl<'r> Store<'r> {
             return Err(StoreError::Contention {
                 ref_name: self.ref_name().to_owned(),
                 attempts: *retries,
-                last_error: format!("{err:#}"),
+                source: Box::new(err),
             });
         }
         // Spread retrying writers apart a little; the pid makes the pattern differ

@@ -4,22 +4,28 @@
 //! implementations (or two clones) that hold the same record hold the same bytes,
 //! and a record's id can be recomputed by anyone from the line alone.
 
-use sha2::{Digest, Sha256};
+use crate::ids::{IdError, Sha256};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
+use std::str::FromStr;
 
-/// SHA-256 of a record's canonical bytes.
+/// SHA-256 of a record's canonical bytes; 64 lowercase hex digits on the wire
+/// (checked when read, as every `id` of a `--json` row).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RecordId([u8; 32]);
 
 impl RecordId {
+    /// The id of the record stored as `canonical_line`.
     pub fn of(canonical_line: &[u8]) -> Self {
-        RecordId(Sha256::digest(canonical_line).into())
+        RecordId(*Sha256::of(canonical_line).as_bytes())
     }
 
+    /// The 32 bytes of the digest.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
 
+    /// The 64 hex digits.
     pub fn to_hex(self) -> String {
         hex::encode(self.0)
     }
@@ -36,6 +42,28 @@ impl fmt::Display for RecordId {
     }
 }
 
+impl FromStr for RecordId {
+    type Err = IdError;
+
+    fn from_str(text: &str) -> Result<Self, IdError> {
+        text.parse::<Sha256>()
+            .map(|digest| RecordId(*digest.as_bytes()))
+    }
+}
+
+impl Serialize for RecordId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for RecordId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Debug for RecordId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "RecordId({})", self.short())
@@ -45,11 +73,14 @@ impl fmt::Debug for RecordId {
 /// One stored line and its id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawRecord {
+    /// The SHA-256 of `line`.
     pub id: RecordId,
+    /// The record in canonical form, without its newline.
     pub line: Vec<u8>,
 }
 
 impl RawRecord {
+    /// A stored line, with its id computed.
     pub fn new(line: Vec<u8>) -> Self {
         RawRecord {
             id: RecordId::of(&line),
@@ -68,5 +99,14 @@ mod tests {
             RecordId::of(b"abc").to_hex(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn serializes_as_hex_and_checks_when_read() {
+        let id = RecordId::of(b"abc");
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(json, format!("\"{}\"", id.to_hex()));
+        assert_eq!(serde_json::from_str::<RecordId>(&json).unwrap(), id);
+        assert!(serde_json::from_str::<RecordId>("\"abc\"").is_err());
     }
 }

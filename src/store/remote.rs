@@ -88,9 +88,13 @@ pub fn fetch(
     read_ref(repo, tracking)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a push of the state ref ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum PushOutcome {
+    /// The remote's state ref moved to ours.
     Pushed,
+    /// The remote already had it.
     UpToDate,
 }
 

@@ -10,7 +10,9 @@ use gix::ObjectId;
 /// One segment file of a log, in log order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Segment {
+    /// Its number in the log, from 0.
     pub number: u64,
+    /// Its blob.
     pub blob: ObjectId,
 }
 
@@ -18,7 +20,9 @@ pub struct Segment {
 pub struct StateView<'r> {
     pub(crate) repo: &'r gix::Repository,
     pub(crate) ref_name: String,
+    /// The commit read.
     pub commit: ObjectId,
+    /// Its tree.
     pub tree: ObjectId,
 }
 
@@ -42,7 +46,7 @@ impl<'r> StateView<'r> {
     pub(crate) fn malformed(&self, reason: impl Into<String>) -> StoreError {
         StoreError::Malformed {
             ref_name: self.ref_name.clone(),
-            commit: self.commit.to_string(),
+            commit: self.commit.into(),
             reason: reason.into(),
         }
     }
@@ -175,6 +179,7 @@ impl<'r> StateView<'r> {
         )))
     }
 
+    /// The content of a blob of the state.
     pub fn read_blob(&self, id: ObjectId) -> Result<Vec<u8>> {
         Ok(self
             .repo

@@ -6,42 +6,55 @@
 //! and true to the git objects it names. Signatures are checked in batches and
 //! only re-checked one by one when a batch fails, to name the bad record.
 
-pub mod cache;
+pub(crate) mod cache;
 
 use crate::approval::Approval;
-use crate::config::Config;
-use crate::evidence::{self, Evidence, FileAt, HashCheck};
-use crate::git;
+use crate::error::Result;
+use crate::error::chain;
+use crate::evidence::{self, Evidence, FileAt, HashCheck, InvalidEvidence};
+use crate::git::{self, GitError};
 use crate::outbox::{OutboxOp, OutboxOutcome};
 use crate::patch::records::{Alert, DecisionRecord, QueueItem, QueueResolution};
 use crate::phase::records::{GateResult, PhaseCompletion, PhaseStart};
 use crate::phase::status::Reader;
-use crate::records::KeyedKind;
+use crate::records::{KeyedKind, RecordError};
 use crate::sign::batch::{self, SignatureCheck};
 use crate::sign::trust::{self, Plan, TrustedKey};
 use crate::sign::{self, SignatureStatus, Statement, TrustSet};
-use crate::store::{self, Location, RecordId, StateView};
+use crate::store::{self, Location, RecordId};
+use crate::workspace::Workspace;
 use cache::{CacheKey, VerifiedCache};
 use gix::ObjectId;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
 use std::rc::Rc;
 
 /// Records whose signatures are verified together.
 const BATCH: usize = 512;
 
+/// A record that failed a check, or passed with a warning.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Finding {
-    pub id: String,
+    /// The record.
+    pub id: RecordId,
+    /// Its kind (the log or index folder it is stored in, or what it claims).
     pub kind: String,
+    /// What is wrong, in one line.
     pub reason: String,
 }
 
+/// The outcome of a verification (`verify --json` prints it).
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Report {
+    /// No record failed.
     pub ok: bool,
+    /// Records checked.
     pub records: usize,
+    /// Records that failed a check.
     pub failures: Vec<Finding>,
+    /// Records that passed with a remark.
     pub warnings: Vec<Finding>,
     /// Records per kind.
     pub kinds: BTreeMap<String, usize>,
@@ -50,11 +63,16 @@ pub struct Report {
     /// Records found in the local cache of verified records, whose checks
     /// were therefore not repeated (0 with `--no-cache`).
     pub cached: usize,
+    /// What was verified, for people: the state ref, or `incoming` for a pull.
+    #[serde(skip)]
+    pub scope: String,
 }
 
 /// How strict to be.
-pub struct Policy<'a> {
+pub(crate) struct Policy<'a> {
+    /// The keys that may sign.
     pub trust: &'a TrustSet,
+    /// Whether unsigned records fail (else they warn).
     pub require_signed: bool,
     /// Whether an evidence record naming a commit absent from this repository
     /// fails (`verify`) or only warns (`pull`: the code may not be fetched yet).
@@ -73,7 +91,7 @@ struct Pending<'a> {
 }
 
 /// Checks records one at a time, signatures in batches.
-pub struct Verifier<'a> {
+pub(crate) struct Verifier<'a> {
     repo: &'a gix::Repository,
     policy: Policy<'a>,
     report: Report,
@@ -85,6 +103,7 @@ pub struct Verifier<'a> {
 }
 
 impl<'a> Verifier<'a> {
+    /// A verifier of records of `repo` under `policy`.
     pub fn new(repo: &'a gix::Repository, policy: Policy<'a>) -> Self {
         let trust = policy.trust.source.clone();
         Verifier {
@@ -103,7 +122,7 @@ impl<'a> Verifier<'a> {
 
     fn fail(&mut self, id: RecordId, kind: &str, reason: impl Into<String>) {
         self.report.failures.push(Finding {
-            id: id.to_hex(),
+            id,
             kind: kind.to_owned(),
             reason: reason.into(),
         });
@@ -111,7 +130,7 @@ impl<'a> Verifier<'a> {
 
     fn warn(&mut self, id: RecordId, kind: &str, reason: impl Into<String>) {
         self.report.warnings.push(Finding {
-            id: id.to_hex(),
+            id,
             kind: kind.to_owned(),
             reason: reason.into(),
         });
@@ -152,7 +171,7 @@ impl<'a> Verifier<'a> {
         let warnings_before = self.report.warnings.len();
         let opened = match sign::open(line) {
             Ok(opened) => opened,
-            Err(err) => return self.fail(id, log, err.to_string()),
+            Err(err) => return self.fail(id, log, chain(&err)),
         };
         let statement = &opened.statement;
         let kind = match statement.auditops_kind() {
@@ -177,24 +196,22 @@ impl<'a> Verifier<'a> {
                         Ok(evidence.unix_seconds())
                     }
                     Ok(_) => return,
-                    Err(reason) => Err(reason),
+                    Err(err) => Err(Unfit::Evidence(err)),
                 }
             }
             Location::Log(_) => match keyed_kind_check(&kind, statement, None) {
-                Some(_) => Err(format!("{kind} records belong in the index, not in a log")),
+                Some(_) => Err(Unfit::KeyedInLog { kind: kind.clone() }),
                 None => Ok(None),
             },
             Location::Keyed(path) => match keyed_kind_check(&kind, statement, Some(&path.key)) {
                 Some(result) => result,
-                None if kind == store::EVIDENCE_LOG => {
-                    Err("evidence belongs in the evidence log, not in the index".into())
-                }
+                None if kind == store::EVIDENCE_LOG => Err(Unfit::EvidenceInIndex),
                 None => Ok(None),
             },
         };
         let timestamp = match content {
             Ok(timestamp) => timestamp,
-            Err(reason) => return self.fail(id, &kind, reason),
+            Err(err) => return self.fail(id, &kind, chain(&err)),
         };
         let cache_key = cache_key.filter(|_| self.report.warnings.len() == warnings_before);
         match trust::plan(
@@ -232,15 +249,15 @@ impl<'a> Verifier<'a> {
     }
 
     /// The file at `commit:path`, split into lines, cached: many records quote the same file.
-    fn committed(&mut self, commit: ObjectId, path: &str) -> Result<Option<Rc<FileAt>>, String> {
+    fn committed(&mut self, commit: ObjectId, path: &str) -> Result<Option<Rc<FileAt>>, GitError> {
         let key = (commit, path.to_owned());
         if let Some(found) = self.files.get(&key) {
             return Ok(found.clone());
         }
         let found = match self.repo.has_object(commit) {
-            true => Some(Rc::new(FileAt::from(
-                git::read_committed(self.repo, commit, path).map_err(|e| e.to_string())?,
-            ))),
+            true => Some(Rc::new(FileAt::from(git::read_committed(
+                self.repo, commit, path,
+            )?))),
             false => None,
         };
         self.files.insert(key, found.clone());
@@ -249,14 +266,11 @@ impl<'a> Verifier<'a> {
 
     fn check_evidence_hash(&mut self, id: RecordId, evidence: &Evidence) -> bool {
         let kind = store::EVIDENCE_LOG;
-        let Some(commit) = evidence.commit_id() else {
-            self.fail(id, kind, "git_commit is not an object id");
-            return false;
-        };
+        let commit = evidence.git_commit.object_id();
         let content = match self.committed(commit, &evidence.file) {
             Ok(content) => content,
-            Err(reason) => {
-                self.fail(id, kind, reason);
+            Err(err) => {
+                self.fail(id, kind, chain(&err));
                 return false;
             }
         };
@@ -278,8 +292,8 @@ impl<'a> Verifier<'a> {
                 self.fail(id, kind, reason);
                 false
             }
-            HashCheck::Mismatch(reason) => {
-                self.fail(id, kind, reason);
+            HashCheck::Mismatch(mismatch) => {
+                self.fail(id, kind, mismatch.to_string());
                 false
             }
         }
@@ -334,6 +348,7 @@ impl<'a> Verifier<'a> {
         }
     }
 
+    /// Verifies what is still pending and reports.
     pub fn finish(mut self) -> Report {
         self.flush();
         self.report.ok = self.report.failures.is_empty();
@@ -347,6 +362,21 @@ impl<'a> Verifier<'a> {
     }
 }
 
+/// Why a record's content is not what its place in the state says.
+#[derive(Debug, thiserror::Error)]
+enum Unfit {
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    #[error(transparent)]
+    Evidence(InvalidEvidence),
+    #[error("stored under key `{stored}` but its content says `{content}`")]
+    WrongKey { stored: String, content: String },
+    #[error("{kind} records belong in the index, not in a log")]
+    KeyedInLog { kind: String },
+    #[error("evidence belongs in the evidence log, not in the index")]
+    EvidenceInIndex,
+}
+
 /// Content checks of the keyed kinds: `None` for a kind that is not keyed;
 /// otherwise the record's time, or why its content or key is wrong. With
 /// `key`, the record must sit under the key its content implies.
@@ -354,18 +384,17 @@ fn keyed_kind_check(
     kind: &str,
     statement: &Statement,
     key: Option<&[String]>,
-) -> Option<Result<Option<i64>, String>> {
+) -> Option<Result<Option<i64>, Unfit>> {
     fn check<K: KeyedKind>(
         statement: &Statement,
         key: Option<&[String]>,
-    ) -> Result<Option<i64>, String> {
-        let record = K::from_statement(statement).map_err(|err| crate::error::chain(&err))?;
+    ) -> Result<Option<i64>, Unfit> {
+        let record = K::from_statement(statement)?;
         match key {
-            Some(key) if record.key() != key => Err(format!(
-                "stored under key `{}` but its content says `{}`",
-                key.join("/"),
-                record.key().join("/")
-            )),
+            Some(key) if record.key() != key => Err(Unfit::WrongKey {
+                stored: key.join("/"),
+                content: record.key().join("/"),
+            }),
             _ => Ok(record.unix_seconds()),
         }
     }
@@ -384,15 +413,41 @@ fn keyed_kind_check(
     })
 }
 
-/// Verifies every record of the state at `view`, then the phase chain.
-pub fn verify_state(
-    repo: &gix::Repository,
-    config: &Config,
-    view: &StateView<'_>,
-    policy: Policy<'_>,
-) -> Result<Report, store::StoreError> {
-    let trust = policy.trust;
-    let mut verifier = Verifier::new(repo, policy);
+/// The trust list to verify against: `trust_file` when a reviewer brings one,
+/// else the workspace's (committed at HEAD).
+pub(crate) fn trust_list<'w>(
+    ws: &'w Workspace,
+    trust_file: Option<&Path>,
+) -> Result<Cow<'w, TrustSet>> {
+    Ok(match trust_file {
+        Some(file) => Cow::Owned(TrustSet::read_file(file)?),
+        None => Cow::Borrowed(ws.trust()?),
+    })
+}
+
+/// Verifies every record of the state of `ws`, then the phase chain. The
+/// trust list is `trust_file` when a reviewer brings one, else the
+/// workspace's; `use_cache` skips records verified before under the same list.
+pub fn verify(ws: &Workspace, trust_file: Option<&Path>, use_cache: bool) -> Result<Report> {
+    let config = ws.config()?;
+    let trust = trust_list(ws, trust_file)?;
+    let trust = &*trust;
+    let scope = config.ref_name().to_owned();
+    let Some(view) = ws.view()? else {
+        return Ok(Report {
+            ok: true,
+            trust: trust.source.clone(),
+            scope,
+            ..Report::default()
+        });
+    };
+    let policy = Policy {
+        trust,
+        require_signed: config.trust.require_signed,
+        missing_commit_fails: true,
+        cache: use_cache.then(|| VerifiedCache::load(VerifiedCache::path(ws.repo()))),
+    };
+    let mut verifier = Verifier::new(ws.repo(), policy);
     for log in view.logs()? {
         let location = Location::Log(log.clone());
         view.for_each_record(&log, |line| {
@@ -406,13 +461,14 @@ pub fn verify_state(
     })?;
     let saw_completion = verifier.saw_completion;
     let mut report = verifier.finish();
+    report.scope = scope;
     if saw_completion {
         let reader = Reader {
             config,
-            view: Some(view),
+            view: Some(&view),
             trust,
         };
-        for broken in reader.chain_breaks(repo)? {
+        for broken in reader.chain_breaks(ws.repo())? {
             report.failures.push(Finding {
                 id: broken.id,
                 kind: PhaseCompletion::KIND.to_owned(),

@@ -323,3 +323,44 @@ fn a_reader_that_leaves_early_ends_the_listing_quietly() {
         assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
     }
 }
+
+/// `evidence export` run with its stdout set by the caller.
+fn export_command(repo: &Repo) -> std::process::Command {
+    let mut cmd = std::process::Command::new(support::BIN);
+    support::isolate(&mut cmd, repo.home.path());
+    cmd.current_dir(repo.path()).args(["evidence", "export"]);
+    cmd
+}
+
+#[test]
+fn export_to_a_full_disk_fails_with_exit_7() {
+    let repo = Repo::new();
+    repo.setup_trusted();
+    repo.add_evidence("one");
+    let full = std::fs::File::create("/dev/full").expect("/dev/full");
+    let out = export_command(&repo)
+        .stdout(full)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot write"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("No space left"), "{}", stderr(&out));
+}
+
+#[test]
+fn export_to_a_reader_that_went_away_ends_quietly() {
+    let repo = Repo::new();
+    repo.setup_trusted();
+    repo.add_evidence("one");
+    let mut child = export_command(&repo)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before (or while) the export is written.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+}

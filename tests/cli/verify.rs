@@ -159,8 +159,9 @@ fn a_signed_record_with_a_wrong_hash_fails() {
         rev: "HEAD",
     };
     let mut evidence =
-        git_auditops::evidence::build(&git_repo, &request, "2026-01-01T00:00:00Z").unwrap();
-    evidence.sha256 = "0".repeat(64);
+        git_auditops::evidence::build(&git_repo, &request, "2026-01-01T00:00:00Z".parse().unwrap())
+            .unwrap();
+    evidence.sha256 = "0".repeat(64).parse().unwrap();
     let signing =
         git_auditops::sign::key::load(&key.private_key, git_auditops::sign::KeySource::DefaultPath)
             .unwrap();
