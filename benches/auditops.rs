@@ -1821,7 +1821,7 @@ fn profile_patch(
             let view = store.view().expect("view").expect("the state exists");
             git_auditops::records::read_keyed::<DecisionRecord>(
                 &view,
-                std::slice::from_ref(&parsed[i].id),
+                &[parsed[i].id.to_hex()],
                 &trust,
             )
             .expect("read_keyed");

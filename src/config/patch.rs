@@ -21,6 +21,16 @@ pub enum PatchMode {
     AnalysisOnly,
 }
 
+impl std::fmt::Display for PatchMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(match self {
+            PatchMode::Automatic => "automatic",
+            PatchMode::Supervised => "supervised",
+            PatchMode::AnalysisOnly => "analysis_only",
+        })
+    }
+}
+
 /// Default weights of the validators the seeds name; others must give a weight.
 pub const DEFAULT_WEIGHTS: &[(&str, f64)] = &[
     ("tests", 0.4),
