@@ -142,7 +142,8 @@ pub struct Locks {
 
 impl Locks {
     /// The subsystems held, in the order they were taken.
-    pub fn order(&self) -> Vec<Subsystem> {
+    #[cfg(test)]
+    fn order(&self) -> Vec<Subsystem> {
         self.held.iter().map(|(s, _)| *s).collect()
     }
 }

@@ -260,7 +260,9 @@ fn reject_needs_a_reason_and_the_queue_alerts_once_when_unhealthy() {
         .args(["queue", "reject", &items[0]])
         .assert()
         .code(2);
-    repo.ok(&["queue", "reject", &items[0], "--reason", "not wanted"]);
+    let rejected = repo.run(&["queue", "reject", &items[0], "--reason", "not wanted"]);
+    assert_eq!(rejected.status.code(), Some(0), "{}", stderr(&rejected));
+    assert_stderr_contains(&rejected, "alert: review queue health is warning");
     let json: serde_json::Value =
         serde_json::from_str(&repo.ok(&["queue", "list", "--json"])).unwrap();
     assert_eq!(json["metrics"]["pending"], 1);

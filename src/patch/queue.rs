@@ -174,11 +174,18 @@ pub(crate) enum Change<'a> {
     Resolved(&'a ItemId),
 }
 
-/// The queue-health alert to write together with `change`, when the change
-/// moves the health away from the last recorded one (so crossing a threshold
-/// alerts once, not on every change).
+/// The queue-health alert to write together with `change`, when the health
+/// moves: when the change itself crosses a threshold, or when the health after
+/// it is not the one last recorded (time alone can move it). So crossing a
+/// threshold alerts once, not on every change.
+///
+/// Records carry whole seconds, so several alerts may share the latest
+/// timestamp; none of them is "the last" then, and the health counts as
+/// recorded when any of them holds it.
 pub(crate) fn alert_for(ws: &Workspace, change: Change<'_>) -> Result<Option<Alert>> {
+    let (config, now) = (&ws.config()?.queue, now_unix());
     let entries = load(ws)?;
+    let before = metrics(&entries, config, now);
     let still_pending = entries
         .iter()
         .filter(|e| e.pending())
@@ -188,22 +195,39 @@ pub(crate) fn alert_for(ws: &Workspace, change: Change<'_>) -> Result<Option<Ale
         Change::Queued(item) => Some(item.created_at),
         Change::Resolved(_) => None,
     };
-    let metrics = metrics_of(still_pending.chain(added), &ws.config()?.queue, now_unix());
+    let after = metrics_of(still_pending.chain(added), config, now);
+    let latest = latest_recorded(ws)?;
+    Ok(moved(before.health, after.health, &latest).then(|| health_alert(&after)))
+}
+
+/// Whether a change from `before` to `after` is to be recorded, given the
+/// healths of the latest recorded alerts (none yet: as if good).
+fn moved(before: Health, after: Health, latest: &[Health]) -> bool {
+    let recorded = match latest.is_empty() {
+        true => after == Health::Good,
+        false => latest.contains(&after),
+    };
+    before != after || !recorded
+}
+
+/// The healths of the counted queue-health alerts with the latest timestamp.
+fn latest_recorded(ws: &Workspace) -> Result<Vec<Health>> {
+    let Some(view) = ws.view()? else {
+        return Ok(Vec::new());
+    };
     let require_signed = ws.require_signed()?;
     let key = [AlertKind::QueueHealth.to_string()];
-    let last = match ws.view()? {
-        Some(view) => read_keyed::<Alert>(&view, &key, ws.trust()?)?
-            .into_iter()
-            .filter(|r| r.counts(require_signed))
-            .max_by(|a, b| a.record.timestamp.cmp(&b.record.timestamp))
-            .and_then(|r| r.record.health),
-        None => None,
-    };
-    let changed = match last {
-        Some(previous) => previous != metrics.health,
-        None => metrics.health != Health::Good,
-    };
-    Ok(changed.then(|| health_alert(&metrics)))
+    let alerts: Vec<Alert> = read_keyed::<Alert>(&view, &key, ws.trust()?)?
+        .into_iter()
+        .filter(|r| r.counts(require_signed))
+        .map(|r| r.record)
+        .collect();
+    let last = alerts.iter().map(|a| a.timestamp).max();
+    Ok(alerts
+        .into_iter()
+        .filter(|a| Some(a.timestamp) == last)
+        .filter_map(|a| a.health)
+        .collect())
 }
 
 fn health_alert(metrics: &Metrics) -> Alert {
@@ -298,4 +322,23 @@ pub fn show(ws: &Workspace, id: &str) -> Result<Shown> {
         item: entry.item.record,
         resolution: entry.resolution.map(|r| r.record),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Health::{Critical, Good, Warning};
+    use super::moved;
+
+    #[test]
+    fn a_crossing_is_recorded_once() {
+        assert!(!moved(Good, Good, &[]), "a healthy queue never alerts");
+        assert!(moved(Good, Warning, &[]));
+        assert!(moved(Warning, Critical, &[Warning]));
+        assert!(!moved(Critical, Critical, &[Critical]), "recorded already");
+        // Time alone made it critical since the last alert.
+        assert!(moved(Critical, Critical, &[Warning]));
+        // Two alerts in the same second: either may be the last.
+        assert!(!moved(Critical, Critical, &[Warning, Critical]));
+        assert!(moved(Critical, Warning, &[Warning, Critical]));
+    }
 }

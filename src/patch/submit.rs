@@ -262,6 +262,8 @@ pub fn submit(
                 reasons: record.reasons.clone(),
                 created_at: record.timestamp,
             };
+            // The validators took a while: others may have changed the queue.
+            ws.refresh();
             submitted.health_alert = queue::alert_for(ws, Change::Queued(&item))?;
             ops.push(item.put(key.as_ref()));
             ops.extend(submitted.health_alert.iter().map(|a| a.put(key.as_ref())));

@@ -159,7 +159,7 @@ pub(crate) fn remove(git_dir: &Path, path: &Path) {
 
 /// Removes worktrees whose creating process is gone (it crashed or was killed).
 /// Returns how many were swept.
-pub fn sweep(repo: &gix::Repository) -> usize {
+pub(crate) fn sweep(repo: &gix::Repository) -> usize {
     let Ok(entries) = std::fs::read_dir(pool_dir(repo)) else {
         return 0;
     };
