@@ -1,19 +1,26 @@
 //! Approvals: a signer's signed "yes" to a subject (a phase, a queue item, a plan)
 //! at a commit.
 
-use crate::records::{KeyedKind, unix_seconds};
+use crate::ids::CommitId;
+use crate::records::KeyedKind;
 use crate::sign::Subject;
+use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
+/// The signed record of an approval; public because review-queue approvals
+/// (`patch`) and `verify` read and write the same kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Approval {
+    /// The version of this record's shape.
     pub schema_version: u32,
     /// What is approved, e.g. `phase:1`.
     pub subject: String,
     /// The commit HEAD was at: an approval holds for that commit only.
-    pub git_commit: String,
+    pub git_commit: CommitId,
+    /// What the approver said with it.
     pub note: Option<String>,
-    pub timestamp: String,
+    /// When it was signed.
+    pub timestamp: Timestamp,
 }
 
 impl KeyedKind for Approval {
@@ -24,27 +31,48 @@ impl KeyedKind for Approval {
     }
 
     fn subjects(&self) -> Vec<Subject> {
-        vec![Subject::new("commit", "gitCommit", &self.git_commit)]
+        vec![crate::phase::records::commit_subject(self.git_commit)]
     }
 
     fn unix_seconds(&self) -> Option<i64> {
-        unix_seconds(&self.timestamp)
+        Some(self.timestamp.as_second())
     }
 }
 
 /// The subject of a phase's approvals.
-pub fn phase_subject(phase: u32) -> String {
+pub(crate) fn phase_subject(phase: u32) -> String {
     format!("phase:{phase}")
 }
 
-/// Reads `SUBJECT` as typed on the command line: `phase:N`, or a bare phase number.
-pub fn parse_subject(text: &str) -> Result<String, String> {
+/// A subject typed on the command line that names nothing approvable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{0}` is not something to approve: use phase:N (or N) for a phase, queue:ID for a queue item"
+)]
+pub struct SubjectError(String);
+
+/// Reads `SUBJECT` as typed on the command line: `phase:N`, or a bare phase
+/// number. Returns the phase number.
+pub(crate) fn parse_subject(text: &str) -> Result<u32, SubjectError> {
     let text = text.trim();
     let phase = text.strip_prefix("phase:").unwrap_or(text);
-    match phase.parse::<u32>() {
-        Ok(n) => Ok(phase_subject(n)),
-        Err(_) => Err(format!(
-            "`{text}` is not something to approve: use phase:N (or N) for a phase, queue:ID for a queue item"
-        )),
+    phase
+        .parse::<u32>()
+        .map_err(|_| SubjectError(text.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_are_phases_by_number() {
+        assert_eq!(parse_subject("phase:2"), Ok(2));
+        assert_eq!(parse_subject(" 3 "), Ok(3));
+        let err = parse_subject("plan:x").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("`plan:x` is not something to approve")
+        );
     }
 }

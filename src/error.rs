@@ -14,6 +14,7 @@ use crate::hooks::HookError;
 use crate::lock::LockError;
 use crate::outbox::OutboxError;
 use crate::patch::PatchError;
+use crate::phase::PhaseError;
 use crate::render::RenderError;
 use crate::sign::SignError;
 use crate::store::StoreError;
@@ -80,6 +81,9 @@ pub enum Error {
     /// Submitting patches and resolving the review queue.
     #[error(transparent)]
     Patch(#[from] PatchError),
+    /// Phases, gates, approvals and the pre-push check.
+    #[error(transparent)]
+    Phase(#[from] PhaseError),
     /// A file outside the state could not be read or written.
     #[error("{}", path.display())]
     Io {
@@ -122,6 +126,7 @@ impl Error {
             Error::Outbox(err) => outbox(err),
             Error::GitHub(err) => github(err),
             Error::Patch(err) => patch(err),
+            Error::Phase(err) => phase(err),
             Error::Io { .. } => ExitCode::Internal,
             Error::Refused(_) => ExitCode::Refused,
             Error::Usage(_) => ExitCode::Usage,
@@ -239,6 +244,27 @@ fn github(err: &GithubError) -> ExitCode {
         GithubError::NoRepository { .. } | GithubError::NoToken | GithubError::Client(_) => {
             ExitCode::Usage
         }
+    }
+}
+
+fn phase(err: &PhaseError) -> ExitCode {
+    match err {
+        PhaseError::EarlierIncomplete { .. }
+        | PhaseError::AlreadyComplete { .. }
+        | PhaseError::GatesNotPassed { .. }
+        | PhaseError::NotEnoughEvidence { .. }
+        | PhaseError::NotEnoughApprovals { .. }
+        | PhaseError::TagElsewhere { .. }
+        | PhaseError::GateFailed => ExitCode::Refused,
+        PhaseError::NoSuchPhase { .. }
+        | PhaseError::NoPhases
+        | PhaseError::AllComplete
+        | PhaseError::NoHead
+        | PhaseError::Subject(_)
+        | PhaseError::PushInputNotUtf8
+        | PhaseError::PushInputLine { .. }
+        | PhaseError::PushInputSha { .. } => ExitCode::Usage,
+        PhaseError::TagSpawn(_) | PhaseError::TagFailed { .. } => ExitCode::Internal,
     }
 }
 

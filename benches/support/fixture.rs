@@ -5,6 +5,7 @@ use super::history;
 use super::measure::{run_text, run_timed};
 use super::patches;
 use base64::Engine as _;
+use git_auditops::sign::{self, KeySource};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -14,6 +15,9 @@ pub const QUOTED_LINES: &str = "1-5";
 pub const PRINCIPAL: &str = "bench@example.com";
 /// Where each repository trusts the workspace key (the default path).
 pub const ALLOWED_SIGNERS: &str = ".auditops/allowed_signers";
+
+/// A file of the first commit of a generated history: path and content.
+pub type BaseFile<'a> = (&'a str, &'a [u8]);
 
 /// Environment variables that would point git (or the tool) somewhere else.
 const SCRUBBED_ENV: &[&str] = &[
@@ -124,6 +128,30 @@ impl Workspace {
         self.root.join(name)
     }
 
+    /// The workspace signing key, loaded in-process.
+    pub fn signing_key(&self) -> sign::SigningKey {
+        sign::key::load(&self.key_path, KeySource::DefaultPath).expect("load the bench signing key")
+    }
+
+    /// `git-auditops hook pre-push origin <url>` in `repo`, as git runs the hook
+    /// for a push to `origin` (the input goes on its stdin).
+    pub fn pre_push_hook(&self, repo: &BenchRepo) -> Command {
+        let mut cmd = self.auditops(&repo.dir);
+        cmd.args(["hook", "pre-push", "origin", &repo.origin_url()]);
+        cmd
+    }
+
+    /// The lines of `git count-objects -v` in `dir` that start with one of
+    /// `fields` (`"count:"`, `"size-pack:"`, …), joined by `, `.
+    pub fn count_objects(&self, dir: &Path, fields: &[&str]) -> String {
+        let objects = run_text(self.git(dir).args(["count-objects", "-v"]));
+        let objects: Vec<&str> = objects
+            .lines()
+            .filter(|l| fields.iter().any(|f| l.starts_with(f)))
+            .collect();
+        objects.join(", ")
+    }
+
     /// The allowed_signers line trusting the workspace key, with its newline.
     pub fn allowed_signers(&self) -> String {
         format!("{PRINCIPAL} namespaces=\"auditops\" {}\n", self.public_key)
@@ -171,22 +199,9 @@ impl Workspace {
     /// out, `origin` is an empty bare repository, and the state ref exists
     /// (`git-auditops init`).
     pub fn repo_with_history(&self, name: &str, commits: u64, config: &str) -> BenchRepo {
-        let dir = self.root.join(name);
-        self.git_init(&dir);
-        let sample = sample_source();
-        let signers = self.allowed_signers();
-        let base: [(&str, &[u8]); 4] = [
-            ("README.md", b"bench fixture\n"),
-            (QUOTED_FILE, sample.as_bytes()),
-            (ALLOWED_SIGNERS, signers.as_bytes()),
-            (".auditops.toml", config.as_bytes()),
-        ];
-        history::import(
-            self.git(&dir).args(["fast-import", "--quiet"]),
-            commits,
-            &base,
-        );
-        run_timed(self.git(&dir).args(["reset", "-q", "--hard"]));
+        let dir = self.imported(name, config, &mut |fast_import, base| {
+            history::import(fast_import, commits, base);
+        });
         self.add_origin(&dir);
         run_text(self.auditops(&dir).arg("init"));
         BenchRepo::at_head(self, dir)
@@ -199,25 +214,38 @@ impl Workspace {
     /// file. `main` is checked out, `release` (not checked out) points at the
     /// same commit, and the state ref exists (`git-auditops init`).
     pub fn repo_with_files(&self, name: &str, files: u64, config: &str) -> BenchRepo {
+        let dir = self.imported(name, config, &mut |fast_import, base| {
+            patches::import_tree(fast_import, files, base);
+        });
+        run_timed(self.git(&dir).args(["branch", "release"]));
+        run_text(self.auditops(&dir).arg("init"));
+        BenchRepo::at_head(self, dir)
+    }
+
+    /// A new repository `name` whose history `import` writes through
+    /// `git fast-import` (the command it is given), with the files every such
+    /// repository starts with (README.md, the quoted file, the allowed_signers
+    /// file trusting the workspace key, and `config` as `.auditops.toml`) to
+    /// put in its first commit; `main` is then checked out.
+    fn imported(
+        &self,
+        name: &str,
+        config: &str,
+        import: &mut dyn FnMut(&mut Command, &[BaseFile<'_>]),
+    ) -> PathBuf {
         let dir = self.root.join(name);
         self.git_init(&dir);
         let sample = sample_source();
         let signers = self.allowed_signers();
-        let base: [(&str, &[u8]); 4] = [
+        let base: [BaseFile<'_>; 4] = [
             ("README.md", b"bench fixture\n"),
             (QUOTED_FILE, sample.as_bytes()),
             (ALLOWED_SIGNERS, signers.as_bytes()),
             (".auditops.toml", config.as_bytes()),
         ];
-        patches::import_tree(
-            self.git(&dir).args(["fast-import", "--quiet"]),
-            files,
-            &base,
-        );
+        import(self.git(&dir).args(["fast-import", "--quiet"]), &base);
         run_timed(self.git(&dir).args(["reset", "-q", "--hard"]));
-        run_timed(self.git(&dir).args(["branch", "release"]));
-        run_text(self.auditops(&dir).arg("init"));
-        BenchRepo::at_head(self, dir)
+        dir
     }
 
     /// A repository with the same `main` as `source`, sharing its objects

@@ -1,7 +1,7 @@
 //! A long history in seconds: a generated `git fast-import` stream.
 
-use std::io::{BufWriter, Write};
-use std::process::{Command, Stdio};
+use super::fastimport;
+use std::process::Command;
 
 /// Files under `data/` that the generated commits rewrite (16 directories of 16).
 const DATA_FILES: u64 = 256;
@@ -25,31 +25,12 @@ fn data_path(file: u64) -> String {
 /// [`FILES_PER_COMMIT`] of the `data/` files, so no two commits share a tree.
 pub fn import(fast_import: &mut Command, commits: u64, base: &[(&str, &[u8])]) {
     assert!(commits >= 2, "a history needs at least two commits");
-    let description = format!("{fast_import:?}");
-    let mut child = fast_import
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|err| panic!("cannot run {description}: {err}"));
-    {
-        let stdin = child.stdin.take().expect("fast-import's stdin is piped");
-        let mut out = BufWriter::with_capacity(1 << 20, stdin);
-        let mut write = |bytes: &[u8]| {
-            out.write_all(bytes)
-                .unwrap_or_else(|err| panic!("writing to {description}: {err}"))
-        };
-        let data = |write: &mut dyn FnMut(&[u8]), bytes: &[u8]| {
-            write(format!("data {}\n", bytes.len()).as_bytes());
-            write(bytes);
-            write(b"\n");
-        };
+    fastimport::import(fast_import, |stream| {
         for i in 0..commits {
-            let header = format!(
-                "commit refs/heads/main\ncommitter Bench User <bench@example.com> {} +0000\n",
-                FIRST_COMMIT_TIME + 60 * i
+            stream.commit(
+                FIRST_COMMIT_TIME + 60 * i,
+                &format!("bench history commit {i}"),
             );
-            write(header.as_bytes());
-            data(&mut write, format!("bench history commit {i}").as_bytes());
             let files: Vec<u64> = if i == 0 {
                 (0..DATA_FILES).collect()
             } else {
@@ -59,24 +40,16 @@ pub fn import(fast_import: &mut Command, commits: u64, base: &[(&str, &[u8])]) {
             };
             if i == 0 {
                 for (path, content) in base {
-                    write(format!("M 100644 inline {path}\n").as_bytes());
-                    data(&mut write, content);
+                    stream.file(path, content);
                 }
             }
             for file in files {
-                write(format!("M 100644 inline {}\n", data_path(file)).as_bytes());
-                data(
-                    &mut write,
+                stream.file(
+                    &data_path(file),
                     format!("file {file}, last written by commit {i}\n").as_bytes(),
                 );
             }
-            write(b"\n");
+            stream.end_commit();
         }
-        out.flush()
-            .unwrap_or_else(|err| panic!("writing to {description}: {err}"));
-    }
-    let status = child
-        .wait()
-        .unwrap_or_else(|err| panic!("waiting for {description}: {err}"));
-    assert!(status.success(), "{description} failed ({status})");
+    });
 }

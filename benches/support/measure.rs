@@ -66,6 +66,46 @@ pub fn time<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     (value, start.elapsed())
 }
 
+/// Prints one step of a "where the time goes" breakdown: its name, then the
+/// summary of its timings.
+pub fn print_step(name: &str, samples: &Samples) {
+    println!("  {name:<50} {}", samples.summary());
+}
+
+/// Times `f(1..=runs)` after one warm-up call `f(0)`, and prints the summary.
+pub fn time_step(name: &str, runs: usize, f: &mut dyn FnMut(usize)) -> Samples {
+    let mut samples = Samples::default();
+    f(0);
+    for i in 1..=runs {
+        samples.push(time(|| f(i)).1);
+    }
+    print_step(name, &samples);
+    samples
+}
+
+/// Times several commands interleaved, so that the differences between them
+/// (what each adds to the one before) are not background load: `round(0)` is
+/// a warm-up, then `round(1..=runs)` each return one timing per name, in the
+/// order of `names`. Prints the summary of each.
+pub fn time_interleaved<const N: usize>(
+    names: [&str; N],
+    runs: usize,
+    round: &mut dyn FnMut(usize) -> [Duration; N],
+) {
+    let mut samples: [Samples; N] = std::array::from_fn(|_| Samples::default());
+    for i in 0..=runs {
+        let times = round(i);
+        if i > 0 {
+            for (samples, elapsed) in samples.iter_mut().zip(times) {
+                samples.push(elapsed);
+            }
+        }
+    }
+    for (name, samples) in names.iter().zip(&samples) {
+        print_step(name, samples);
+    }
+}
+
 /// Runs `cmd` to completion (stdin closed, output captured), panicking with its
 /// stderr if it fails, and returns its output and wall time.
 pub fn run_timed(cmd: &mut Command) -> (Output, Duration) {

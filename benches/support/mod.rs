@@ -1,5 +1,7 @@
-//! Helpers of the `auditops` benchmark harness (see `benches/auditops.rs`).
+//! Helpers of the `auditops` benchmark harness (see `benches/auditops.rs`),
+//! shared by the scenarios in `benches/scenarios/`.
 
+pub mod fastimport;
 pub mod fixture;
 pub mod history;
 pub mod hooktools;

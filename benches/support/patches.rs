@@ -1,10 +1,14 @@
 //! A wide repository in a second (one `git fast-import` stream: many small
-//! files in folders of [`FILES_PER_DIR`]) and small, distinct patches against it.
+//! files in folders of [`FILES_PER_DIR`]), small, distinct patches against it,
+//! and what submitting them leaves behind (the pooled worktree, the clock
+//! reading of the validator).
 
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
+use std::time::{Duration, SystemTime};
 
+use super::fastimport;
+use super::fixture::{BenchRepo, Workspace};
 use super::measure::run_timed;
 
 /// Files per folder of the generated tree (200 folders of 100 for 20,000 files).
@@ -33,55 +37,19 @@ pub fn file_content(file: u64) -> String {
 /// `files` files under `tree/` (see [`file_path`], [`file_content`]); the
 /// second changes only README.md, so that HEAD has a parent.
 pub fn import_tree(fast_import: &mut Command, files: u64, base: &[(&str, &[u8])]) {
-    let description = format!("{fast_import:?}");
-    let mut child = fast_import
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|err| panic!("cannot run {description}: {err}"));
-    {
-        let stdin = child.stdin.take().expect("fast-import's stdin is piped");
-        let mut out = BufWriter::with_capacity(1 << 20, stdin);
-        let mut write = |bytes: &[u8]| {
-            out.write_all(bytes)
-                .unwrap_or_else(|err| panic!("writing to {description}: {err}"))
-        };
-        let data = |write: &mut dyn FnMut(&[u8]), bytes: &[u8]| {
-            write(format!("data {}\n", bytes.len()).as_bytes());
-            write(bytes);
-            write(b"\n");
-        };
-        let header = |write: &mut dyn FnMut(&[u8]), message: &str, offset: u64| {
-            write(
-                format!(
-                    "commit refs/heads/main\ncommitter Bench User <bench@example.com> {} +0000\n",
-                    COMMIT_TIME + offset
-                )
-                .as_bytes(),
-            );
-            data(write, message.as_bytes());
-        };
-        header(&mut write, &format!("bench tree of {files} files"), 0);
+    fastimport::import(fast_import, |stream| {
+        stream.commit(COMMIT_TIME, &format!("bench tree of {files} files"));
         for (path, content) in base {
-            write(format!("M 100644 inline {path}\n").as_bytes());
-            data(&mut write, content);
+            stream.file(path, content);
         }
         for file in 0..files {
-            write(format!("M 100644 inline {}\n", file_path(file)).as_bytes());
-            data(&mut write, file_content(file).as_bytes());
+            stream.file(&file_path(file), file_content(file).as_bytes());
         }
-        write(b"\n");
-        header(&mut write, "bench: touch README.md", 60);
-        write(b"M 100644 inline README.md\n");
-        data(&mut write, b"bench fixture: a wide tree\n");
-        write(b"\n");
-        out.flush()
-            .unwrap_or_else(|err| panic!("writing to {description}: {err}"));
-    }
-    let status = child
-        .wait()
-        .unwrap_or_else(|err| panic!("waiting for {description}: {err}"));
-    assert!(status.success(), "{description} failed ({status})");
+        stream.end_commit();
+        stream.commit(COMMIT_TIME + 60, "bench: touch README.md");
+        stream.file("README.md", b"bench fixture: a wide tree\n");
+        stream.end_commit();
+    });
 }
 
 /// The files patch `i` changes: one or two, spread over the tree.
@@ -136,4 +104,37 @@ pub fn write_patches(
             path
         })
         .collect()
+}
+
+/// Runs `git-auditops patch submit PATCH --target release --json` in `repo`
+/// and returns what it printed, its wall time (spawn to reaping) and the clock
+/// read just before the spawn.
+pub fn submit(
+    ws: &Workspace,
+    repo: &BenchRepo,
+    patch: &Path,
+) -> (serde_json::Value, Duration, SystemTime) {
+    let mut cmd = ws.auditops(&repo.dir);
+    cmd.args(["patch", "submit"])
+        .arg(patch)
+        .args(["--target", "release", "--json"]);
+    let spawned = SystemTime::now();
+    let (output, wall) = run_timed(&mut cmd);
+    let json: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("`patch submit --json` prints JSON");
+    (json, wall, spawned)
+}
+
+/// The pooled worktree of the patch repository.
+pub fn pool_slot(repo: &BenchRepo) -> PathBuf {
+    repo.dir.join(".git/auditops/worktrees/slot-0")
+}
+
+/// The clock reading (`date +%s%N`) in `text`.
+pub fn clock_reading(text: &str, source: &dyn std::fmt::Display) -> SystemTime {
+    let nanos: u64 = text
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{source} does not hold `date +%s%N`: {text:?}"));
+    SystemTime::UNIX_EPOCH + Duration::from_nanos(nanos)
 }

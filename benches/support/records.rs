@@ -1,8 +1,9 @@
 //! Making many distinct, validly signed evidence records in-process, and
-//! filling a state ref with them through the library's own `Store::append`.
+//! filling a state ref with them through the library's own `Store::append`;
+//! and adding one record at a time through the CLI.
 
-use super::fixture::{QUOTED_FILE, QUOTED_LINES};
-use super::measure::{Samples, time};
+use super::fixture::{BenchRepo, QUOTED_FILE, QUOTED_LINES, Workspace};
+use super::measure::{Samples, run_timed, time};
 use git_auditops::evidence::{self, Evidence, LineRange};
 use git_auditops::sign::{self, SigningKey};
 use git_auditops::store::{EVIDENCE_LOG, Store};
@@ -128,6 +129,20 @@ pub fn fill(
     stats
 }
 
+/// [`fill`] with a new [`RecordFactory`] for `key` and `tag`, timed as a whole
+/// (making the factory is not).
+pub fn fill_timed(
+    repo: &gix::Repository,
+    key: SigningKey,
+    tag: &str,
+    count: u64,
+    batch: u64,
+    threads: usize,
+) -> (FillStats, Duration) {
+    let factory = RecordFactory::new(repo, key, tag);
+    time(|| fill(repo, &factory, count, batch, threads))
+}
+
 /// Counts the records of the evidence log (reading every segment).
 pub fn count_records(repo: &gix::Repository) -> u64 {
     let store = Store::new(repo, git_auditops::store::DEFAULT_REF).expect("open the store");
@@ -141,4 +156,32 @@ pub fn count_records(repo: &gix::Repository) -> u64 {
     })
     .expect("walk the evidence log");
     n
+}
+
+/// `evidence add` runs with a fresh description each time, so that no two
+/// records are identical even when made within the same second.
+#[derive(Default)]
+pub struct CliAdder {
+    next: u64,
+}
+
+impl CliAdder {
+    /// Runs `git-auditops evidence add` once in `repo` and returns its wall time.
+    pub fn add(&mut self, ws: &Workspace, repo: &BenchRepo) -> Duration {
+        self.next += 1;
+        let description = format!("cli bench record {}", self.next);
+        let (_, elapsed) = run_timed(ws.auditops(&repo.dir).args([
+            "evidence",
+            "add",
+            "--phase",
+            "1",
+            "--file",
+            QUOTED_FILE,
+            "--lines",
+            QUOTED_LINES,
+            "--description",
+            &description,
+        ]));
+        elapsed
+    }
 }

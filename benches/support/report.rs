@@ -1,4 +1,14 @@
-//! The summary table printed at the end of a run.
+//! The summary table printed at the end of a run, and the headings of the
+//! detail printed on the way.
+
+use super::measure::{fmt_duration, ratio};
+use std::time::Duration;
+
+/// Starts the detail of one measurement: a blank line and `== title`.
+pub fn section(title: &str) {
+    println!();
+    println!("== {title}");
+}
 
 /// Whether a measurement met its target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +68,27 @@ impl Table {
             target: target.into(),
             verdict,
         });
+    }
+
+    /// A row comparing two medians: ours, the baseline, and their ratio
+    /// (ours / baseline, to two decimals).
+    pub fn push_comparison(
+        &mut self,
+        measurement: impl Into<String>,
+        ours: Duration,
+        baseline: Duration,
+        target: impl Into<String>,
+        verdict: Verdict,
+    ) {
+        let r = ratio(ours, baseline);
+        self.push(
+            measurement,
+            fmt_duration(ours),
+            fmt_duration(baseline),
+            format!("{r:.2}×"),
+            target,
+            verdict,
+        );
     }
 
     pub fn misses(&self) -> usize {

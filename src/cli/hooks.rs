@@ -6,7 +6,6 @@ use super::output::say;
 use crate::error::{Error, ExitCode, Result};
 use crate::hooks;
 use crate::phase::prepush;
-use crate::sign::trust;
 use clap::Subcommand;
 use std::io::Read;
 
@@ -103,19 +102,13 @@ pub fn hook(ctx: &Context, name: &str, args: &[String]) -> Result<ExitCode> {
         "pre-push" => {
             let config = ctx.config()?;
             let updates = prepush::parse_updates(&input)?;
-            let trust = trust::load(ctx.repo(), config.allowed_signers(), None)?;
-            let decisions = prepush::decide(
-                ctx.repo(),
-                config,
-                &trust,
-                &updates,
-                config.policy.run_missing_gates,
-            )?;
+            let trust = ctx.trust()?;
+            let decisions = prepush::decide(ctx, &updates, config.policy.run_missing_gates)?;
             if decisions.iter().all(|d| d.allowed) {
                 // Pending GitHub operations go out after the push, detached:
                 // this never delays or fails the push.
                 let started =
-                    crate::github::background::start_after_push(ctx.repo(), config, &trust);
+                    crate::github::background::start_after_push(ctx.repo(), config, trust);
                 tracing::debug!(?started, "background sync");
                 return Ok(ExitCode::Success);
             }

@@ -1,18 +1,14 @@
 //! `phase status|start|complete|report`, `gate run` and `approve`.
 
 use super::context::Context;
-use super::output;
-use super::output::say;
-use crate::duration;
-use crate::error::{Error, ExitCode, Result};
-use crate::phase::gates;
-use crate::phase::lifecycle;
+use super::output::{self, Report, say};
+use crate::error::{ExitCode, Result};
+use crate::phase::PhaseError;
+use crate::phase::gates::{self, RunReport};
+use crate::phase::lifecycle::{self, Approved, CompleteOutcome, Completed, StartOutcome, Started};
 use crate::phase::runner::{Exit, Progress};
-use crate::phase::status::{PhaseState, Reader};
-use crate::sign::{key, trust};
-use crate::store::Store;
+use crate::phase::summary::{self, PhaseStatus};
 use clap::{Args, Subcommand};
-use serde::Serialize;
 
 #[derive(Subcommand)]
 pub enum PhaseCommand {
@@ -60,296 +56,110 @@ pub struct ApproveArgs {
     note: Option<String>,
 }
 
-#[derive(Serialize)]
-struct PhaseRow {
-    id: u32,
-    name: String,
-    state: PhaseState,
-    completion: Option<crate::phase::records::PhaseCompletion>,
-    gates: Vec<crate::phase::status::GateStatus>,
-    evidence: Counted,
-    approvals: Counted,
-}
-
-#[derive(Serialize)]
-struct Counted {
-    count: usize,
-    required: u32,
-}
-
-fn no_phases() -> Error {
-    Error::Usage(
-        "no phases are configured: add [[phases]] and [gates.<ID>] to .auditops.toml".into(),
-    )
-}
-
 pub fn phase(ctx: &Context, command: PhaseCommand) -> Result<ExitCode> {
-    let config = ctx.config()?;
-    let trust = trust::load(ctx.repo(), config.allowed_signers(), None)?;
     match command {
-        PhaseCommand::Status {} => {
-            let store = Store::new(ctx.repo(), config.ref_name())?;
-            let view = store.view()?;
-            let reader = Reader {
-                config,
-                view: view.as_ref(),
-                trust: &trust,
-            };
-            let head = crate::git::head_commit(ctx.repo())?;
-            let tree = head
-                .map(|c| crate::git::tree_of(ctx.repo(), c))
-                .transpose()?;
-            let (evidence, _) = crate::evidence::record::list(ctx.repo(), config, None)?;
-            let mut rows = Vec::new();
-            for (phase, (state, completion)) in config.phases.iter().zip(reader.states()?) {
-                let id = *phase.id.get_ref();
-                let gates = match tree {
-                    Some(tree) => reader.gates(phase, tree)?,
-                    None => Vec::new(),
-                };
-                let approvals = match head {
-                    Some(head) => lifecycle::approvals(&reader, id, head)?.len(),
-                    None => 0,
-                };
-                rows.push(PhaseRow {
-                    id,
-                    name: phase.name.clone(),
-                    state,
-                    completion: completion.map(|c| c.record),
-                    gates,
-                    evidence: Counted {
-                        count: evidence.iter().filter(|l| l.evidence.phase == id).count(),
-                        required: phase.evidence_min,
-                    },
-                    approvals: Counted {
-                        count: approvals,
-                        required: phase.approvals,
-                    },
-                });
-            }
-            if ctx.json {
-                output::json(&rows);
-                return Ok(ExitCode::Success);
-            }
-            if rows.is_empty() {
-                say!("no phases configured (add [[phases]] to .auditops.toml)");
-            }
-            for row in &rows {
-                let state = serde_json::to_value(row.state).unwrap_or_default();
-                let at = row
-                    .completion
-                    .as_ref()
-                    .map(|c| format!(" at {} ({})", &c.git_commit[..12], c.completion_date))
-                    .unwrap_or_default();
-                say!(
-                    "phase {}  {}  {}{at}",
-                    row.id,
-                    row.name,
-                    state.as_str().unwrap_or("?")
-                );
-                for gate in &row.gates {
-                    let by = gate
-                        .signer
-                        .as_deref()
-                        .map(|s| format!(", signed by {s}"))
-                        .unwrap_or_default();
-                    say!("  gate {:<12} {}{by}", gate.gate, gate.state);
-                }
-                say!(
-                    "  evidence {}/{}, approvals at HEAD {}/{}",
-                    row.evidence.count,
-                    row.evidence.required,
-                    row.approvals.count,
-                    row.approvals.required
-                );
-            }
-            Ok(ExitCode::Success)
-        }
-        PhaseCommand::Start { phase } => {
-            let started = lifecycle::start(ctx.repo(), config, &trust, phase)?;
-            if ctx.json {
-                output::json(&started);
-            } else if started.outcome == "already_started" {
-                say!(
-                    "phase {phase} was already started (at {})",
-                    &started.git_commit[..12]
-                );
-            } else {
-                say!("started phase {phase} at {}", &started.git_commit[..12]);
-            }
-            Ok(ExitCode::Success)
-        }
+        PhaseCommand::Status {} => output::report(ctx, &summary::status(ctx)?),
+        PhaseCommand::Start { phase } => output::report(ctx, &lifecycle::start(ctx, phase)?),
         PhaseCommand::Complete { phase, tag } => {
-            let done = lifecycle::complete(ctx.repo(), config, &trust, phase, tag)?;
-            if ctx.json {
-                output::json(&done);
-            } else if done.outcome == "already_complete" {
-                say!("phase {phase} is already complete (at {})", done.git_commit);
-            } else {
-                say!("phase {phase} complete at {}", done.git_commit);
-            }
-            if let (Some(tag), false) = (&done.tag, ctx.json) {
-                say!("tag {tag}");
-            }
-            Ok(ExitCode::Success)
+            output::report(ctx, &lifecycle::complete(ctx, phase, tag)?)
         }
         PhaseCommand::Report { phase } => {
-            let text = report(ctx, config, &trust, phase)?;
+            let text = summary::report(ctx, phase)?;
             say!("{}", text.trim_end_matches('\n'));
-            Ok(ExitCode::Success)
+        }
+    }
+    Ok(ExitCode::Success)
+}
+
+impl Report for PhaseStatus {
+    fn text(&self) {
+        if self.rows.is_empty() {
+            say!("no phases configured (add [[phases]] to .auditops.toml)");
+        }
+        for row in &self.rows {
+            let at = row
+                .completion
+                .as_ref()
+                .map(|c| format!(" at {} ({})", c.git_commit.short(), c.completion_date))
+                .unwrap_or_default();
+            say!("phase {}  {}  {}{at}", row.id, row.name, row.state);
+            for gate in &row.gates {
+                let by = gate
+                    .signer
+                    .as_deref()
+                    .map(|s| format!(", signed by {s}"))
+                    .unwrap_or_default();
+                say!("  gate {:<12} {}{by}", gate.gate, gate.state);
+            }
+            say!(
+                "  evidence {}/{}, approvals at HEAD {}/{}",
+                row.evidence.count,
+                row.evidence.required,
+                row.approvals.count,
+                row.approvals.required
+            );
         }
     }
 }
 
-fn report(
-    ctx: &Context,
-    config: &crate::config::Config,
-    trust: &crate::sign::TrustSet,
-    id: u32,
-) -> Result<String> {
-    let phase = config
-        .phase(id)
-        .ok_or_else(|| Error::Usage(format!("there is no phase {id} in .auditops.toml")))?;
-    let store = Store::new(ctx.repo(), config.ref_name())?;
-    let view = store.view()?;
-    let reader = Reader {
-        config,
-        view: view.as_ref(),
-        trust,
-    };
-    let (state, completion) = reader
-        .states()?
-        .into_iter()
-        .nth(id as usize)
-        .ok_or_else(no_phases)?;
-    // The report is about the completion commit once there is one, else HEAD.
-    let commit = match &completion {
-        Some(done) => gix::ObjectId::from_hex(done.record.git_commit.as_bytes())
-            .map_err(|e| Error::Usage(e.to_string()))?,
-        None => crate::git::head_commit(ctx.repo())?
-            .ok_or_else(|| Error::Usage("HEAD has no commit yet".into()))?,
-    };
-    let tree = crate::git::tree_of(ctx.repo(), commit)?;
-    let gates: Vec<serde_json::Value> = reader
-        .gates(phase, tree)?
-        .iter()
-        .map(|g| {
-            serde_json::json!({
-                "gate": g.gate,
-                "state": g.state,
-                "category": config.gate(&g.gate).map(|c| serde_json::to_value(c.category).unwrap_or_default()).unwrap_or_default(),
-                "duration": g.result.as_ref().map(|r| duration::format(std::time::Duration::from_millis(r.duration_ms))).unwrap_or_else(|| "-".into()),
-                "signer": g.signer.clone().unwrap_or_else(|| "-".into()),
-            })
-        })
-        .collect();
-    let evidence: Vec<crate::evidence::Evidence> =
-        lifecycle::evidence(ctx.repo(), config, trust, id)?
-            .into_iter()
-            .map(|l| l.evidence)
-            .collect();
-    let approvals = lifecycle::approvals(&reader, id, commit)?;
-    let context = serde_json::json!({
-        "phase": {
-            "id": id,
-            "name": phase.name,
-            "state": state,
-            "evidence_min": phase.evidence_min,
-            "approvals": phase.approvals,
-        },
-        "commit": commit.to_string(),
-        "tree": tree.to_string(),
-        "completion_signer": completion.as_ref().and_then(|c| c.signer().map(str::to_owned)),
-        "completion": completion.map(|c| c.record),
-        "gates": gates,
-        "evidence": evidence,
-        "approvals": approvals,
-        "generated_at": crate::records::now(),
-        "tool_version": env!("CARGO_PKG_VERSION"),
-    });
-    Ok(crate::render::render(
-        "phase-report.md.j2",
-        ctx.repo().workdir(),
-        &context,
-    )?)
+impl Report for Started {
+    fn text(&self) {
+        match self.outcome {
+            StartOutcome::AlreadyStarted => say!(
+                "phase {} was already started (at {})",
+                self.phase,
+                self.git_commit.short()
+            ),
+            StartOutcome::Started => {
+                say!(
+                    "started phase {} at {}",
+                    self.phase,
+                    self.git_commit.short()
+                )
+            }
+        }
+    }
 }
 
-#[derive(Serialize)]
-struct GateRunJson<'a> {
-    phase: u32,
-    commit: String,
-    tree: String,
-    passed: bool,
-    results: &'a [crate::phase::records::GateResult],
-    skipped: &'a [String],
+impl Report for Completed {
+    fn text(&self) {
+        match self.outcome {
+            CompleteOutcome::AlreadyComplete => say!(
+                "phase {} is already complete (at {})",
+                self.phase,
+                self.git_commit
+            ),
+            CompleteOutcome::Completed => {
+                say!("phase {} complete at {}", self.phase, self.git_commit)
+            }
+        }
+        if let Some(tag) = &self.tag {
+            say!("tag {tag}");
+        }
+    }
 }
 
 pub fn gate(ctx: &Context, command: GateCommand) -> Result<ExitCode> {
     let GateCommand::Run(args) = command;
-    let config = ctx.config()?;
-    if config.phases.is_empty() {
-        return Err(no_phases());
-    }
-    let trust = trust::load(ctx.repo(), config.allowed_signers(), None)?;
-    let phase = match args.phase {
-        Some(id) => config
-            .phase(id)
-            .ok_or_else(|| Error::Usage(format!("there is no phase {id} in .auditops.toml")))?,
-        None => {
-            let store = Store::new(ctx.repo(), config.ref_name())?;
-            let view = store.view()?;
-            Reader {
-                config,
-                view: view.as_ref(),
-                trust: &trust,
-            }
-            .active()?
-            .ok_or_else(|| {
-                Error::Usage("every phase is complete; name one with --phase N".into())
-            })?
-        }
+    let progress = match ctx.json {
+        true => Progress::quiet(),
+        false => Progress::for_stderr(),
     };
-    let commit = crate::git::resolve_commit(ctx.repo(), &args.rev)?;
-    let key = key::for_recording(ctx.repo(), config.trust.require_signed)?;
-    let all: Vec<&str> = phase.gate_ids().collect();
-    if !ctx.json {
-        eprintln!(
-            "running phase {} ({}) gates on {}",
-            phase.id.get_ref(),
-            phase.name,
-            &commit.to_string()[..12]
-        );
+    let report = gates::run_phase(ctx, args.phase, &args.rev, &progress)?;
+    output::report(ctx, &report);
+    match report.passed {
+        true => Ok(ExitCode::Success),
+        false => Err(PhaseError::GateFailed.into()),
     }
-    let progress = if ctx.json {
-        Progress::quiet()
-    } else {
-        Progress::for_stderr()
-    };
-    let report = gates::run(
-        ctx.repo(),
-        config,
-        key.as_ref(),
-        phase,
-        commit,
-        &all,
-        &progress,
-    )?;
-    if ctx.json {
-        output::json(&GateRunJson {
-            phase: *phase.id.get_ref(),
-            commit: report.commit.to_string(),
-            tree: report.tree.to_string(),
-            passed: report.passed(),
-            results: &report.results,
-            skipped: &report.skipped,
-        });
-    } else {
-        for result in report.results.iter().filter(|r| !r.passed) {
-            let log = gates::log_dir(ctx.repo());
+}
+
+impl Report for RunReport {
+    fn text(&self) {
+        for result in self.results.iter().filter(|r| !r.passed) {
             eprintln!(
                 "--- {} output (tail; full logs in {}) ---",
                 result.gate,
-                log.display()
+                self.log_dir.display()
             );
             eprintln!("{}", result.output_tail.trim_end());
             if result.outcome == Exit::TimedOut {
@@ -359,22 +169,18 @@ pub fn gate(ctx: &Context, command: GateCommand) -> Result<ExitCode> {
                 );
             }
         }
-        if !report.skipped.is_empty() {
+        if !self.skipped.is_empty() {
             eprintln!(
                 "not run (an earlier gate failed): {}",
-                report.skipped.join(", ")
+                self.skipped.join(", ")
             );
         }
         say!(
             "phase {} gates {} on {}",
-            phase.id.get_ref(),
-            if report.passed() { "passed" } else { "FAILED" },
-            &report.commit.to_string()[..12]
+            self.phase,
+            if self.passed { "passed" } else { "FAILED" },
+            self.commit.short()
         );
-    }
-    match report.passed() {
-        true => Ok(ExitCode::Success),
-        false => Err(Error::Refused("a gate failed".into())),
     }
 }
 
@@ -388,20 +194,13 @@ pub fn approve(ctx: &Context, args: ApproveArgs) -> Result<ExitCode> {
             },
         );
     }
-    let approved = lifecycle::approve(
-        ctx.repo(),
-        ctx.config()?,
-        &args.subject,
-        args.note.as_deref(),
-    )?;
-    if ctx.json {
-        output::json(&approved);
-    } else {
-        say!(
-            "approved {} at {}",
-            approved.subject,
-            &approved.git_commit[..12]
-        );
-    }
+    let approved = lifecycle::approve(ctx, &args.subject, args.note.as_deref())?;
+    output::report(ctx, &approved);
     Ok(ExitCode::Success)
+}
+
+impl Report for Approved {
+    fn text(&self) {
+        say!("approved {} at {}", self.subject, self.git_commit.short());
+    }
 }

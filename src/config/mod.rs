@@ -18,20 +18,27 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
+/// The policy file, at the top of the working tree.
 pub const FILE_NAME: &str = ".auditops.toml";
+/// The `version` this tool reads; another is refused rather than half-understood.
 pub const SCHEMA_VERSION: u32 = 1;
+/// Where the trust list is when `[trust] allowed_signers` does not say.
 pub const DEFAULT_ALLOWED_SIGNERS: &str = ".auditops/allowed_signers";
 
 /// The commented file `init` writes.
 pub const TEMPLATE: &str = include_str!("../../templates/auditops.toml");
 
+/// The whole of `.auditops.toml`, validated.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// The schema version ([`SCHEMA_VERSION`]).
     #[serde(default = "default_version")]
     pub version: Spanned<u32>,
+    /// `[trust]`: whose signatures count.
     #[serde(default)]
     pub trust: TrustConfig,
+    /// `[state]`: where the state is kept.
     #[serde(default)]
     pub state: StateConfig,
     /// The phases, in order (`[[phases]]`).
@@ -40,10 +47,13 @@ pub struct Config {
     /// Gate definitions by id (`[gates.<ID>]`).
     #[serde(default)]
     pub gates: BTreeMap<String, GateConfig>,
+    /// `[policy]`: which refs the pre-push check protects.
     #[serde(default)]
     pub policy: PolicyConfig,
+    /// `[patch]`: how submitted patches are validated and decided.
     #[serde(default)]
     pub patch: PatchConfig,
+    /// `[queue]`: limits of the review queue.
     #[serde(default)]
     pub queue: QueueConfig,
     /// Where and how the outbox reaches GitHub (`[github]`).
@@ -51,6 +61,7 @@ pub struct Config {
     pub github: GithubConfig,
 }
 
+/// `[trust]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrustConfig {
@@ -62,9 +73,11 @@ pub struct TrustConfig {
     pub require_signed: bool,
 }
 
+/// `[state]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StateConfig {
+    /// The state ref (`ref`), `refs/auditops/state` by default.
     #[serde(rename = "ref", default = "default_ref")]
     pub ref_name: Spanned<String>,
 }
@@ -115,42 +128,64 @@ impl Default for Config {
     }
 }
 
+/// Why the configuration cannot be used. Every message names the file; an
+/// invalid value also names its line and key.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ConfigError {
+    /// A value is malformed, unknown or inconsistent with another.
     #[error("{}:{line}: {}{message}", file.display(), key.as_ref().map(|k| format!("key `{k}`: ")).unwrap_or_default())]
     Invalid {
+        /// The file.
         file: PathBuf,
+        /// 1-based line of the value at fault.
         line: usize,
+        /// The dotted key (`gates.tests.timeout`), when one is on that line.
         key: Option<String>,
+        /// What is wrong, and what would be right.
         message: String,
     },
+    /// The file exists but could not be read (or, for `init`, written).
     #[error("cannot read {}: {message}", file.display())]
-    Read { file: PathBuf, message: String },
+    Read {
+        /// The file.
+        file: PathBuf,
+        /// What the system said.
+        message: String,
+    },
+    /// A command that needs the file found none.
     #[error("{} not found; create it with `git auditops init`", file.display())]
-    Missing { file: PathBuf },
+    Missing {
+        /// Where it was looked for.
+        file: PathBuf,
+    },
 }
 
 /// A loaded configuration and where it came from.
 #[derive(Debug, Clone)]
 pub struct Loaded {
+    /// The validated configuration (the defaults when there is no file).
     pub config: Config,
     /// `None` when no file exists and the defaults are in force.
     pub file: Option<PathBuf>,
 }
 
 impl Config {
+    /// The state ref.
     pub fn ref_name(&self) -> &str {
         self.state.ref_name.get_ref()
     }
 
+    /// The repository path of the trust list, read as committed at HEAD.
     pub fn allowed_signers(&self) -> &str {
         self.trust.allowed_signers.get_ref()
     }
 
+    /// Phase `id` (phase ids are their positions: 0, 1, 2 …).
     pub fn phase(&self, id: u32) -> Option<&PhaseConfig> {
         self.phases.get(id as usize)
     }
 
+    /// The gate defined as `[gates.<id>]`.
     pub fn gate(&self, id: &str) -> Option<&GateConfig> {
         self.gates.get(id)
     }

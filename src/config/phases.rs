@@ -11,7 +11,9 @@ use toml::Spanned;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PhaseConfig {
+    /// Its number: phases are 0, 1, 2 … in order, without gaps.
     pub id: Spanned<u32>,
+    /// What people call it.
     pub name: String,
     /// Gate ids, run in this order.
     #[serde(default)]
@@ -25,6 +27,7 @@ pub struct PhaseConfig {
 }
 
 impl PhaseConfig {
+    /// Its gates' ids, in the order they run.
     pub fn gate_ids(&self) -> impl Iterator<Item = &str> {
         self.gates.iter().map(|g| g.get_ref().as_str())
     }
@@ -34,27 +37,38 @@ impl PhaseConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Category {
+    /// Linters, formatters, style.
     Quality,
+    /// Audits, scanners.
     Security,
+    /// Benchmarks, size budgets.
     Performance,
+    /// Licences, outdated or vulnerable dependencies.
     Dependencies,
+    /// Test suites.
     Testing,
+    /// Compiling, packaging.
     Build,
+    /// Deployment and environment checks.
     Infrastructure,
 }
 
 /// How long a gate may run when its config says nothing (10 minutes).
-pub const DEFAULT_GATE_TIMEOUT_SECS: u64 = 600;
+pub(crate) const DEFAULT_GATE_TIMEOUT_SECS: u64 = 600;
 
 /// A check run as a shell command in a throwaway worktree of the commit.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GateConfig {
+    /// The shell command; exit 0 passes.
     pub run: Spanned<String>,
+    /// How long it may run (see [`GateConfig::timeout`]).
     #[serde(default = "default_timeout")]
     pub timeout: Setting,
+    /// Added to the command's environment.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// What kind of check it is.
     pub category: Category,
 }
 
@@ -69,6 +83,7 @@ impl GateConfig {
     }
 }
 
+/// The `[policy]` section: which refs the pre-push check protects.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyConfig {
@@ -82,6 +97,7 @@ pub struct PolicyConfig {
 }
 
 impl PolicyConfig {
+    /// Whether a push to `refname` needs the active phase's gates.
     pub fn is_protected(&self, refname: &str) -> bool {
         self.protected
             .iter()
@@ -90,7 +106,7 @@ impl PolicyConfig {
 }
 
 /// `*` matches any run of characters (including `/`), as in git refspecs.
-pub fn ref_pattern_matches(pattern: &str, name: &str) -> bool {
+fn ref_pattern_matches(pattern: &str, name: &str) -> bool {
     let mut parts = pattern.split('*');
     let first = parts.next().unwrap_or_default();
     let Some(mut rest) = name.strip_prefix(first) else {
@@ -109,7 +125,8 @@ pub fn ref_pattern_matches(pattern: &str, name: &str) -> bool {
     rest.len() >= last.len() && rest.ends_with(last)
 }
 
-pub fn valid_gate_id(id: &str) -> bool {
+/// Whether `id` can name a gate (or a patch validator).
+pub(crate) fn valid_gate_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
         && id
@@ -119,14 +136,17 @@ pub fn valid_gate_id(id: &str) -> bool {
 
 /// A problem found after parsing, with the span of the offending value (or the
 /// header text to search for when there is no span).
-pub struct Problem {
+pub(crate) struct Problem {
+    /// Where the offending value is in the file.
     pub span: Option<std::ops::Range<usize>>,
+    /// A text to find in the file when there is no span (a table header).
     pub search: Option<String>,
+    /// What is wrong.
     pub message: String,
 }
 
 /// Checks the sections against each other.
-pub fn validate(
+pub(crate) fn validate(
     phases: &[PhaseConfig],
     gates: &BTreeMap<String, GateConfig>,
     policy: &PolicyConfig,

@@ -240,6 +240,9 @@ mod tests {
             serde_json::to_value(&op).unwrap(),
         );
         let err = OutboxOp::from_statement(&forged).unwrap_err();
-        assert!(err.contains("not the one its content implies"), "{err}");
+        assert!(
+            err.to_string().contains("not the one its content implies"),
+            "{err}"
+        );
     }
 }

@@ -39,9 +39,9 @@ pub fn approve(ws: &Workspace, item_id: &str, note: Option<&str>) -> Result<Reso
     let approval = crate::approval::Approval {
         schema_version: 1,
         subject: format!("queue:{item_id}"),
-        git_commit: item.result_commit.to_string(),
+        git_commit: item.result_commit,
         note: note.map(str::to_owned),
-        timestamp: crate::records::now(),
+        timestamp: Timestamp::now(),
     };
     let mut ops = vec![approval.put(Some(&key))];
     let (mut branch, mut outbox_op) = (None, None);

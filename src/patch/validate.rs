@@ -156,7 +156,6 @@ mod tests {
             exit: Exit::Exited { code },
             duration: std::time::Duration::ZERO,
             tail: tail.into(),
-            log_file: Default::default(),
         };
         assert_eq!(score_of(&outcome("ok\nscore=0.75\n", 0)), 0.75);
         assert_eq!(score_of(&outcome("score=0.3\n\n", 1)), 0.3);

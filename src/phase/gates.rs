@@ -1,60 +1,107 @@
 //! Running a phase's gates against a commit, in a throwaway worktree, and
 //! recording each result signed.
 
+use super::PhaseError;
 use super::records::{GateResult, definition_sha256};
 use super::runner::{self, Job, Progress};
-use crate::config::{Config, PhaseConfig};
+use super::status::Reader;
+use crate::config::PhaseConfig;
 use crate::error::Result;
-use crate::records::{self, KeyedKind};
-use crate::sign::SigningKey;
-use crate::store::Store;
+use crate::ids::{CommitId, TreeId};
+use crate::records::KeyedKind;
+use crate::time::Timestamp;
+use crate::workspace::Workspace;
 use crate::worktree::Throwaway;
-use gix::ObjectId;
+use serde::Serialize;
+use std::path::PathBuf;
 
-/// The results of one run, in the order the gates ran.
+/// The results of one run, in the order the gates ran (`gate run --json`).
+#[derive(Debug, Serialize)]
 pub struct RunReport {
-    pub commit: ObjectId,
-    pub tree: ObjectId,
+    /// The phase whose gates ran.
+    pub phase: u32,
+    /// The commit they ran on.
+    pub commit: CommitId,
+    /// Its tree: what the results are about.
+    pub tree: TreeId,
+    /// Every gate that should run ran and passed.
+    pub passed: bool,
+    /// One result per gate that ran.
     pub results: Vec<GateResult>,
     /// Gates not run because an earlier one failed.
     pub skipped: Vec<String>,
-}
-
-impl RunReport {
-    pub fn passed(&self) -> bool {
-        self.results.iter().all(|r| r.passed) && self.skipped.is_empty()
-    }
+    /// Where the full logs are.
+    #[serde(skip)]
+    pub log_dir: PathBuf,
 }
 
 /// Where full gate logs go: `<git dir>/auditops/logs/`.
-pub fn log_dir(repo: &gix::Repository) -> std::path::PathBuf {
+pub(crate) fn log_dir(repo: &gix::Repository) -> PathBuf {
     repo.common_dir().join("auditops").join("logs")
+}
+
+/// The phase `gate run` is about: `id` when given, else the active phase.
+fn chosen_phase(ws: &Workspace, id: Option<u32>) -> Result<&PhaseConfig> {
+    let config = ws.config()?;
+    if config.phases.is_empty() {
+        return Err(PhaseError::NoPhases.into());
+    }
+    match id {
+        Some(id) => super::lifecycle::phase(config, id),
+        None => {
+            let view = ws.view()?;
+            Ok(Reader::new(ws, view.as_ref())?
+                .active()?
+                .ok_or(PhaseError::AllComplete)?)
+        }
+    }
+}
+
+/// `gate run`: all gates of phase `id` (default: the active phase) on `rev`.
+pub(crate) fn run_phase(
+    ws: &Workspace,
+    id: Option<u32>,
+    rev: &str,
+    progress: &Progress,
+) -> Result<RunReport> {
+    let phase = chosen_phase(ws, id)?;
+    let commit: CommitId = crate::git::resolve_commit(ws.repo(), rev)?.into();
+    let all: Vec<&str> = phase.gate_ids().collect();
+    progress.announce(format_args!(
+        "running phase {} ({}) gates on {}",
+        phase.id.get_ref(),
+        phase.name,
+        commit.short()
+    ));
+    run(ws, phase, commit, &all, progress)
 }
 
 /// Runs `gates` (ids of `phase`, in the phase's order) on `commit`, one at a
 /// time, stopping at the first failure. Each result is recorded as soon as its
 /// gate ends, so an interrupted run keeps what it learned.
-pub fn run(
-    repo: &gix::Repository,
-    config: &Config,
-    key: Option<&SigningKey>,
+pub(crate) fn run(
+    ws: &Workspace,
     phase: &PhaseConfig,
-    commit: ObjectId,
+    commit: CommitId,
     gates: &[&str],
     progress: &Progress,
 ) -> Result<RunReport> {
-    let store = Store::new(repo, config.ref_name())?;
-    let tree = crate::git::tree_of(repo, commit)?;
-    let worktree = Throwaway::create(repo, commit, "gate")?;
+    let (repo, config) = (ws.repo(), ws.config()?);
+    let key = crate::sign::key::for_recording(repo, ws.require_signed()?)?;
+    let tree: TreeId = crate::git::tree_of(repo, commit.object_id())?.into();
+    let id = *phase.id.get_ref();
+    let worktree = Throwaway::create(repo, commit.object_id(), "gate")?;
     let mut report = RunReport {
+        phase: id,
         commit,
         tree,
+        passed: true,
         results: Vec::new(),
         skipped: Vec::new(),
+        log_dir: log_dir(repo),
     };
-    let mut failed = false;
     for gate_id in phase.gate_ids().filter(|id| gates.contains(id)) {
-        if failed {
+        if !report.passed {
             report.skipped.push(gate_id.to_owned());
             continue;
         }
@@ -64,7 +111,7 @@ pub fn run(
         let stamp = jiff::Timestamp::now()
             .strftime("%Y%m%dT%H%M%SZ")
             .to_string();
-        let short_tree = &tree.to_string()[..12];
+        let short_tree = tree.short();
         let mut env = gate.env.clone();
         env.insert("AUDITOPS_GATE".into(), gate_id.to_owned());
         env.insert("AUDITOPS_COMMIT".into(), commit.to_string());
@@ -76,7 +123,9 @@ pub fn run(
                 timeout: gate.timeout(),
                 env: &env,
                 cwd: worktree.path(),
-                log_file: log_dir(repo).join(format!("{short_tree}-{gate_id}-{stamp}.log")),
+                log_file: report
+                    .log_dir
+                    .join(format!("{short_tree}-{gate_id}-{stamp}.log")),
             },
             progress,
         );
@@ -85,22 +134,21 @@ pub fn run(
             gate: gate_id.to_owned(),
             definition_sha256: definition_sha256(gate),
             category: gate.category,
-            tree: tree.to_string(),
-            commit: commit.to_string(),
-            phase: *phase.id.get_ref(),
+            tree,
+            commit,
+            phase: id,
             passed: outcome.passed(),
             outcome: outcome.exit.clone(),
             duration_ms: u64::try_from(outcome.duration.as_millis()).unwrap_or(u64::MAX),
             output_tail: outcome.tail.clone(),
-            timestamp: records::now(),
+            timestamp: Timestamp::now(),
         };
         let message = format!(
-            "gate: {gate_id} {} on tree {short_tree} (phase {})",
+            "gate: {gate_id} {} on tree {short_tree} (phase {id})",
             if result.passed { "passed" } else { "failed" },
-            phase.id.get_ref()
         );
-        store.write(&[result.put(key)], &message)?;
-        failed = !result.passed;
+        ws.write(&[result.put(key.as_ref())], &message)?;
+        report.passed = result.passed;
         report.results.push(result);
     }
     Ok(report)

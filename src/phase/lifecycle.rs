@@ -1,43 +1,44 @@
-//! Starting, approving and completing phases, and the data of a phase report.
+//! Starting, approving and completing phases.
 
+use super::PhaseError;
 use super::records::{PhaseCompletion, PhaseStart};
-use super::status::{GateStatus, PhaseState, Reader};
+use super::status::{GateStatus, PhaseEntry, PhaseState, Reader};
 use crate::approval::{self, Approval};
 use crate::config::{Config, PhaseConfig};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::evidence::record::{self as evidence_record, Listed};
+use crate::ids::{CommitId, TreeId};
 use crate::records::{self, KeyedKind, read_keyed};
-use crate::sign::{TrustSet, key};
-use crate::store::Store;
-use gix::ObjectId;
+use crate::sign::key;
+use crate::time::Timestamp;
+use crate::workspace::Workspace;
 use serde::Serialize;
 
-fn phase(config: &Config, id: u32) -> Result<&PhaseConfig> {
+/// Phase `id` of the config, or why there is none.
+pub(crate) fn phase(config: &Config, id: u32) -> Result<&PhaseConfig> {
     config.phase(id).ok_or_else(|| {
-        Error::Usage(match config.phases.len() {
-            0 => format!("there is no phase {id}: .auditops.toml defines no [[phases]]"),
-            n => format!(
-                "there is no phase {id}: .auditops.toml defines phases 0 to {}",
-                n - 1
-            ),
-        })
+        PhaseError::NoSuchPhase {
+            id,
+            defined: config.phases.len(),
+        }
+        .into()
     })
 }
 
-fn head(repo: &gix::Repository) -> Result<(ObjectId, ObjectId)> {
-    let commit = crate::git::head_commit(repo)?
-        .ok_or_else(|| Error::Usage("HEAD has no commit yet; commit something first".into()))?;
+/// HEAD's commit and tree; refused while HEAD is unborn.
+pub(crate) fn head(repo: &gix::Repository) -> Result<(CommitId, TreeId)> {
+    let commit = crate::git::head_commit(repo)?.ok_or(PhaseError::NoHead)?;
     let tree = crate::git::tree_of(repo, commit)?;
-    Ok((commit, tree))
+    Ok((commit.into(), tree.into()))
 }
 
-/// Refuses unless every phase before `id` is complete.
+/// Refuses unless every phase before `id` is complete; returns phase `id`'s entry.
 fn require_earlier_complete(
     reader: &Reader<'_, '_, '_>,
     id: u32,
-    verb: &str,
-) -> Result<PhaseState> {
-    let states = reader.states()?;
+    verb: &'static str,
+) -> Result<PhaseEntry> {
+    let mut states = reader.states()?;
     if let Some((earlier, _)) = reader
         .config
         .phases
@@ -46,106 +47,108 @@ fn require_earlier_complete(
         .take(id as usize)
         .find(|(_, (state, _))| *state != PhaseState::Complete)
     {
-        return Err(Error::Refused(format!(
-            "cannot {verb} phase {id}: phase {} ({}) is not complete",
-            earlier.id.get_ref(),
-            earlier.name
-        )));
+        return Err(PhaseError::EarlierIncomplete {
+            verb,
+            id,
+            earlier: *earlier.id.get_ref(),
+            earlier_name: earlier.name.clone(),
+        }
+        .into());
     }
-    Ok(states[id as usize].0)
+    Ok(states.swap_remove(id as usize))
 }
 
+/// What `phase start` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StartOutcome {
+    /// The start was recorded.
+    Started,
+    /// The phase had been started before; nothing was recorded.
+    AlreadyStarted,
+}
+
+/// The result of `phase start` (its `--json`).
 #[derive(Debug, Serialize)]
 pub struct Started {
+    /// The phase.
     pub phase: u32,
-    /// `started`, or `already_started` (nothing recorded).
-    pub outcome: &'static str,
-    pub git_commit: String,
+    /// Whether anything was recorded.
+    pub outcome: StartOutcome,
+    /// Where it started: HEAD now, or where it was started before.
+    pub git_commit: CommitId,
 }
 
-pub fn start(
-    repo: &gix::Repository,
-    config: &Config,
-    trust: &TrustSet,
-    id: u32,
-) -> Result<Started> {
-    let phase = phase(config, id)?;
-    let store = Store::new(repo, config.ref_name())?;
-    let view = store.view()?;
-    let reader = Reader {
-        config,
-        view: view.as_ref(),
-        trust,
-    };
-    if require_earlier_complete(&reader, id, "start")? == PhaseState::Complete {
-        return Err(Error::Refused(format!(
-            "phase {id} ({}) is already complete",
-            phase.name
-        )));
+/// Records the start of phase `id` at HEAD, unless it was started before.
+pub(crate) fn start(ws: &Workspace, id: u32) -> Result<Started> {
+    let phase = phase(ws.config()?, id)?;
+    let view = ws.view()?;
+    let reader = Reader::new(ws, view.as_ref())?;
+    if require_earlier_complete(&reader, id, "start")?.0 == PhaseState::Complete {
+        return Err(PhaseError::AlreadyComplete {
+            id,
+            name: phase.name.clone(),
+        }
+        .into());
     }
-    let (commit, _) = head(repo)?;
+    let (commit, _) = head(ws.repo())?;
     if let Some(started) = reader.start(id)? {
         return Ok(Started {
             phase: id,
-            outcome: "already_started",
+            outcome: StartOutcome::AlreadyStarted,
             git_commit: started.record.git_commit,
         });
     }
-    let key = key::for_recording(repo, config.trust.require_signed)?;
+    let key = key::for_recording(ws.repo(), ws.require_signed()?)?;
     let record = PhaseStart {
         schema_version: 1,
         phase: id,
         phase_name: phase.name.clone(),
-        git_commit: commit.to_string(),
-        timestamp: records::now(),
+        git_commit: commit,
+        timestamp: Timestamp::now(),
     };
-    store.write(
+    ws.write(
         &[record.put(key.as_ref())],
         &format!("phase: start phase {id} ({})", phase.name),
     )?;
     Ok(Started {
         phase: id,
-        outcome: "started",
-        git_commit: commit.to_string(),
+        outcome: StartOutcome::Started,
+        git_commit: commit,
     })
 }
 
+/// The result of `approve phase:N` (its `--json`).
 #[derive(Debug, Serialize)]
 pub struct Approved {
+    /// What was approved: `phase:N`.
     pub subject: String,
-    pub git_commit: String,
+    /// HEAD, which the approval holds for.
+    pub git_commit: CommitId,
+    /// The record id of the approval.
     pub id: String,
 }
 
-pub fn approve(
-    repo: &gix::Repository,
-    config: &Config,
-    subject: &str,
-    note: Option<&str>,
-) -> Result<Approved> {
-    let subject = approval::parse_subject(subject).map_err(Error::Usage)?;
-    if let Some(n) = subject.strip_prefix("phase:").and_then(|n| n.parse().ok()) {
-        phase(config, n)?;
-    }
-    let store = Store::new(repo, config.ref_name())?;
-    let key = key::for_recording(repo, config.trust.require_signed)?;
-    let (commit, _) = head(repo)?;
+/// Records the signed approval of `subject` (`phase:N` or `N`) at HEAD.
+pub(crate) fn approve(ws: &Workspace, subject: &str, note: Option<&str>) -> Result<Approved> {
+    let n = approval::parse_subject(subject).map_err(PhaseError::from)?;
+    phase(ws.config()?, n)?;
+    let subject = approval::phase_subject(n);
+    let key = key::for_recording(ws.repo(), ws.require_signed()?)?;
+    let (commit, _) = head(ws.repo())?;
     let record = Approval {
         schema_version: 1,
         subject: subject.clone(),
-        git_commit: commit.to_string(),
+        git_commit: commit,
         note: note.map(str::to_owned).filter(|n| !n.trim().is_empty()),
-        timestamp: records::now(),
+        timestamp: Timestamp::now(),
     };
     let op = record.put(key.as_ref());
     let id = op.record_id().to_hex();
-    store.write(
-        &[op],
-        &format!("approval: {subject} at {}", &commit.to_string()[..12]),
-    )?;
+    ws.write(&[op], &format!("approval: {subject} at {}", commit.short()))?;
     Ok(Approved {
         subject,
-        git_commit: commit.to_string(),
+        git_commit: commit,
         id,
     })
 }
@@ -153,16 +156,19 @@ pub fn approve(
 /// An approval that counts for a phase at a commit, with its signer.
 #[derive(Debug, Clone, Serialize)]
 pub struct CountedApproval {
+    /// Who signed it.
     pub signer: String,
-    pub timestamp: String,
+    /// When.
+    pub timestamp: Timestamp,
+    /// What they said with it.
     pub note: Option<String>,
 }
 
 /// Approvals of `phase` at `commit` by distinct trusted signers.
-pub fn approvals(
+pub(crate) fn approvals(
     reader: &Reader<'_, '_, '_>,
     phase: u32,
-    commit: ObjectId,
+    commit: CommitId,
 ) -> Result<Vec<CountedApproval>> {
     let Some(view) = reader.view else {
         return Ok(Vec::new());
@@ -170,7 +176,6 @@ pub fn approvals(
     let mut out: Vec<CountedApproval> = Vec::new();
     let reads: Vec<records::Read<Approval>> =
         read_keyed(view, &[approval::phase_subject(phase)], reader.trust)?;
-    let commit = commit.to_string();
     for read in reads {
         if read.record.git_commit != commit {
             continue;
@@ -182,7 +187,7 @@ pub fn approvals(
         if out.iter().all(|a| a.signer != signer) {
             out.push(CountedApproval {
                 signer: signer.to_owned(),
-                timestamp: read.record.timestamp.clone(),
+                timestamp: read.record.timestamp,
                 note: read.record.note.clone(),
             });
         }
@@ -191,61 +196,58 @@ pub fn approvals(
 }
 
 /// The evidence of `phase` that counts (trusted, or unsigned where allowed).
-pub fn evidence(
-    repo: &gix::Repository,
-    config: &Config,
-    trust: &TrustSet,
-    phase: u32,
-) -> Result<Vec<Listed>> {
-    let (listed, _) = evidence_record::list(repo, config, Some(phase))?;
+pub(crate) fn evidence(ws: &Workspace, phase: u32) -> Result<Vec<Listed>> {
+    let (trust, require_signed) = (ws.trust()?, ws.require_signed()?);
+    let (listed, _) = evidence_record::list(ws.repo(), ws.config()?, Some(phase))?;
     Ok(listed
         .into_iter()
-        .filter(|l| evidence_record::counts(l, trust, config.trust.require_signed))
+        .filter(|l| evidence_record::counts(l, trust, require_signed))
         .collect())
 }
 
+/// What `phase complete` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CompleteOutcome {
+    /// The completion was recorded.
+    Completed,
+    /// The phase was complete before; nothing was recorded.
+    AlreadyComplete,
+}
+
+/// The result of `phase complete` (its `--json`).
 #[derive(Debug, Serialize)]
 pub struct Completed {
+    /// The phase.
     pub phase: u32,
-    /// `completed`, or `already_complete` (nothing recorded).
-    pub outcome: &'static str,
-    pub git_commit: String,
+    /// Whether anything was recorded.
+    pub outcome: CompleteOutcome,
+    /// Where the phase is complete.
+    pub git_commit: CommitId,
+    /// The tag `phase-N-complete`, when asked for.
     pub tag: Option<String>,
+    /// The completion record.
     pub record: Option<PhaseCompletion>,
 }
 
-pub fn complete(
-    repo: &gix::Repository,
-    config: &Config,
-    trust: &TrustSet,
-    id: u32,
-    tag: bool,
-) -> Result<Completed> {
-    let phase = phase(config, id)?;
-    let store = Store::new(repo, config.ref_name())?;
-    let view = store.view()?;
-    let reader = Reader {
-        config,
-        view: view.as_ref(),
-        trust,
-    };
-    let state = require_earlier_complete(&reader, id, "complete")?;
-    if state == PhaseState::Complete {
-        let done = reader.completion(id)?.map(|r| r.record);
-        let commit = done
-            .as_ref()
-            .map(|r| r.git_commit.clone())
-            .unwrap_or_default();
-        let tag = match (tag, ObjectId::from_hex(commit.as_bytes())) {
-            (true, Ok(at)) => Some(create_tag(repo, id, at, &phase.name)?),
-            _ => None,
-        };
+/// Records that phase `id` is complete at HEAD, if its gates passed on HEAD's
+/// tree and it has its evidence and approvals; with `tag`, tags the commit.
+pub(crate) fn complete(ws: &Workspace, id: u32, tag: bool) -> Result<Completed> {
+    let repo = ws.repo();
+    let phase = phase(ws.config()?, id)?;
+    let view = ws.view()?;
+    let reader = Reader::new(ws, view.as_ref())?;
+    if let (PhaseState::Complete, Some(done)) = require_earlier_complete(&reader, id, "complete")? {
+        let commit = done.record.git_commit;
         return Ok(Completed {
             phase: id,
-            outcome: "already_complete",
+            outcome: CompleteOutcome::AlreadyComplete,
             git_commit: commit,
-            tag,
-            record: done,
+            tag: match tag {
+                true => Some(create_tag(repo, id, commit, &phase.name)?),
+                false => None,
+            },
+            record: Some(done.record),
         });
     }
     let (commit, tree) = head(repo)?;
@@ -256,30 +258,33 @@ pub fn complete(
         .map(|g| format!("{} ({})", g.gate, g.state))
         .collect();
     if !not_passed.is_empty() {
-        return Err(Error::Refused(format!(
-            "phase {id} cannot complete at {}: gates not passed on its tree: {}; run `git auditops gate run --phase {id}`",
-            &commit.to_string()[..12],
-            not_passed.join(", ")
-        )));
+        return Err(PhaseError::GatesNotPassed {
+            id,
+            commit,
+            gates: not_passed,
+        }
+        .into());
     }
-    let evidence = evidence(repo, config, trust, id)?;
+    let evidence = evidence(ws, id)?;
     if evidence.len() < phase.evidence_min as usize {
-        return Err(Error::Refused(format!(
-            "phase {id} needs at least {} evidence record(s) and has {}; add some with `git auditops evidence add --phase {id} …`",
-            phase.evidence_min,
-            evidence.len()
-        )));
+        return Err(PhaseError::NotEnoughEvidence {
+            id,
+            required: phase.evidence_min,
+            found: evidence.len(),
+        }
+        .into());
     }
     let approvals = approvals(&reader, id, commit)?;
     if approvals.len() < phase.approvals as usize {
-        return Err(Error::Refused(format!(
-            "phase {id} needs {} approval(s) at {} by distinct trusted signers and has {}; each approver runs `git auditops approve phase:{id}`",
-            phase.approvals,
-            &commit.to_string()[..12],
-            approvals.len()
-        )));
+        return Err(PhaseError::NotEnoughApprovals {
+            id,
+            commit,
+            required: phase.approvals,
+            found: approvals.len(),
+        }
+        .into());
     }
-    let key = key::for_recording(repo, config.trust.require_signed)?;
+    let key = key::for_recording(repo, ws.require_signed()?)?;
     let record = PhaseCompletion {
         schema_version: 1,
         min_schema_version: 1,
@@ -287,30 +292,29 @@ pub fn complete(
         phase_name: phase.name.clone(),
         baseline_pass_count: gates.len(),
         ci_gates_passed: gates.iter().map(|g| g.gate.clone()).collect(),
-        git_commit: commit.to_string(),
-        completion_date: records::now(),
+        git_commit: commit,
+        completion_date: Timestamp::now(),
         evidence_blocks: evidence
             .iter()
             .map(|l| l.evidence.evidence_id.clone())
             .collect(),
     };
-    store.write(
+    ws.write(
         &[record.put(key.as_ref())],
         &format!(
             "phase: complete phase {id} ({}) at {}",
             phase.name,
-            &commit.to_string()[..12]
+            commit.short()
         ),
     )?;
-    let tag = if tag {
-        Some(create_tag(repo, id, commit, &phase.name)?)
-    } else {
-        None
+    let tag = match tag {
+        true => Some(create_tag(repo, id, commit, &phase.name)?),
+        false => None,
     };
     Ok(Completed {
         phase: id,
-        outcome: "completed",
-        git_commit: commit.to_string(),
+        outcome: CompleteOutcome::Completed,
+        git_commit: commit,
         tag,
         record: Some(record),
     })
@@ -318,7 +322,7 @@ pub fn complete(
 
 /// Creates the annotated tag `phase-N-complete` at `commit` (git does the tag;
 /// an existing tag at the same commit is fine, at another commit it is refused).
-fn create_tag(repo: &gix::Repository, id: u32, commit: ObjectId, name: &str) -> Result<String> {
+fn create_tag(repo: &gix::Repository, id: u32, commit: CommitId, name: &str) -> Result<String> {
     let tag = format!("phase-{id}-complete");
     let existing = repo
         .try_find_reference(format!("refs/tags/{tag}").as_str())
@@ -330,12 +334,10 @@ fn create_tag(repo: &gix::Repository, id: u32, commit: ObjectId, name: &str) -> 
             .find_object(existing)
             .ok()
             .and_then(|o| o.peel_to_commit().ok())
-            .is_some_and(|c| c.id == commit);
-        return match points_here || existing == commit {
+            .is_some_and(|c| commit == c.id);
+        return match points_here || commit == existing {
             true => Ok(tag),
-            false => Err(Error::Refused(format!(
-                "tag {tag} already exists at another commit ({existing}); not moving it"
-            ))),
+            false => Err(PhaseError::TagElsewhere { tag, existing }.into()),
         };
     }
     let out = std::process::Command::new("git")
@@ -345,12 +347,13 @@ fn create_tag(repo: &gix::Repository, id: u32, commit: ObjectId, name: &str) -> 
         .arg(format!("Phase {id} ({name}) complete"))
         .arg(commit.to_string())
         .output()
-        .map_err(|e| Error::Usage(format!("could not run git tag: {e}")))?;
+        .map_err(PhaseError::TagSpawn)?;
     if !out.status.success() {
-        return Err(Error::Usage(format!(
-            "git tag {tag} failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
+        return Err(PhaseError::TagFailed {
+            tag,
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        }
+        .into());
     }
     Ok(tag)
 }

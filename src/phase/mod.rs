@@ -2,9 +2,13 @@
 //! results signed, deciding which phase is active, completing phases, and the
 //! pre-push check that keeps protected refs behind the active phase's gates.
 
-pub mod gates;
-pub mod lifecycle;
+mod error;
+pub(crate) mod gates;
+pub(crate) mod lifecycle;
 pub mod prepush;
 pub mod records;
 pub mod runner;
 pub mod status;
+pub(crate) mod summary;
+
+pub use error::PhaseError;

@@ -4,29 +4,31 @@
 //! This runs inside `git push`, so it touches no network and starts no git
 //! process: everything is read in-process from the repository and the state.
 
+use super::PhaseError;
 use super::gates;
 use super::runner::Progress;
-use super::status::Reader;
-use crate::config::Config;
-use crate::error::{Error, Result};
-use crate::sign::TrustSet;
-use crate::store::Store;
+use super::status::{GateState, Reader};
+use crate::error::Result;
+use crate::ids::CommitId;
+use crate::workspace::Workspace;
 use gix::ObjectId;
 use serde::Serialize;
 
 /// One line of git's pre-push input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushUpdate {
+    /// The local ref pushed.
     pub local_ref: String,
-    pub local: Option<ObjectId>,
+    /// The commit pushed; `None` for a deletion.
+    pub local: Option<CommitId>,
+    /// The ref it updates on the remote.
     pub remote_ref: String,
 }
 
 /// Parses git's pre-push input: `<local ref> <local sha> <remote ref> <remote sha>`.
 /// A local sha of zeros is a deletion.
 pub fn parse_updates(input: &[u8]) -> Result<Vec<PushUpdate>> {
-    let text = std::str::from_utf8(input)
-        .map_err(|_| Error::Usage("pre-push input is not UTF-8".into()))?;
+    let text = std::str::from_utf8(input).map_err(|_| PhaseError::PushInputNotUtf8)?;
     let mut updates = Vec::new();
     for (n, line) in text
         .lines()
@@ -35,20 +37,20 @@ pub fn parse_updates(input: &[u8]) -> Result<Vec<PushUpdate>> {
     {
         let fields: Vec<&str> = line.split_whitespace().collect();
         let [local_ref, local_sha, remote_ref, _remote_sha] = fields[..] else {
-            return Err(Error::Usage(format!(
-                "pre-push input line {}: expected `<local ref> <local sha> <remote ref> <remote sha>`, got `{line}`",
-                n + 1
-            )));
+            return Err(PhaseError::PushInputLine {
+                line: n + 1,
+                text: line.to_owned(),
+            }
+            .into());
         };
-        let local = ObjectId::from_hex(local_sha.as_bytes()).map_err(|_| {
-            Error::Usage(format!(
-                "pre-push input line {}: `{local_sha}` is not an object id",
-                n + 1
-            ))
-        })?;
+        let local =
+            ObjectId::from_hex(local_sha.as_bytes()).map_err(|_| PhaseError::PushInputSha {
+                line: n + 1,
+                sha: local_sha.to_owned(),
+            })?;
         updates.push(PushUpdate {
             local_ref: local_ref.to_owned(),
-            local: (!local.is_null()).then_some(local),
+            local: (!local.is_null()).then_some(local.into()),
             remote_ref: remote_ref.to_owned(),
         });
     }
@@ -58,8 +60,11 @@ pub fn parse_updates(input: &[u8]) -> Result<Vec<PushUpdate>> {
 /// The verdict on one pushed ref.
 #[derive(Debug, Clone, Serialize)]
 pub struct RefDecision {
+    /// The remote ref.
     pub remote_ref: String,
-    pub commit: Option<String>,
+    /// The commit pushed to it; `None` for a deletion.
+    pub commit: Option<CommitId>,
+    /// Whether the push of this ref may go ahead.
     pub allowed: bool,
     /// Why it was refused, when it was.
     pub reason: Option<String>,
@@ -73,7 +78,7 @@ impl RefDecision {
     fn allow(update: &PushUpdate, phase: Option<u32>) -> Self {
         RefDecision {
             remote_ref: update.remote_ref.clone(),
-            commit: update.local.map(|c| c.to_string()),
+            commit: update.local,
             allowed: true,
             reason: None,
             gates: Vec::new(),
@@ -93,12 +98,11 @@ impl RefDecision {
 /// Decides every update. With `run_missing`, gates without a result are run
 /// (showing progress) and recorded before deciding.
 pub fn decide(
-    repo: &gix::Repository,
-    config: &Config,
-    trust: &TrustSet,
+    ws: &Workspace,
     updates: &[PushUpdate],
     run_missing: bool,
 ) -> Result<Vec<RefDecision>> {
+    let (repo, config) = (ws.repo(), ws.config()?);
     let protected: Vec<&PushUpdate> = updates
         .iter()
         .filter(|u| config.policy.is_protected(&u.remote_ref))
@@ -109,8 +113,7 @@ pub fn decide(
             .map(|u| RefDecision::allow(u, None))
             .collect());
     }
-    let store = Store::new(repo, config.ref_name())?;
-    let mut view = store.view()?;
+    let mut view = ws.view()?;
     let mut decisions = Vec::new();
     let mut phases = None;
     for update in updates {
@@ -126,11 +129,7 @@ pub fn decide(
             ));
             continue;
         };
-        let reader = Reader {
-            config,
-            view: view.as_ref(),
-            trust,
-        };
+        let reader = Reader::new(ws, view.as_ref())?;
         // The completions do not change during the push (running missing gates
         // adds gate results only), so they are read once for every ref.
         let (chain_break, active) = match &phases {
@@ -151,7 +150,7 @@ pub fn decide(
                     format!(
                         "the phase chain is broken: {} (record {}); run `git auditops verify`",
                         first.reason,
-                        &first.id[..12]
+                        crate::ids::short(&first.id)
                     ),
                 ));
                 continue;
@@ -160,37 +159,24 @@ pub fn decide(
                 decisions.push(RefDecision::allow(update, None));
                 continue;
             };
-            let tree = crate::git::tree_of(repo, commit)?;
+            let tree = crate::git::tree_of(repo, commit.object_id())?.into();
             (phase, tree, reader.gates(phase, tree)?)
         };
         let missing: Vec<&str> = statuses
             .iter()
-            .filter(|s| s.state == "missing")
+            .filter(|s| s.state == GateState::Missing)
             .map(|s| s.gate.as_str())
             .collect();
         if run_missing && !missing.is_empty() {
-            eprintln!(
+            let progress = Progress::for_stderr();
+            progress.announce(format_args!(
                 "git-auditops: running the missing gates of phase {} on {} before the push",
                 phase.id.get_ref(),
-                &commit.to_string()[..12]
-            );
-            let key = crate::sign::key::for_recording(repo, config.trust.require_signed)?;
-            gates::run(
-                repo,
-                config,
-                key.as_ref(),
-                phase,
-                commit,
-                &missing,
-                &Progress::for_stderr(),
-            )?;
-            view = store.view()?;
-            let reader = Reader {
-                config,
-                view: view.as_ref(),
-                trust,
-            };
-            statuses = reader.gates(phase, tree)?;
+                commit.short()
+            ));
+            gates::run(ws, phase, commit, &missing, &progress)?;
+            view = ws.view()?;
+            statuses = Reader::new(ws, view.as_ref())?.gates(phase, tree)?;
         }
         let lacking: Vec<(String, String)> = statuses
             .iter()
@@ -216,8 +202,8 @@ pub fn decide(
                 format!(
                     "phase {id} ({}) gates have not passed on {} (tree {})",
                     phase.name,
-                    &commit.to_string()[..12],
-                    &tree.to_string()[..12]
+                    commit.short(),
+                    tree.short()
                 ),
             );
             decision.gates = lacking;
@@ -228,7 +214,7 @@ pub fn decide(
 }
 
 /// The message git shows the user for refused refs.
-pub fn explain(decisions: &[RefDecision]) -> String {
+pub(crate) fn explain(decisions: &[RefDecision]) -> String {
     let mut out = String::new();
     for d in decisions.iter().filter(|d| !d.allowed) {
         out += &format!(

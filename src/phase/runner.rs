@@ -13,44 +13,60 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// How much of the output's end is kept in the record.
-pub const TAIL_BYTES: u64 = 4000;
+pub(crate) const TAIL_BYTES: u64 = 4000;
 
 /// One command to run.
-pub struct Job<'a> {
+pub(crate) struct Job<'a> {
+    /// What progress lines call it.
     pub name: &'a str,
+    /// The shell command.
     pub command: &'a str,
+    /// When to kill it.
     pub timeout: Duration,
+    /// Added to the environment.
     pub env: &'a BTreeMap<String, String>,
+    /// Where it runs.
     pub cwd: &'a Path,
+    /// Where its output goes.
     pub log_file: PathBuf,
 }
 
-/// How a job ended.
+/// How a job ended; stored in gate results as `{"status": "exited", "code": 0}`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Exit {
+    /// It exited by itself.
     Exited {
+        /// Its exit status; 0 passes.
         code: i32,
     },
+    /// A signal killed it.
     Signalled {
+        /// The signal.
         signal: i32,
     },
+    /// It ran past its timeout and was killed.
     TimedOut,
     /// The shell could not be started at all.
     NotStarted {
+        /// Why.
         error: String,
     },
 }
 
+/// What running a job gave.
 #[derive(Debug, Clone)]
-pub struct Outcome {
+pub(crate) struct Outcome {
+    /// How it ended.
     pub exit: Exit,
+    /// How long it ran.
     pub duration: Duration,
+    /// The end of its output (at most [`TAIL_BYTES`]).
     pub tail: String,
-    pub log_file: PathBuf,
 }
 
 impl Outcome {
+    /// Whether it exited with 0.
     pub fn passed(&self) -> bool {
         self.exit == Exit::Exited { code: 0 }
     }
@@ -101,6 +117,7 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// Progress on stderr (live on a terminal).
     pub fn for_stderr() -> Self {
         Progress {
             live: std::io::stderr().is_terminal(),
@@ -108,10 +125,18 @@ impl Progress {
         }
     }
 
+    /// No progress at all (`--json`).
     pub fn quiet() -> Self {
         Progress {
             live: false,
             quiet: true,
+        }
+    }
+
+    /// Says what is about to run, unless quiet.
+    pub fn announce(&self, text: std::fmt::Arguments<'_>) {
+        if !self.quiet {
+            eprintln!("{text}");
         }
     }
 
@@ -142,14 +167,13 @@ impl Progress {
 }
 
 /// Runs `job` to completion or timeout.
-pub fn run(job: &Job<'_>, progress: &Progress) -> Outcome {
+pub(crate) fn run(job: &Job<'_>, progress: &Progress) -> Outcome {
     let started = Instant::now();
     let finish = |exit: Exit| {
         let outcome = Outcome {
             exit,
             duration: started.elapsed(),
             tail: tail_of(&job.log_file),
-            log_file: job.log_file.clone(),
         };
         progress.finish(job.name, &outcome);
         outcome

@@ -6,19 +6,29 @@
 
 use super::records::{GateResult, PhaseCompletion, PhaseStart, definition_sha256};
 use crate::config::{Config, GateConfig, PhaseConfig};
-use crate::records::{Read, read_keyed};
+use crate::error::Result;
+use crate::ids::{CommitId, TreeId};
+use crate::records::{KeyedKind, Read, read_keyed};
 use crate::sign::TrustSet;
 use crate::store::{StateView, StoreError};
-use gix::ObjectId;
+use crate::time::Timestamp;
+use crate::workspace::Workspace;
 use serde::Serialize;
+use std::fmt;
 
 /// What the state says, read with one trust list and one signing policy.
+/// Public (with its fields) because `verify` reads a view that is not the
+/// workspace's, and the benchmarks time its steps one by one.
 pub struct Reader<'a, 'v, 'r> {
+    /// The phases and gates.
     pub config: &'a Config,
+    /// The state; `None` when the state ref does not exist yet.
     pub view: Option<&'v StateView<'r>>,
+    /// Whose signatures count.
     pub trust: &'a TrustSet,
 }
 
+/// Where a phase stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PhaseState {
@@ -26,28 +36,75 @@ pub enum PhaseState {
     Locked,
     /// Every earlier phase is complete; this one is not.
     Active,
+    /// It has a counted completion, and so do all earlier phases.
     Complete,
 }
 
+impl fmt::Display for PhaseState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PhaseState::Locked => "locked",
+            PhaseState::Active => "active",
+            PhaseState::Complete => "complete",
+        })
+    }
+}
+
 /// A phase's state, with the completion that makes it complete.
-pub type PhaseEntry = (PhaseState, Option<Read<PhaseCompletion>>);
+pub(crate) type PhaseEntry = (PhaseState, Option<Read<PhaseCompletion>>);
+
+/// Whether a gate has passed on a tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GateState {
+    /// A counted result passed.
+    Passed,
+    /// The latest counted result failed, and none passed.
+    Failed,
+    /// No counted result for this tree and definition.
+    Missing,
+}
+
+impl fmt::Display for GateState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            GateState::Passed => "passed",
+            GateState::Failed => "failed",
+            GateState::Missing => "missing",
+        })
+    }
+}
 
 /// Where one gate stands for one tree.
 #[derive(Debug, Clone, Serialize)]
 pub struct GateStatus {
+    /// The gate's id.
     pub gate: String,
-    /// `passed`, `failed`, or `missing` (no counted result for this tree and
-    /// definition).
-    pub state: &'static str,
+    /// Whether it passed.
+    pub state: GateState,
+    /// The result that decides the state, if any.
     pub result: Option<GateResult>,
+    /// Who signed that result, if a trusted key did.
     pub signer: Option<String>,
     /// Results exist for this tree, but for another definition of the gate.
     pub stale: bool,
 }
 
 impl GateStatus {
+    /// Whether a counted result passed.
     pub fn passed(&self) -> bool {
-        self.state == "passed"
+        self.state == GateState::Passed
+    }
+}
+
+impl<'a, 'v, 'r> Reader<'a, 'v, 'r> {
+    /// Reads `view` with the workspace's config and trust list.
+    pub fn new(ws: &'a Workspace, view: Option<&'v StateView<'r>>) -> Result<Self> {
+        Ok(Reader {
+            config: ws.config()?,
+            view,
+            trust: ws.trust()?,
+        })
     }
 }
 
@@ -57,31 +114,35 @@ impl<'a> Reader<'a, '_, '_> {
     }
 
     /// The counted completion of `phase`, the earliest if several.
-    pub fn completion(&self, phase: u32) -> Result<Option<Read<PhaseCompletion>>, StoreError> {
-        let Some(view) = self.view else {
-            return Ok(None);
-        };
-        let mut found: Vec<Read<PhaseCompletion>> =
-            read_keyed(view, &[phase.to_string()], self.trust)?
-                .into_iter()
-                .filter(|r| r.counts(self.require_signed()))
-                .collect();
-        found.sort_by(|a, b| a.record.completion_date.cmp(&b.record.completion_date));
-        Ok(found.into_iter().next())
+    pub(crate) fn completion(
+        &self,
+        phase: u32,
+    ) -> Result<Option<Read<PhaseCompletion>>, StoreError> {
+        self.earliest(phase, |r: &PhaseCompletion| r.completion_date)
     }
 
-    pub fn start(&self, phase: u32) -> Result<Option<Read<PhaseStart>>, StoreError> {
+    /// The counted start of `phase`, the earliest if several.
+    pub(crate) fn start(&self, phase: u32) -> Result<Option<Read<PhaseStart>>, StoreError> {
+        self.earliest(phase, |r: &PhaseStart| r.timestamp)
+    }
+
+    /// The earliest counted record of kind `K` keyed by `phase`.
+    fn earliest<K: KeyedKind>(
+        &self,
+        phase: u32,
+        when: impl Fn(&K) -> Timestamp,
+    ) -> Result<Option<Read<K>>, StoreError> {
         let Some(view) = self.view else {
             return Ok(None);
         };
         Ok(read_keyed(view, &[phase.to_string()], self.trust)?
             .into_iter()
-            .filter(|r: &Read<PhaseStart>| r.counts(self.require_signed()))
-            .min_by(|a, b| a.record.timestamp.cmp(&b.record.timestamp)))
+            .filter(|r: &Read<K>| r.counts(self.require_signed()))
+            .min_by_key(|r| when(&r.record)))
     }
 
     /// The state of every configured phase, in order.
-    pub fn states(&self) -> Result<Vec<PhaseEntry>, StoreError> {
+    pub(crate) fn states(&self) -> Result<Vec<PhaseEntry>, StoreError> {
         let mut out = Vec::new();
         let mut earlier_complete = true;
         for phase in &self.config.phases {
@@ -104,7 +165,7 @@ impl<'a> Reader<'a, '_, '_> {
 
     /// The first phase of `states` (as [`Reader::states`] returned them) that is
     /// not complete, for a caller that needs the states too.
-    pub fn active_of(&self, states: &[PhaseEntry]) -> Option<&'a PhaseConfig> {
+    pub(crate) fn active_of(&self, states: &[PhaseEntry]) -> Option<&'a PhaseConfig> {
         self.config
             .phases
             .iter()
@@ -114,15 +175,15 @@ impl<'a> Reader<'a, '_, '_> {
     }
 
     /// Whether `gate` has a counted result on `tree` for its current definition.
-    pub fn gate(
+    pub(crate) fn gate(
         &self,
-        tree: ObjectId,
+        tree: TreeId,
         gate_id: &str,
         gate: &GateConfig,
     ) -> Result<GateStatus, StoreError> {
         let missing = |stale| GateStatus {
             gate: gate_id.to_owned(),
-            state: "missing",
+            state: GateState::Missing,
             result: None,
             signer: None,
             stale,
@@ -146,9 +207,9 @@ impl<'a> Reader<'a, '_, '_> {
             Some(read) => GateStatus {
                 gate: gate_id.to_owned(),
                 state: if read.record.passed {
-                    "passed"
+                    GateState::Passed
                 } else {
-                    "failed"
+                    GateState::Failed
                 },
                 signer: read.signer().map(str::to_owned),
                 result: Some(read.record),
@@ -159,11 +220,7 @@ impl<'a> Reader<'a, '_, '_> {
     }
 
     /// The status of each of `phase`'s gates on `tree`, in order.
-    pub fn gates(
-        &self,
-        phase: &PhaseConfig,
-        tree: ObjectId,
-    ) -> Result<Vec<GateStatus>, StoreError> {
+    pub fn gates(&self, phase: &PhaseConfig, tree: TreeId) -> Result<Vec<GateStatus>, StoreError> {
         phase
             .gate_ids()
             .map(|id| {
@@ -180,8 +237,11 @@ impl<'a> Reader<'a, '_, '_> {
 /// A break in the phase chain, naming the completion record at fault.
 #[derive(Debug, Clone, Serialize)]
 pub struct ChainBreak {
+    /// The record id of the completion at fault.
     pub id: String,
+    /// Its phase.
     pub phase: u32,
+    /// What is wrong.
     pub reason: String,
 }
 
@@ -194,7 +254,7 @@ impl Reader<'_, '_, '_> {
 
     /// [`Reader::chain_breaks`] over `states` already read, so that a caller
     /// that needs both (the pre-push hook) reads the completions once.
-    pub fn chain_breaks_of(
+    pub(crate) fn chain_breaks_of(
         &self,
         repo: &gix::Repository,
         states: &[PhaseEntry],
@@ -208,21 +268,12 @@ impl Reader<'_, '_, '_> {
             .collect();
         let mut breaks = Vec::new();
         for (id, done) in &completed {
-            let Ok(commit) = ObjectId::from_hex(done.record.git_commit.as_bytes()) else {
-                continue;
-            };
+            let commit = done.record.git_commit.object_id();
             for earlier in 0..*id {
                 let reason = match completed.iter().find(|(p, _)| *p == earlier) {
                     None => Some(format!("phase {id} is complete but phase {earlier} is not")),
                     Some((_, before)) => {
-                        let before_commit =
-                            ObjectId::from_hex(before.record.git_commit.as_bytes()).ok();
-                        let descends = before_commit.is_some_and(|b| {
-                            b == commit
-                                || repo
-                                    .merge_base(b, commit)
-                                    .is_ok_and(|base| base.is_some_and(|base| base.detach() == b))
-                        });
+                        let descends = descends(repo, before.record.git_commit, commit);
                         (!descends).then(|| {
                             format!(
                                 "phase {id} was completed at {} which does not descend from phase {earlier}'s completion at {}",
@@ -242,4 +293,13 @@ impl Reader<'_, '_, '_> {
         }
         breaks
     }
+}
+
+/// Whether `commit` is `ancestor` or descends from it.
+fn descends(repo: &gix::Repository, ancestor: CommitId, commit: gix::ObjectId) -> bool {
+    let ancestor = ancestor.object_id();
+    ancestor == commit
+        || repo
+            .merge_base(ancestor, commit)
+            .is_ok_and(|base| base.is_some_and(|base| base.detach() == ancestor))
 }
