@@ -13,6 +13,7 @@ use crate::github::GithubError;
 use crate::hooks::HookError;
 use crate::lock::LockError;
 use crate::outbox::OutboxError;
+use crate::patch::PatchError;
 use crate::phase::PhaseError;
 use crate::render::RenderError;
 use crate::sign::SignError;
@@ -77,6 +78,9 @@ pub enum Error {
     /// Carrying out GitHub operations.
     #[error(transparent)]
     GitHub(#[from] GithubError),
+    /// Submitting patches and resolving the review queue.
+    #[error(transparent)]
+    Patch(#[from] PatchError),
     /// Phases, gates, approvals and the pre-push check.
     #[error(transparent)]
     Phase(#[from] PhaseError),
@@ -121,6 +125,7 @@ impl Error {
             Error::Template(_) => ExitCode::Usage,
             Error::Outbox(err) => outbox(err),
             Error::GitHub(err) => github(err),
+            Error::Patch(err) => patch(err),
             Error::Phase(err) => phase(err),
             Error::Io { .. } => ExitCode::Internal,
             Error::Refused(_) => ExitCode::Refused,
@@ -194,9 +199,28 @@ fn lock(err: &LockError) -> ExitCode {
 fn worktree(err: &WorktreeError) -> ExitCode {
     match err {
         WorktreeError::Lock(err) => lock(err),
-        WorktreeError::Create { .. } | WorktreeError::Spawn(_) | WorktreeError::Checkout { .. } => {
-            ExitCode::Internal
-        }
+        WorktreeError::Create { .. }
+        | WorktreeError::Io { .. }
+        | WorktreeError::Spawn(_)
+        | WorktreeError::Checkout { .. } => ExitCode::Internal,
+    }
+}
+
+fn patch(err: &PatchError) -> ExitCode {
+    match err {
+        PatchError::Refused(_)
+        | PatchError::DoesNotApply { .. }
+        | PatchError::Rejected
+        | PatchError::AlreadyResolved { .. } => ExitCode::Refused,
+        PatchError::Malformed(_)
+        | PatchError::Unreadable(_)
+        | PatchError::Read { .. }
+        | PatchError::DetachedHead
+        | PatchError::NoBranch(_)
+        | PatchError::RefUpdate(_)
+        | PatchError::NoItem(_)
+        | PatchError::NoReason => ExitCode::Usage,
+        PatchError::Git { .. } => ExitCode::Internal,
     }
 }
 

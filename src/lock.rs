@@ -20,13 +20,18 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Subsystem {
+    /// The review queue.
     Queue,
+    /// The worktree pool.
     Worktrees,
+    /// The state ref (for work that must not interleave; writes are CAS anyway).
     State,
+    /// The outbox executor (`sync`).
     Outbox,
 }
 
 impl Subsystem {
+    /// Every subsystem, in the order locks are taken.
     pub const ALL: [Subsystem; 4] = [
         Subsystem::Queue,
         Subsystem::Worktrees,
@@ -34,6 +39,7 @@ impl Subsystem {
         Subsystem::Outbox,
     ];
 
+    /// The lock's name (its file name and what `locks` shows).
     pub fn name(self) -> &'static str {
         match self {
             Subsystem::Queue => "queue",
@@ -55,23 +61,35 @@ impl FromStr for Subsystem {
     }
 }
 
+/// Why a lock was not taken.
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
+    /// No subsystem has this name.
     #[error("unknown lock `{0}` (locks: queue, worktrees, state, outbox)")]
     Unknown(String),
+    /// This process holds it already.
     #[error("this process already holds the `{}` lock; taking it again would deadlock", .0.name())]
     AlreadyHeld(Subsystem),
+    /// Another process held it for longer than the timeout.
     #[error("the `{}` lock is busy: held by pid {pid} ({command}) since {since}; waited {waited:?}", subsystem.name())]
     Busy {
+        /// The lock.
         subsystem: Subsystem,
+        /// Its holder's pid, as its file says.
         pid: String,
+        /// Its holder's command line.
         command: String,
+        /// Since when.
         since: String,
+        /// How long this process waited.
         waited: Duration,
     },
+    /// The lock file could not be opened, locked or written.
     #[error("{}", path.display())]
     Io {
+        /// The lock file (or its folder).
         path: PathBuf,
+        /// What the system said.
         #[source]
         source: std::io::Error,
     },
@@ -80,7 +98,7 @@ pub enum LockError {
 /// The locks this process holds: taking one twice is an error, not a deadlock.
 static HELD: Mutex<BTreeSet<Subsystem>> = Mutex::new(BTreeSet::new());
 
-pub fn lock_dir(repo: &gix::Repository) -> PathBuf {
+fn lock_dir(repo: &gix::Repository) -> PathBuf {
     repo.common_dir().join("auditops").join("locks")
 }
 
@@ -91,8 +109,11 @@ fn lock_path(dir: &Path, subsystem: Subsystem) -> PathBuf {
 /// Who holds a lock, as written in its file.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Holder {
+    /// Its process id.
     pub pid: String,
+    /// Its command line.
     pub command: String,
+    /// When it took the lock (RFC 3339).
     pub since: String,
 }
 
@@ -121,7 +142,8 @@ pub struct Locks {
 
 impl Locks {
     /// The subsystems held, in the order they were taken.
-    pub fn order(&self) -> Vec<Subsystem> {
+    #[cfg(test)]
+    fn order(&self) -> Vec<Subsystem> {
         self.held.iter().map(|(s, _)| *s).collect()
     }
 }
@@ -148,7 +170,11 @@ pub fn acquire(
     acquire_in(&lock_dir(repo), wanted, timeout)
 }
 
-pub fn acquire_in(dir: &Path, wanted: &[Subsystem], timeout: Duration) -> Result<Locks, LockError> {
+pub(crate) fn acquire_in(
+    dir: &Path,
+    wanted: &[Subsystem],
+    timeout: Duration,
+) -> Result<Locks, LockError> {
     let mut order: Vec<Subsystem> = wanted.to_vec();
     order.sort();
     if let Some(twice) = order.windows(2).find(|w| w[0] == w[1]) {
@@ -231,13 +257,24 @@ fn take(dir: &Path, subsystem: Subsystem, timeout: Duration) -> Result<File, Loc
 /// A lock and its holder, if held (`git auditops locks`).
 #[derive(Debug, Clone, Serialize)]
 pub struct LockState {
+    /// The lock.
     pub lock: Subsystem,
+    /// Whether some process holds it.
     pub held: bool,
+    /// Who, as its file says.
     pub holder: Option<Holder>,
 }
 
+/// Every lock and whether it is held (`git auditops locks`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
+pub struct LockStates {
+    /// One per subsystem, in lock order.
+    pub locks: Vec<LockState>,
+}
+
 /// Which locks are held right now, and by whom.
-pub fn states(repo: &gix::Repository) -> Result<Vec<LockState>, LockError> {
+pub fn states(repo: &gix::Repository) -> LockStates {
     let dir = lock_dir(repo);
     let mut out = Vec::new();
     for subsystem in Subsystem::ALL {
@@ -270,7 +307,7 @@ pub fn states(repo: &gix::Repository) -> Result<Vec<LockState>, LockError> {
         };
         out.push(state);
     }
-    Ok(out)
+    LockStates { locks: out }
 }
 
 #[cfg(test)]

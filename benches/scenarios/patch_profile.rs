@@ -94,7 +94,7 @@ pub fn run(ws: &Workspace, measured: &PatchRepo, options: &Options) {
             let view = store.view().expect("view").expect("the state exists");
             git_auditops::records::read_keyed::<DecisionRecord>(
                 &view,
-                std::slice::from_ref(&parsed[i].id),
+                &[parsed[i].id.to_hex()],
                 &trust,
             )
             .expect("read_keyed");

@@ -34,7 +34,6 @@ pub fn run(ctx: &Context) -> Result<ExitCode> {
     };
     let metrics =
         crate::patch::queue::metrics(&entries, &config.queue, jiff::Timestamp::now().as_second());
-    super::patch::record_health(ctx, config, &trust, view.as_ref(), &metrics)?;
     let mut outbox: std::collections::BTreeMap<&'static str, usize> = Default::default();
     if let Some(view) = &view {
         let loaded = crate::outbox::read::Outbox::load(view, &trust, config.trust.require_signed)?;

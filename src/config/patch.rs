@@ -21,6 +21,16 @@ pub enum PatchMode {
     AnalysisOnly,
 }
 
+impl std::fmt::Display for PatchMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(match self {
+            PatchMode::Automatic => "automatic",
+            PatchMode::Supervised => "supervised",
+            PatchMode::AnalysisOnly => "analysis_only",
+        })
+    }
+}
+
 /// Default weights of the validators the seeds name; others must give a weight.
 pub const DEFAULT_WEIGHTS: &[(&str, f64)] = &[
     ("tests", 0.4),
@@ -41,13 +51,18 @@ pub const ALWAYS_PROTECTED: &[&str] = &[
     ".auditops.toml",
 ];
 
+/// One `[patch.validators.<name>]` table.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ValidatorConfig {
+    /// The shell command, run in the patched worktree.
     pub run: Spanned<String>,
+    /// Its weight (default: [`DEFAULT_WEIGHTS`] for the names it lists).
     pub weight: Option<Spanned<f64>>,
+    /// How long one attempt may run.
     #[serde(default = "default_timeout")]
     pub timeout: Setting,
+    /// What it checks.
     pub category: Category,
 }
 
@@ -56,14 +71,17 @@ fn default_timeout() -> Setting {
 }
 
 impl ValidatorConfig {
+    /// How long one attempt may run.
     pub fn timeout(&self) -> Duration {
         self.timeout.0
     }
 }
 
+/// The `[patch]` section.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PatchConfig {
+    /// What `patch submit` may do with a decision.
     #[serde(default)]
     pub mode: PatchMode,
     /// Confidence at or above which a patch may be merged (automatic mode).
@@ -84,6 +102,7 @@ pub struct PatchConfig {
     /// Globs (`**` for any folders) of paths a patch may not change without review.
     #[serde(default)]
     pub protected_paths: Vec<Spanned<String>>,
+    /// The validators, by name.
     #[serde(default)]
     pub validators: BTreeMap<String, ValidatorConfig>,
 }
@@ -120,10 +139,12 @@ impl Default for PatchConfig {
 }
 
 impl PatchConfig {
+    /// How long to wait for the worktree pool.
     pub fn lock_timeout(&self) -> Duration {
         self.lock_timeout.0
     }
 
+    /// The first backoff before retrying a timed-out validator.
     pub fn retry_backoff(&self) -> Duration {
         self.retry_backoff.0
     }
@@ -151,6 +172,7 @@ fn weight_of(name: &str, validator: &ValidatorConfig) -> Option<f64> {
     })
 }
 
+/// The `[queue]` section: when the review queue needs attention.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QueueConfig {
@@ -179,6 +201,7 @@ impl Default for QueueConfig {
 }
 
 impl QueueConfig {
+    /// An item waiting longer than this is critical.
     pub fn max_age(&self) -> Duration {
         self.max_age.0
     }

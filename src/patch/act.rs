@@ -1,15 +1,20 @@
 //! Acting on decisions: moving the target branch by compare-and-swap, creating
 //! a patch branch, and finding whether a branch is checked out somewhere.
 
+use crate::ids::CommitId;
 use gix::ObjectId;
 use gix::refs::Target;
 use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
 
+/// A branch could not be moved or created.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot update {name}: {message}")]
+#[error("cannot update {name}")]
 pub struct RefUpdateError {
-    pub name: String,
-    pub message: String,
+    /// The full ref name.
+    name: String,
+    /// What gix said.
+    #[source]
+    source: gix::Error,
 }
 
 fn edit(
@@ -40,13 +45,14 @@ fn edit(
 
 /// Moves `refs/heads/<branch>` from `from` to `to`, only if it still points at
 /// `from`. `Ok(false)` when it moved on meanwhile.
-pub fn move_branch(
+pub(crate) fn move_branch(
     repo: &gix::Repository,
     branch: &str,
-    from: ObjectId,
-    to: ObjectId,
+    from: CommitId,
+    to: CommitId,
     message: &str,
 ) -> Result<bool, RefUpdateError> {
+    let (from, to) = (from.object_id(), to.object_id());
     let name = format!("refs/heads/{branch}");
     match edit(
         repo,
@@ -57,19 +63,17 @@ pub fn move_branch(
     ) {
         Ok(()) => Ok(true),
         Err(_) if crate::store::read_ref(repo, &name).ok().flatten() != Some(from) => Ok(false),
-        Err(err) => Err(RefUpdateError {
-            name,
-            message: format!("{err:#}"),
-        }),
+        Err(source) => Err(RefUpdateError { name, source }),
     }
 }
 
 /// Creates `refs/heads/<branch>` at `commit` (fine if it already points there).
-pub fn create_branch(
+pub(crate) fn create_branch(
     repo: &gix::Repository,
     branch: &str,
-    commit: ObjectId,
+    commit: CommitId,
 ) -> Result<(), RefUpdateError> {
+    let commit = commit.object_id();
     let name = format!("refs/heads/{branch}");
     match edit(
         repo,
@@ -80,15 +84,12 @@ pub fn create_branch(
     ) {
         Ok(()) => Ok(()),
         Err(_) if crate::store::read_ref(repo, &name).ok().flatten() == Some(commit) => Ok(()),
-        Err(err) => Err(RefUpdateError {
-            name,
-            message: format!("{err:#}"),
-        }),
+        Err(source) => Err(RefUpdateError { name, source }),
     }
 }
 
 /// The worktree (main or linked) that has `refs/heads/<branch>` checked out.
-pub fn checked_out_in(repo: &gix::Repository, branch: &str) -> Option<String> {
+pub(crate) fn checked_out_in(repo: &gix::Repository, branch: &str) -> Option<String> {
     let name = format!("refs/heads/{branch}");
     let worktrees = repo.worktrees_including_main().ok()?;
     for worktree in worktrees.flatten() {

@@ -1,52 +1,70 @@
 //! Applying a parsed patch in memory (libgit2's `apply_to_tree`) and making the
 //! commit, without touching any working tree.
 
-use super::parse::{ParsedPatch, PatchError};
-use crate::error::{Error, Result};
-use gix::ObjectId;
+use super::error::PatchError;
+use super::parse::ParsedPatch;
+use crate::ids::CommitId;
 
-fn git2_error(err: git2::Error) -> Error {
-    Error::Usage(format!("libgit2: {}", err.message()))
+/// The repository as libgit2 sees it (it applies patches; gix does not yet).
+pub(crate) fn open(repo: &gix::Repository) -> Result<git2::Repository, PatchError> {
+    git2::Repository::open(repo.git_dir()).map_err(PatchError::git("open the repository"))
 }
 
-pub fn open(repo: &gix::Repository) -> Result<git2::Repository> {
-    git2::Repository::open(repo.git_dir()).map_err(git2_error)
+fn oid(id: CommitId) -> Result<git2::Oid, PatchError> {
+    git2::Oid::from_bytes(id.object_id().as_bytes())
+        .map_err(PatchError::git("convert an object id"))
 }
 
-fn oid(id: ObjectId) -> Result<git2::Oid> {
-    git2::Oid::from_bytes(id.as_bytes()).map_err(git2_error)
-}
-
-pub fn tree_of(repo: &git2::Repository, commit: ObjectId) -> Result<git2::Tree<'_>> {
+/// The tree of `commit`.
+pub(crate) fn tree_of(
+    repo: &git2::Repository,
+    commit: CommitId,
+) -> Result<git2::Tree<'_>, PatchError> {
     repo.find_commit(oid(commit)?)
         .and_then(|c| c.tree())
-        .map_err(git2_error)
+        .map_err(PatchError::git("read the target's tree"))
+}
+
+/// Why [`apply`] made no commit.
+pub(crate) enum ApplyError {
+    /// The patch does not apply to the tree: a rejection to record.
+    Conflict(git2::Error),
+    /// libgit2 failed after the patch applied.
+    Failed(PatchError),
 }
 
 /// Applies the patch to `base_tree` and commits the result on top of `base`.
-/// `Err(reason)` when the patch does not apply.
-pub fn apply(
+pub(crate) fn apply(
     repo: &git2::Repository,
     patch: &ParsedPatch,
-    base: ObjectId,
+    base: CommitId,
     base_tree: &git2::Tree<'_>,
-) -> std::result::Result<ObjectId, String> {
+) -> Result<CommitId, ApplyError> {
     let mut index = repo
         .apply_to_tree(base_tree, &patch.diff, None)
-        .map_err(|e| e.message().to_owned())?;
+        .map_err(ApplyError::Conflict)?;
+    commit(repo, &mut index, patch, base).map_err(ApplyError::Failed)
+}
+
+fn commit(
+    repo: &git2::Repository,
+    index: &mut git2::Index,
+    patch: &ParsedPatch,
+    base: CommitId,
+) -> Result<CommitId, PatchError> {
     let tree_id = index
         .write_tree_to(repo)
-        .map_err(|e| e.message().to_owned())?;
+        .map_err(PatchError::git("write the patched tree"))?;
     let tree = repo
         .find_tree(tree_id)
-        .map_err(|e| e.message().to_owned())?;
+        .map_err(PatchError::git("read the patched tree"))?;
     let parent = repo
-        .find_commit(oid(base).map_err(|e| e.to_string())?)
-        .map_err(|e| e.message().to_owned())?;
+        .find_commit(oid(base)?)
+        .map_err(PatchError::git("read the target's tip"))?;
     let signature = repo
         .signature()
         .or_else(|_| git2::Signature::now("git-auditops", "auditops@localhost"))
-        .map_err(|e| e.message().to_owned())?;
+        .map_err(PatchError::git("make a commit signature"))?;
     let commit = repo
         .commit(
             None,
@@ -56,15 +74,10 @@ pub fn apply(
             &tree,
             &[&parent],
         )
-        .map_err(|e| e.message().to_owned())?;
-    ObjectId::try_from(commit.as_bytes()).map_err(|e| e.to_string())
-}
-
-impl From<PatchError> for Error {
-    fn from(err: PatchError) -> Self {
-        match err {
-            PatchError::Malformed(_) => Error::Usage(err.to_string()),
-            PatchError::Refused(_) => Error::Refused(err.to_string()),
-        }
-    }
+        .map_err(PatchError::git("commit the patched tree"))?;
+    let id = gix::ObjectId::try_from(commit.as_bytes()).map_err(|_| PatchError::Git {
+        action: "read the new commit's id",
+        source: git2::Error::from_str("not an object id"),
+    })?;
+    Ok(CommitId::from(id))
 }

@@ -4,17 +4,24 @@
 use crate::config::PatchMode;
 use serde::{Deserialize, Serialize};
 
+/// What the rules decide about a patch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
+    /// Move the target branch to the patched commit.
     AutoMerge,
+    /// Open a pull request from a patch branch.
     PullRequest,
+    /// Queue it for a person.
     ManualReview,
+    /// Refuse it.
     Rejected,
 }
 
+super::records::display_as_serialized!(Decision);
+
 /// Everything the rules look at.
-pub struct Inputs<'a> {
+pub(crate) struct Inputs<'a> {
     pub mode: PatchMode,
     pub confidence: f64,
     pub auto_merge: f64,
@@ -30,7 +37,7 @@ pub struct Inputs<'a> {
 }
 
 /// The decision and the reasons for it, in the order they were applied.
-pub fn decide(inputs: &Inputs<'_>) -> (Decision, Vec<String>) {
+pub(crate) fn decide(inputs: &Inputs<'_>) -> (Decision, Vec<String>) {
     let mut reasons = Vec::new();
     if let Some(crash) = &inputs.crashed {
         reasons.push(format!("a validator crashed: {crash}"));

@@ -1,55 +1,62 @@
 //! Reading a patch, and refusing hostile or malformed ones before anything is
 //! written anywhere.
 
+use super::error::PatchError;
 use super::paths;
+use crate::ids::Sha256;
 use git2::{Delta, FileMode};
-use sha2::{Digest, Sha256};
+use serde::{Deserialize, Serialize};
+
+/// How a patch changes one path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeStatus {
+    /// A new file.
+    Added,
+    /// A file removed.
+    Deleted,
+    /// A file's content changed.
+    Modified,
+    /// A file moved (and maybe changed).
+    Renamed,
+    /// A file copied (and maybe changed).
+    Copied,
+    /// A file became a symlink, or the other way round.
+    Typechange,
+}
 
 /// What a patch does to one path.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileChange {
+    /// The path after the change.
     pub path: String,
     /// The old path of a rename or copy.
     pub old_path: Option<String>,
-    /// `added`, `deleted`, `modified`, `renamed`, `copied` or `typechange`.
-    pub status: String,
+    /// How the path changes.
+    pub status: ChangeStatus,
 }
 
+/// A patch read and checked, ready to apply.
 pub struct ParsedPatch {
-    /// SHA-256 (hex) of the patch bytes.
-    pub id: String,
+    /// SHA-256 of the patch bytes.
+    pub id: Sha256,
+    /// The patch as libgit2 applies it.
     pub diff: git2::Diff<'static>,
+    /// What it changes.
     pub changes: Vec<FileChange>,
     /// The commit message: the patch's subject (from `git format-patch`
     /// output), or a generated one.
     pub message: String,
 }
 
-impl ParsedPatch {
-    pub fn short_id(&self) -> &str {
-        &self.id[..12]
-    }
-}
-
-/// Why a patch is not accepted.
-#[derive(Debug, thiserror::Error)]
-pub enum PatchError {
-    /// Not a patch at all (exit 2).
-    #[error("malformed patch: {0}")]
-    Malformed(String),
-    /// A well-formed patch we will not apply (exit 1).
-    #[error("patch refused: {0}")]
-    Refused(String),
-}
-
-fn status_name(delta: Delta) -> Result<&'static str, PatchError> {
+fn status_of(delta: Delta) -> Result<ChangeStatus, PatchError> {
     Ok(match delta {
-        Delta::Added => "added",
-        Delta::Deleted => "deleted",
-        Delta::Modified => "modified",
-        Delta::Renamed => "renamed",
-        Delta::Copied => "copied",
-        Delta::Typechange => "typechange",
+        Delta::Added => ChangeStatus::Added,
+        Delta::Deleted => ChangeStatus::Deleted,
+        Delta::Modified => ChangeStatus::Modified,
+        Delta::Renamed => ChangeStatus::Renamed,
+        Delta::Copied => ChangeStatus::Copied,
+        Delta::Typechange => ChangeStatus::Typechange,
         other => {
             return Err(PatchError::Malformed(format!(
                 "unexpected change kind {other:?}"
@@ -75,17 +82,17 @@ fn subject(bytes: &[u8]) -> Option<String> {
 /// The target of a symlink added or changed by delta `index`: its added line.
 fn symlink_target(diff: &git2::Diff<'_>, index: usize) -> Result<Vec<u8>, PatchError> {
     let patch = git2::Patch::from_diff(diff, index)
-        .map_err(|e| PatchError::Malformed(e.message().to_owned()))?
+        .map_err(PatchError::Unreadable)?
         .ok_or_else(|| PatchError::Refused("a symlink change without content".into()))?;
     let mut target = Vec::new();
     for hunk in 0..patch.num_hunks() {
         let lines = patch
             .num_lines_in_hunk(hunk)
-            .map_err(|e| PatchError::Malformed(e.message().to_owned()))?;
+            .map_err(PatchError::Unreadable)?;
         for n in 0..lines {
             let line = patch
                 .line_in_hunk(hunk, n)
-                .map_err(|e| PatchError::Malformed(e.message().to_owned()))?;
+                .map_err(PatchError::Unreadable)?;
             if line.origin() == '+' {
                 target.extend_from_slice(
                     line.content().strip_suffix(b"\n").unwrap_or(line.content()),
@@ -102,8 +109,7 @@ pub fn parse(bytes: &[u8], base: &git2::Tree<'_>) -> Result<ParsedPatch, PatchEr
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(PatchError::Malformed("the patch is empty".into()));
     }
-    let diff = git2::Diff::from_buffer(bytes)
-        .map_err(|e| PatchError::Malformed(e.message().to_owned()))?;
+    let diff = git2::Diff::from_buffer(bytes).map_err(PatchError::Unreadable)?;
     if diff.deltas().len() == 0 {
         return Err(PatchError::Malformed(
             "no file changes found (is this a unified diff?)".into(),
@@ -111,7 +117,7 @@ pub fn parse(bytes: &[u8], base: &git2::Tree<'_>) -> Result<ParsedPatch, PatchEr
     }
     let mut changes = Vec::new();
     for (index, delta) in diff.deltas().enumerate() {
-        let status = status_name(delta.status())?;
+        let status = status_of(delta.status())?;
         let new_path = delta.new_file().path_bytes().unwrap_or_default().to_vec();
         let old_path = delta.old_file().path_bytes().unwrap_or_default().to_vec();
         for path in [&new_path, &old_path] {
@@ -151,15 +157,15 @@ pub fn parse(bytes: &[u8], base: &git2::Tree<'_>) -> Result<ParsedPatch, PatchEr
         }
         let old_path = (old_path != new_path)
             .then(|| String::from_utf8_lossy(&old_path).into_owned())
-            .filter(|p| !p.is_empty() && status != "added");
+            .filter(|p| !p.is_empty() && status != ChangeStatus::Added);
         changes.push(FileChange {
             path: shown,
             old_path,
-            status: status.to_owned(),
+            status,
         });
     }
-    let id = hex::encode(Sha256::digest(bytes));
-    let message = subject(bytes).unwrap_or_else(|| format!("auditops: apply patch {}", &id[..12]));
+    let id = Sha256::of(bytes);
+    let message = subject(bytes).unwrap_or_else(|| format!("auditops: apply patch {}", id.short()));
     Ok(ParsedPatch {
         id,
         diff,

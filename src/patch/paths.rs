@@ -2,7 +2,7 @@
 //! are protected (never changed without a person deciding).
 
 /// Why a path may not be written by a patch.
-pub fn unsafe_reason(path: &[u8]) -> Option<String> {
+pub(crate) fn unsafe_reason(path: &[u8]) -> Option<String> {
     let shown = String::from_utf8_lossy(path);
     if path.is_empty() {
         return Some("an empty path".into());
@@ -38,7 +38,7 @@ pub fn unsafe_reason(path: &[u8]) -> Option<String> {
 
 /// Whether a symlink at `link` pointing to `target` stays inside the repository
 /// (and out of `.git`).
-pub fn symlink_escapes(link: &[u8], target: &[u8]) -> Option<String> {
+pub(crate) fn symlink_escapes(link: &[u8], target: &[u8]) -> Option<String> {
     let shown = format!(
         "symlink `{}` -> `{}`",
         String::from_utf8_lossy(link),
@@ -68,7 +68,7 @@ pub fn symlink_escapes(link: &[u8], target: &[u8]) -> Option<String> {
 
 /// Matches `path` against a glob: `**` spans any number of folders, `*` and `?`
 /// stay within one path component.
-pub fn glob_matches(glob: &str, path: &str) -> bool {
+pub(crate) fn glob_matches(glob: &str, path: &str) -> bool {
     fn component(pattern: &[u8], text: &[u8]) -> bool {
         match (pattern.first(), text.first()) {
             (None, None) => true,

@@ -1,21 +1,32 @@
 //! The review queue: patches waiting for a person, their resolutions, and the
-//! queue's health (pending count, oldest age) with an alert on each change.
+//! queue's health (pending count, oldest age).
+//!
+//! The health is recorded as an alert when it changes, and only where the queue
+//! changes: `patch submit` queueing an item, `queue approve`, `queue reject`.
+//! Commands that only read (`queue list`, `status`) compute it and write nothing.
 
-use super::records::{Alert, QueueItem, QueueResolution};
+use super::error::PatchError;
+use super::records::{Alert, AlertKind, ItemId, QueueItem, QueueResolution, display_as_serialized};
 use crate::config::QueueConfig;
+use crate::error::Result;
 use crate::records::{KeyedKind, Read, read_all, read_keyed};
 use crate::sign::TrustSet;
 use crate::store::{StateView, StoreError};
-use serde::Serialize;
+use crate::time::Timestamp;
+use crate::workspace::Workspace;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// A queue item and how it was resolved, if it was.
 pub struct Entry {
+    /// The item as read, with its signature checked.
     pub item: Read<QueueItem>,
+    /// Its first counted resolution.
     pub resolution: Option<Read<QueueResolution>>,
 }
 
 impl Entry {
+    /// Whether it waits for a person.
     pub fn pending(&self) -> bool {
         self.resolution.is_none()
     }
@@ -31,28 +42,57 @@ pub fn entries(
         .into_iter()
         .filter(|r: &Read<QueueItem>| r.counts(require_signed))
         .collect();
-    items.sort_by(|a, b| a.record.created_at.cmp(&b.record.created_at));
+    items.sort_by_key(|a| a.record.created_at);
     let mut out = Vec::new();
     for item in items {
-        let resolution =
-            read_keyed::<QueueResolution>(view, std::slice::from_ref(&item.record.item_id), trust)?
-                .into_iter()
-                .filter(|r| r.counts(require_signed))
-                .min_by(|a, b| a.record.timestamp.cmp(&b.record.timestamp));
+        let key = item.record.key();
+        let resolution = read_keyed::<QueueResolution>(view, &key, trust)?
+            .into_iter()
+            .filter(|r| r.counts(require_signed))
+            .min_by(|a, b| a.record.timestamp.cmp(&b.record.timestamp));
         out.push(Entry { item, resolution });
     }
     Ok(out)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// The workspace's queue entries (none before the state exists).
+pub(crate) fn load(ws: &Workspace) -> Result<Vec<Entry>> {
+    Ok(match ws.view()? {
+        Some(view) => entries(&view, ws.trust()?, ws.require_signed()?)?,
+        None => Vec::new(),
+    })
+}
+
+/// The counted, pending item `id`; an error says why there is none.
+pub(crate) fn pending_item(entries: Vec<Entry>, id: &str) -> Result<QueueItem, PatchError> {
+    let entry = entries
+        .into_iter()
+        .find(|e| e.item.record.item_id.as_str() == id)
+        .ok_or_else(|| PatchError::NoItem(id.to_owned()))?;
+    match entry.resolution {
+        Some(done) => Err(PatchError::AlreadyResolved {
+            item: id.to_owned(),
+            resolution: done.record.resolution,
+            at: done.record.timestamp,
+        }),
+        None => Ok(entry.item.record),
+    }
+}
+
+/// How healthy the queue is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Health {
+    /// Below half of every threshold.
     Good,
+    /// Past half of a threshold.
     Warning,
+    /// Past a threshold.
     Critical,
 }
 
 impl Health {
+    /// The health's name, as records and JSON spell it.
     pub fn name(self) -> &'static str {
         match self {
             Health::Good => "good",
@@ -62,30 +102,48 @@ impl Health {
     }
 }
 
+/// The queue's size and age against its thresholds (`queue list`, `status`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Metrics {
+    /// Items waiting for a person.
     pub pending: usize,
+    /// The age of the oldest of them.
     pub oldest_age_seconds: Option<u64>,
+    /// What the two make of the queue.
     pub health: Health,
+    /// `[queue] max_pending`.
     pub max_pending: u32,
+    /// `[queue] max_age`, in seconds.
     pub max_age_seconds: u64,
 }
 
 /// Critical past a threshold (`max_pending` items, `max_age`), warning past half
 /// of one, good otherwise.
 pub fn metrics(entries: &[Entry], config: &QueueConfig, now_unix: i64) -> Metrics {
-    let pending: Vec<&Entry> = entries.iter().filter(|e| e.pending()).collect();
+    let pending = entries
+        .iter()
+        .filter(|e| e.pending())
+        .map(|e| e.item.record.created_at);
+    metrics_of(pending, config, now_unix)
+}
+
+/// [`metrics`] of the items queued at `pending`.
+fn metrics_of(
+    pending: impl Iterator<Item = Timestamp>,
+    config: &QueueConfig,
+    now_unix: i64,
+) -> Metrics {
+    let pending: Vec<i64> = pending.map(Timestamp::as_second).collect();
     let oldest = pending
         .iter()
-        .filter_map(|e| e.item.record.unix_seconds())
         .min()
         .map(|t| u64::try_from(now_unix - t).unwrap_or(0));
     let max_age = config.max_age();
     let age = Duration::from_secs(oldest.unwrap_or(0));
-    let count = pending.len() as u32;
+    let count = u32::try_from(pending.len()).unwrap_or(u32::MAX);
     let health = if count > config.max_pending || age > max_age {
         Health::Critical
-    } else if count * 2 > config.max_pending || age * 2 > max_age {
+    } else if count.saturating_mul(2) > config.max_pending || age * 2 > max_age {
         Health::Warning
     } else {
         Health::Good
@@ -99,33 +157,87 @@ pub fn metrics(entries: &[Entry], config: &QueueConfig, now_unix: i64) -> Metric
     }
 }
 
-/// The alert to record when the health differs from the last recorded one
-/// (so crossing a threshold alerts once, not on every command).
-pub fn health_alert(
-    view: Option<&StateView<'_>>,
-    trust: &TrustSet,
-    require_signed: bool,
-    metrics: &Metrics,
-) -> Result<Option<Alert>, StoreError> {
-    let last = match view {
-        Some(view) => read_keyed::<Alert>(view, &["queue-health".to_owned()], trust)?
-            .into_iter()
-            .filter(|r| r.counts(require_signed))
-            .max_by(|a, b| a.record.timestamp.cmp(&b.record.timestamp))
-            .and_then(|r| r.record.health),
-        None => None,
+fn now_unix() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+/// The queue's metrics now, computed and not recorded (`status`).
+pub fn health(ws: &Workspace) -> Result<Metrics> {
+    Ok(metrics(&load(ws)?, &ws.config()?.queue, now_unix()))
+}
+
+/// A change about to be written to the queue.
+pub(crate) enum Change<'a> {
+    /// A new pending item.
+    Queued(&'a QueueItem),
+    /// A pending item resolved.
+    Resolved(&'a ItemId),
+}
+
+/// The queue-health alert to write together with `change`, when the health
+/// moves: when the change itself crosses a threshold, or when the health after
+/// it is not the one last recorded (time alone can move it). So crossing a
+/// threshold alerts once, not on every change.
+///
+/// Records carry whole seconds, so several alerts may share the latest
+/// timestamp; none of them is "the last" then, and the health counts as
+/// recorded when any of them holds it.
+pub(crate) fn alert_for(ws: &Workspace, change: Change<'_>) -> Result<Option<Alert>> {
+    let (config, now) = (&ws.config()?.queue, now_unix());
+    let entries = load(ws)?;
+    let before = metrics(&entries, config, now);
+    let still_pending = entries
+        .iter()
+        .filter(|e| e.pending())
+        .filter(|e| !matches!(change, Change::Resolved(id) if *id == e.item.record.item_id))
+        .map(|e| e.item.record.created_at);
+    let added = match change {
+        Change::Queued(item) => Some(item.created_at),
+        Change::Resolved(_) => None,
     };
-    let now = metrics.health.name();
-    let changed = match last.as_deref() {
-        Some(previous) => previous != now,
-        None => metrics.health != Health::Good,
+    let after = metrics_of(still_pending.chain(added), config, now);
+    let latest = latest_recorded(ws)?;
+    Ok(moved(before.health, after.health, &latest).then(|| health_alert(&after)))
+}
+
+/// Whether a change from `before` to `after` is to be recorded, given the
+/// healths of the latest recorded alerts (none yet: as if good).
+fn moved(before: Health, after: Health, latest: &[Health]) -> bool {
+    let recorded = match latest.is_empty() {
+        true => after == Health::Good,
+        false => latest.contains(&after),
     };
-    Ok(changed.then(|| Alert {
+    before != after || !recorded
+}
+
+/// The healths of the counted queue-health alerts with the latest timestamp.
+fn latest_recorded(ws: &Workspace) -> Result<Vec<Health>> {
+    let Some(view) = ws.view()? else {
+        return Ok(Vec::new());
+    };
+    let require_signed = ws.require_signed()?;
+    let key = [AlertKind::QueueHealth.to_string()];
+    let alerts: Vec<Alert> = read_keyed::<Alert>(&view, &key, ws.trust()?)?
+        .into_iter()
+        .filter(|r| r.counts(require_signed))
+        .map(|r| r.record)
+        .collect();
+    let last = alerts.iter().map(|a| a.timestamp).max();
+    Ok(alerts
+        .into_iter()
+        .filter(|a| Some(a.timestamp) == last)
+        .filter_map(|a| a.health)
+        .collect())
+}
+
+fn health_alert(metrics: &Metrics) -> Alert {
+    Alert {
         schema_version: 1,
-        alert: "queue-health".into(),
+        alert: AlertKind::QueueHealth,
         subject: "review-queue".into(),
         message: format!(
-            "review queue health is {now}: {} pending (max {}), oldest {}",
+            "review queue health is {}: {} pending (max {}), oldest {}",
+            metrics.health,
             metrics.pending,
             metrics.max_pending,
             metrics
@@ -133,7 +245,100 @@ pub fn health_alert(
                 .map(|s| crate::duration::format(Duration::from_secs(s)))
                 .unwrap_or_else(|| "-".into())
         ),
-        health: Some(now.to_owned()),
-        timestamp: crate::records::now(),
-    }))
+        health: Some(metrics.health),
+        timestamp: Timestamp::now(),
+    }
+}
+
+/// Whether a queue item waits for a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemState {
+    /// No counted resolution yet.
+    Pending,
+    /// Approved or rejected.
+    Resolved,
+}
+
+display_as_serialized!(Health, ItemState);
+
+/// One row of `queue list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Listed {
+    /// The item.
+    pub item: QueueItem,
+    /// Pending or resolved.
+    pub state: ItemState,
+    /// How it was resolved.
+    pub resolution: Option<QueueResolution>,
+}
+
+/// `queue list`: the counted items, oldest first, and the queue's health.
+#[derive(Debug, Clone, Serialize)]
+pub struct Listing {
+    /// The queue's health now (not recorded: listing only reads).
+    pub metrics: Metrics,
+    /// Every counted item.
+    pub items: Vec<Listed>,
+}
+
+/// The queue as it stands; writes nothing.
+pub fn list(ws: &Workspace) -> Result<Listing> {
+    let entries = load(ws)?;
+    let metrics = metrics(&entries, &ws.config()?.queue, now_unix());
+    let items = entries
+        .into_iter()
+        .map(|e| Listed {
+            state: match e.pending() {
+                true => ItemState::Pending,
+                false => ItemState::Resolved,
+            },
+            item: e.item.record,
+            resolution: e.resolution.map(|r| r.record),
+        })
+        .collect();
+    Ok(Listing { metrics, items })
+}
+
+/// `queue show`: one item in full.
+#[derive(Debug, Clone, Serialize)]
+pub struct Shown {
+    /// The item.
+    pub item: QueueItem,
+    /// Who signed it (trusted signers only).
+    pub signer: Option<String>,
+    /// How it was resolved.
+    pub resolution: Option<QueueResolution>,
+}
+
+/// The counted item `id`.
+pub fn show(ws: &Workspace, id: &str) -> Result<Shown> {
+    let entry = load(ws)?
+        .into_iter()
+        .find(|e| e.item.record.item_id.as_str() == id)
+        .ok_or_else(|| PatchError::NoItem(id.to_owned()))?;
+    Ok(Shown {
+        signer: entry.item.signer().map(str::to_owned),
+        item: entry.item.record,
+        resolution: entry.resolution.map(|r| r.record),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Health::{Critical, Good, Warning};
+    use super::moved;
+
+    #[test]
+    fn a_crossing_is_recorded_once() {
+        assert!(!moved(Good, Good, &[]), "a healthy queue never alerts");
+        assert!(moved(Good, Warning, &[]));
+        assert!(moved(Warning, Critical, &[Warning]));
+        assert!(!moved(Critical, Critical, &[Critical]), "recorded already");
+        // Time alone made it critical since the last alert.
+        assert!(moved(Critical, Critical, &[Warning]));
+        // Two alerts in the same second: either may be the last.
+        assert!(!moved(Critical, Critical, &[Warning, Critical]));
+        assert!(moved(Critical, Warning, &[Warning, Critical]));
+    }
 }

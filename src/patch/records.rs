@@ -4,11 +4,30 @@
 
 use super::decide::Decision;
 use super::parse::FileChange;
+use super::queue::Health;
 use super::validate::Score;
 use crate::config::PatchMode;
-use crate::records::{KeyedKind, unix_seconds};
+use crate::ids::{CommitId, SHORT_LEN, Sha256};
+use crate::records::KeyedKind;
 use crate::sign::Subject;
-use serde::{Deserialize, Serialize};
+use crate::time::Timestamp;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use std::str::FromStr;
+
+/// Displays a unit enum as its serde name (its `rename_all` form), so that text
+/// and JSON output and stored records spell a value the same way.
+macro_rules! display_as_serialized {
+    ($($name:ty),*) => {$(
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let value = serde_json::to_value(self).map_err(|_| std::fmt::Error)?;
+                f.pad(value.as_str().unwrap_or_default())
+            }
+        }
+    )*};
+}
+pub(crate) use display_as_serialized;
 
 /// What was done about a decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,149 +48,281 @@ pub enum Action {
 /// The decision about one patch: keyed by the patch id.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DecisionRecord {
+    /// Version of this record's shape.
     pub schema_version: u32,
-    /// SHA-256 (hex) of the patch bytes.
-    pub patch_id: String,
+    /// SHA-256 of the patch bytes.
+    pub patch_id: Sha256,
     /// The target branch (short name).
     pub target: String,
     /// The target's tip the patch was applied to.
-    pub base_commit: String,
+    pub base_commit: CommitId,
     /// The commit with the patch applied (absent when it did not apply).
-    pub result_commit: Option<String>,
+    pub result_commit: Option<CommitId>,
+    /// The `[patch] mode` in force.
     pub mode: PatchMode,
+    /// Every validator's score.
     pub validators: Vec<Score>,
+    /// The weighted mean of the scores.
     pub confidence: f64,
+    /// What the rules decided.
     pub decision: Decision,
+    /// What was done about it.
     pub action: Action,
     /// Why, in the order the rules applied.
     pub reasons: Vec<String>,
+    /// What the patch changes.
     pub files: Vec<FileChange>,
-    pub timestamp: String,
+    /// When it was decided.
+    pub timestamp: Timestamp,
 }
 
 impl KeyedKind for DecisionRecord {
     const KIND: &'static str = "decision";
 
     fn key(&self) -> Vec<String> {
-        vec![self.patch_id.clone()]
+        vec![self.patch_id.to_hex()]
     }
 
     fn subjects(&self) -> Vec<Subject> {
-        let mut subjects = vec![Subject::new("patch", "sha256", &self.patch_id)];
+        let mut subjects = vec![Subject::new("patch", "sha256", self.patch_id.to_hex())];
         if let Some(result) = &self.result_commit {
-            subjects.push(Subject::new("result", "gitCommit", result));
+            subjects.push(Subject::new("result", "gitCommit", result.to_string()));
         }
         subjects
     }
 
     fn unix_seconds(&self) -> Option<i64> {
-        unix_seconds(&self.timestamp)
+        Some(self.timestamp.as_second())
+    }
+}
+
+/// Why a text is not a queue item id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a queue item id (12 lowercase hex digits)")]
+pub struct ItemIdError(String);
+
+/// A review-queue item's id: the first 12 hex digits of its patch id.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ItemId(String);
+
+impl ItemId {
+    /// The item id of a patch.
+    pub fn of(patch_id: &Sha256) -> Self {
+        ItemId(patch_id.short())
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for ItemId {
+    type Err = ItemIdError;
+
+    fn from_str(text: &str) -> Result<Self, ItemIdError> {
+        let hex =
+            text.len() == SHORT_LEN && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        match hex {
+            true => Ok(ItemId(text.to_owned())),
+            false => Err(ItemIdError(text.to_owned())),
+        }
+    }
+}
+
+impl fmt::Display for ItemId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for ItemId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ItemId({})", self.0)
+    }
+}
+
+impl Serialize for ItemId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for ItemId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
 
 /// A patch waiting for a person.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueueItem {
+    /// Version of this record's shape.
     pub schema_version: u32,
-    /// The first 12 hex digits of the patch id.
-    pub item_id: String,
-    pub patch_id: String,
+    /// The item's id (also the key).
+    pub item_id: ItemId,
+    /// SHA-256 of the patch bytes.
+    pub patch_id: Sha256,
+    /// The target branch (short name).
     pub target: String,
-    pub base_commit: String,
-    pub result_commit: String,
+    /// The target's tip the patch was applied to.
+    pub base_commit: CommitId,
+    /// The commit with the patch applied: what an approval merges.
+    pub result_commit: CommitId,
+    /// The weighted mean of the validators' scores.
     pub confidence: f64,
+    /// Why a person must decide.
     pub reasons: Vec<String>,
-    pub created_at: String,
+    /// When it was queued.
+    pub created_at: Timestamp,
 }
 
 impl KeyedKind for QueueItem {
     const KIND: &'static str = "queue-item";
 
     fn key(&self) -> Vec<String> {
-        vec![self.item_id.clone()]
+        vec![self.item_id.to_string()]
     }
 
     fn subjects(&self) -> Vec<Subject> {
         vec![
-            Subject::new("patch", "sha256", &self.patch_id),
-            Subject::new("result", "gitCommit", &self.result_commit),
+            Subject::new("patch", "sha256", self.patch_id.to_hex()),
+            Subject::new("result", "gitCommit", self.result_commit.to_string()),
         ]
     }
 
     fn unix_seconds(&self) -> Option<i64> {
-        unix_seconds(&self.created_at)
+        Some(self.created_at.as_second())
     }
 }
 
+/// How a person resolved a queue item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Resolution {
+    /// Approved (and then merged, or made a pull request).
     Approved,
+    /// Rejected, with a reason.
     Rejected,
 }
+
+display_as_serialized!(Action, Resolution, AlertKind);
 
 /// How a queue item was resolved (a new record; the item is never rewritten).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueueResolution {
+    /// Version of this record's shape.
     pub schema_version: u32,
-    pub item_id: String,
+    /// The item resolved (also the key).
+    pub item_id: ItemId,
+    /// Approved or rejected.
     pub resolution: Resolution,
+    /// What was done about it.
     pub action: Action,
     /// The reviewer's note (approve) or reason (reject).
     pub note: Option<String>,
-    pub timestamp: String,
+    /// When.
+    pub timestamp: Timestamp,
 }
 
 impl KeyedKind for QueueResolution {
     const KIND: &'static str = "queue-resolution";
 
     fn key(&self) -> Vec<String> {
-        vec![self.item_id.clone()]
+        vec![self.item_id.to_string()]
     }
 
     fn subjects(&self) -> Vec<Subject> {
         vec![Subject::new(
             "queue-item",
             "sha256",
-            crate::evidence::snippet::sha256_hex(&self.item_id),
+            Sha256::of(self.item_id.as_str()).to_hex(),
         )]
     }
 
     fn unix_seconds(&self) -> Option<i64> {
-        unix_seconds(&self.timestamp)
+        Some(self.timestamp.as_second())
     }
+}
+
+/// What an alert is about (also its key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AlertKind {
+    /// A patch was rejected.
+    PatchRejected,
+    /// The review queue's health changed.
+    QueueHealth,
 }
 
 /// Something a person should look at: a rejected patch, an unhealthy queue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
+    /// Version of this record's shape.
     pub schema_version: u32,
-    /// `patch-rejected` or `queue-health` (also the key).
-    pub alert: String,
+    /// What kind of alert (also the key).
+    pub alert: AlertKind,
     /// What it is about (a patch id, the queue).
     pub subject: String,
+    /// What a person should know.
     pub message: String,
     /// For queue-health alerts: the health it moved to.
-    pub health: Option<String>,
-    pub timestamp: String,
+    pub health: Option<Health>,
+    /// When.
+    pub timestamp: Timestamp,
 }
 
 impl KeyedKind for Alert {
     const KIND: &'static str = "alert";
 
     fn key(&self) -> Vec<String> {
-        vec![self.alert.clone()]
+        vec![self.alert.to_string()]
     }
 
     fn subjects(&self) -> Vec<Subject> {
         vec![Subject::new(
             self.subject.clone(),
             "sha256",
-            crate::evidence::snippet::sha256_hex(&self.message),
+            Sha256::of(&self.message).to_hex(),
         )]
     }
 
     fn unix_seconds(&self) -> Option<i64> {
-        unix_seconds(&self.timestamp)
+        Some(self.timestamp.as_second())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn item_ids_are_12_lowercase_hex() {
+        let patch = Sha256::of(b"patch");
+        let id = ItemId::of(&patch);
+        assert_eq!(id.as_str(), patch.short());
+        assert_eq!(id.as_str().parse::<ItemId>().unwrap(), id);
+        for bad in ["", "abc", "ABCDEF012345", "0123456789abc", "g23456789abc"] {
+            assert!(bad.parse::<ItemId>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn enums_are_spelled_as_before() {
+        assert_eq!(AlertKind::QueueHealth.to_string(), "queue-health");
+        assert_eq!(AlertKind::PatchRejected.to_string(), "patch-rejected");
+        assert_eq!(Action::PullRequestQueued.to_string(), "pull_request_queued");
+        assert_eq!(Resolution::Approved.to_string(), "approved");
+    }
+
+    #[test]
+    fn a_record_with_a_short_id_is_refused_when_read() {
+        let item = serde_json::json!({
+            "schema_version": 1, "item_id": "0123456789ab", "patch_id": "0123",
+            "target": "main", "base_commit": "0".repeat(40), "result_commit": "1".repeat(40),
+            "confidence": 0.5, "reasons": [], "created_at": "2026-01-01T00:00:00Z",
+        });
+        assert!(serde_json::from_value::<QueueItem>(item).is_err());
     }
 }

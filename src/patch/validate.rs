@@ -12,17 +12,24 @@ use std::path::Path;
 /// One validator's contribution to a decision.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Score {
+    /// The validator's name in `[patch.validators]`.
     pub name: String,
+    /// What it checks.
     pub category: Category,
     /// Normalised: the weights of all configured validators sum to 1.
     pub weight: f64,
+    /// From 0 to 1.
     pub score: f64,
+    /// How its last attempt ended.
     pub outcome: Exit,
+    /// How many times it ran (timeouts are retried).
     pub attempts: u32,
+    /// How long its last attempt took.
     pub duration_ms: u64,
 }
 
 impl Score {
+    /// Whether it was killed by a signal or never started: the patch is rejected.
     pub fn crashed(&self) -> bool {
         matches!(
             self.outcome,
@@ -49,7 +56,7 @@ fn score_of(outcome: &Outcome) -> f64 {
 
 /// Runs every configured validator in `worktree`, in name order.
 /// `on_start` is called just before the first one starts (for timing).
-pub fn run_all(
+pub(crate) fn run_all(
     config: &PatchConfig,
     worktree: &Path,
     log_dir: &Path,
@@ -105,7 +112,7 @@ pub fn run_all(
 
 /// The weighted mean of the scores (0 when nothing validated the patch),
 /// rounded like every fraction in a record.
-pub fn confidence(scores: &[Score]) -> f64 {
+pub(crate) fn confidence(scores: &[Score]) -> f64 {
     let total: f64 = scores.iter().map(|s| s.weight).sum();
     if total <= 0.0 {
         return 0.0;
@@ -115,7 +122,7 @@ pub fn confidence(scores: &[Score]) -> f64 {
 
 /// Fractions in records have at most 4 decimal places, so that their shortest
 /// text (what canonical JSON holds) is the same in every implementation.
-pub fn round4(value: f64) -> f64 {
+pub(crate) fn round4(value: f64) -> f64 {
     (value * 10_000.0).round() / 10_000.0
 }
 

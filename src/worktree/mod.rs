@@ -15,24 +15,51 @@ use gix::ObjectId;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Why a worktree could not be made ready.
 #[derive(Debug, thiserror::Error)]
 pub enum WorktreeError {
-    #[error("cannot create a worktree for {commit} at {}: {message}", path.display())]
+    /// `git worktree add` failed.
+    #[error("cannot create a worktree for {commit} at {}: {stderr}", path.display())]
     Create {
-        commit: String,
+        /// The commit to check out.
+        commit: ObjectId,
+        /// Where.
         path: PathBuf,
-        message: String,
+        /// What git said.
+        stderr: String,
     },
+    /// A folder or marker file of the pool could not be written.
+    #[error("cannot write {}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// git could not be started.
     #[error("could not run git")]
     Spawn(#[source] std::io::Error),
-    #[error("cannot move the pooled worktree {} to {commit}: {message}", path.display())]
+    /// `git checkout` of the pooled slot failed.
+    #[error("cannot move the pooled worktree {} to {commit}: {stderr}", path.display())]
     Checkout {
-        commit: String,
+        /// The commit to check out.
+        commit: ObjectId,
+        /// The slot.
         path: PathBuf,
-        message: String,
+        /// What git said.
+        stderr: String,
     },
+    /// The `worktrees` lock could not be taken.
     #[error(transparent)]
     Lock(#[from] crate::lock::LockError),
+}
+
+impl WorktreeError {
+    fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WorktreeError {
+        let path = path.to_owned();
+        move |source| WorktreeError::Io { path, source }
+    }
 }
 
 /// A checked-out commit that disappears when dropped.
@@ -86,12 +113,7 @@ impl Throwaway {
             .map(|d| d.subsec_nanos())
             .unwrap_or_default();
         let path = pool.join(format!("{purpose}-{}-{nanos}", std::process::id()));
-        let error = |message: String| WorktreeError::Create {
-            commit: commit.to_string(),
-            path: path.clone(),
-            message,
-        };
-        std::fs::create_dir_all(&pool).map_err(|e| error(e.to_string()))?;
+        std::fs::create_dir_all(&pool).map_err(WorktreeError::io(&pool))?;
         let out = git(repo.common_dir())
             .args(["worktree", "add", "--detach", "--quiet"])
             .arg(&path)
@@ -99,9 +121,11 @@ impl Throwaway {
             .output()
             .map_err(WorktreeError::Spawn)?;
         if !out.status.success() {
-            return Err(error(
-                String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-            ));
+            return Err(WorktreeError::Create {
+                commit,
+                path,
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+            });
         }
         Ok(Throwaway {
             git_dir: repo.common_dir().to_owned(),
@@ -109,6 +133,7 @@ impl Throwaway {
         })
     }
 
+    /// Where the commit is checked out.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -134,7 +159,7 @@ pub(crate) fn remove(git_dir: &Path, path: &Path) {
 
 /// Removes worktrees whose creating process is gone (it crashed or was killed).
 /// Returns how many were swept.
-pub fn sweep(repo: &gix::Repository) -> usize {
+pub(crate) fn sweep(repo: &gix::Repository) -> usize {
     let Ok(entries) = std::fs::read_dir(pool_dir(repo)) else {
         return 0;
     };

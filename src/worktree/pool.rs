@@ -43,12 +43,12 @@ impl PooledWorktree {
     ) -> Result<Self, WorktreeError> {
         let locks = lock::acquire(repo, &[Subsystem::Worktrees], timeout)?;
         let pool = pool_dir(repo);
-        std::fs::create_dir_all(&pool).map_err(|e| create_error(commit, &pool, e.to_string()))?;
+        std::fs::create_dir_all(&pool).map_err(WorktreeError::io(&pool))?;
         sweep_locked(repo, &pool);
         let path = pool.join(SLOT);
         let marker = busy_marker(&pool);
         std::fs::write(&marker, format!("pid={}\n", std::process::id()))
-            .map_err(|e| create_error(commit, &marker, e.to_string()))?;
+            .map_err(WorktreeError::io(&marker))?;
         let created = !path.join(".git").exists();
         if created {
             add(repo, &path, commit)?;
@@ -63,6 +63,7 @@ impl PooledWorktree {
         })
     }
 
+    /// Where the commit is checked out.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -72,14 +73,6 @@ impl Drop for PooledWorktree {
     fn drop(&mut self) {
         // A clean release leaves the slot for reuse.
         let _ = std::fs::remove_file(&self.marker);
-    }
-}
-
-fn create_error(commit: ObjectId, path: &Path, message: String) -> WorktreeError {
-    WorktreeError::Create {
-        commit: commit.to_string(),
-        path: path.to_owned(),
-        message,
     }
 }
 
@@ -105,11 +98,11 @@ fn add(repo: &gix::Repository, path: &Path, commit: ObjectId) -> Result<(), Work
     if out.status.success() {
         Ok(())
     } else {
-        Err(create_error(
+        Err(WorktreeError::Create {
             commit,
-            path,
-            String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-        ))
+            path: path.to_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        })
     }
 }
 
@@ -126,9 +119,9 @@ fn move_to(repo: &gix::Repository, path: &Path, commit: ObjectId) -> Result<(), 
         match out.status.success() {
             true => Ok(()),
             false => Err(WorktreeError::Checkout {
-                commit: commit.to_string(),
+                commit,
                 path: path.to_owned(),
-                message: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
             }),
         }
     };

@@ -106,6 +106,24 @@ fn a_fully_validated_patch_is_merged_into_a_branch_nobody_has_checked_out() {
 }
 
 #[test]
+fn decisions_mark_records_no_trusted_key_signed() {
+    let repo = project(&config("automatic", ""));
+    let patch = good_patch(&repo);
+    let (code, _, err) = submit(&repo, &patch, "release");
+    assert_eq!(code, Some(0), "{err}");
+    let trusted = repo.ok(&["decisions"]);
+    assert!(!trusted.contains("(untrusted)"), "{trusted}");
+    // Trust another key only: the decision is no longer signed by a trusted key.
+    let other = repo.generate_key(Some(&repo.home.path().join("other_key")));
+    repo.trust(&[&other]);
+    let text = repo.ok(&["decisions"]);
+    assert!(text.trim_end().ends_with("merged  (untrusted)"), "{text}");
+    let json: Vec<serde_json::Value> =
+        serde_json::from_str(&repo.ok(&["decisions", "--json"])).unwrap();
+    assert!(json[0]["signer"].is_null());
+}
+
+#[test]
 fn a_checked_out_target_and_supervised_mode_become_pull_requests() {
     let repo = project(&config("automatic", ""));
     let patch = good_patch(&repo);
@@ -199,6 +217,7 @@ fn low_confidence_goes_to_the_review_queue_and_a_person_decides() {
 fn reject_needs_a_reason_and_the_queue_alerts_once_when_unhealthy() {
     let repo = project(&config("automatic", "\n[queue]\nmax_pending = 1\n"));
     let mut items = Vec::new();
+    let mut alerts = Vec::new();
     for n in 0..2 {
         let bytes = make_patch(
             &repo,
@@ -211,18 +230,22 @@ fn reject_needs_a_reason_and_the_queue_alerts_once_when_unhealthy() {
             &[],
         );
         let patch = write_patch(&repo, &format!("todo{n}.patch"), &bytes);
-        let (_, json, _) = submit(&repo, &patch, "release");
+        let (_, json, err) = submit(&repo, &patch, "release");
         items.push(json["queue_item"].as_str().unwrap().to_owned());
+        alerts.push(err);
     }
+    // The alert is recorded where the queue changes: one per crossing.
+    assert!(alerts[0].contains("alert: review queue health is warning"));
+    assert!(alerts[1].contains("alert: review queue health is critical"));
+    let before = repo.state_tip();
     let list = repo.run(&["queue", "list", "--json"]);
     let json: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
     assert_eq!(json["metrics"]["health"], "critical");
-    assert!(stderr(&list).contains("alert: review queue health is critical"));
     let again = repo.run(&["queue", "list"]);
-    assert!(
-        !stderr(&again).contains("alert:"),
-        "an alert is written once per crossing"
-    );
+    for out in [&list, &again] {
+        assert!(!stderr(out).contains("alert:"), "listing only reads");
+    }
+    assert_eq!(repo.state_tip(), before, "queue list writes nothing");
     let alerts = repo.git(&[
         "ls-tree",
         "-r",
@@ -230,13 +253,15 @@ fn reject_needs_a_reason_and_the_queue_alerts_once_when_unhealthy() {
         support::STATE_REF,
         "index/alert/queue-health",
     ]);
-    assert_eq!(alerts.lines().count(), 1);
+    assert_eq!(alerts.lines().count(), 2);
 
     repo.cmd()
         .args(["queue", "reject", &items[0]])
         .assert()
         .code(2);
-    repo.ok(&["queue", "reject", &items[0], "--reason", "not wanted"]);
+    let rejected = repo.run(&["queue", "reject", &items[0], "--reason", "not wanted"]);
+    assert_eq!(rejected.status.code(), Some(0), "{}", stderr(&rejected));
+    assert_stderr_contains(&rejected, "alert: review queue health is warning");
     let json: serde_json::Value =
         serde_json::from_str(&repo.ok(&["queue", "list", "--json"])).unwrap();
     assert_eq!(json["metrics"]["pending"], 1);

@@ -1,0 +1,132 @@
+//! `queue approve` and `queue reject`: a person resolves a queue item.
+
+use super::error::PatchError;
+use super::queue::{self, Change};
+use super::records::{Action, Alert, DecisionRecord, QueueResolution, Resolution};
+use super::{act, branch_name, pull_request_op};
+use crate::error::Result;
+use crate::records::{KeyedKind, read_keyed};
+use crate::sign::key;
+use crate::time::Timestamp;
+use crate::workspace::Workspace;
+
+/// What `queue approve` or `queue reject` did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Resolved {
+    /// The item resolved.
+    pub item_id: String,
+    /// Approved or rejected.
+    pub resolution: Resolution,
+    /// What was done about it.
+    pub action: Action,
+    /// The branch made for a pull request, if any.
+    pub branch: Option<String>,
+    /// The outbox operation queued, if any.
+    pub outbox_op: Option<String>,
+    /// The queue-health alert recorded with the resolution, if the health changed.
+    #[serde(skip)]
+    pub health_alert: Option<Alert>,
+}
+
+/// Approves a pending item: a signed approval, then the merge (when the target
+/// has not moved and is not checked out) or else a pull request.
+pub fn approve(ws: &Workspace, item_id: &str, note: Option<&str>) -> Result<Resolved> {
+    let repo = ws.repo();
+    let item = queue::pending_item(queue::load(ws)?, item_id)?;
+    // An approval is a person's signature: a key is needed even where unsigned
+    // records are allowed.
+    let key = key::find(repo)?;
+    let approval = crate::approval::Approval {
+        schema_version: 1,
+        subject: format!("queue:{item_id}"),
+        git_commit: item.result_commit,
+        note: note.map(str::to_owned),
+        timestamp: Timestamp::now(),
+    };
+    let mut ops = vec![approval.put(Some(&key))];
+    let (mut branch, mut outbox_op) = (None, None);
+    let merged = act::checked_out_in(repo, &item.target).is_none()
+        && act::move_branch(
+            repo,
+            &item.target,
+            item.base_commit,
+            item.result_commit,
+            &format!("auditops: merge approved patch {item_id}"),
+        )
+        .map_err(PatchError::from)?;
+    let action = if merged {
+        Action::Merged
+    } else {
+        let name = branch_name(&item.patch_id);
+        act::create_branch(repo, &name, item.result_commit).map_err(PatchError::from)?;
+        let decision = match ws.view()? {
+            Some(view) => {
+                read_keyed::<DecisionRecord>(&view, &[item.patch_id.to_hex()], ws.trust()?)?
+                    .into_iter()
+                    .next()
+            }
+            None => None,
+        };
+        if let Some(decision) = decision {
+            let (op_id, op) = pull_request_op(
+                &decision.record,
+                &decision.id.to_hex(),
+                &format!("auditops: approved patch {item_id}"),
+                Some(&key),
+            );
+            ops.push(op);
+            outbox_op = Some(op_id);
+        }
+        branch = Some(name);
+        Action::PullRequestQueued
+    };
+    let resolution = QueueResolution {
+        schema_version: 1,
+        item_id: item.item_id.clone(),
+        resolution: Resolution::Approved,
+        action,
+        note: note.map(str::to_owned),
+        timestamp: Timestamp::now(),
+    };
+    ops.push(resolution.put(Some(&key)));
+    let health_alert = queue::alert_for(ws, Change::Resolved(&item.item_id))?;
+    ops.extend(health_alert.iter().map(|a| a.put(Some(&key))));
+    ws.write(&ops, &format!("queue: approve {item_id}"))?;
+    Ok(Resolved {
+        item_id: item_id.to_owned(),
+        resolution: Resolution::Approved,
+        action,
+        branch,
+        outbox_op,
+        health_alert,
+    })
+}
+
+/// Rejects a pending item, with a reason.
+pub fn reject(ws: &Workspace, item_id: &str, reason: &str) -> Result<Resolved> {
+    if reason.trim().is_empty() {
+        return Err(PatchError::NoReason.into());
+    }
+    let item = queue::pending_item(queue::load(ws)?, item_id)?;
+    let key = key::for_recording(ws.repo(), ws.require_signed()?)?;
+    let resolution = QueueResolution {
+        schema_version: 1,
+        item_id: item.item_id.clone(),
+        resolution: Resolution::Rejected,
+        action: Action::None,
+        note: Some(reason.trim().to_owned()),
+        timestamp: Timestamp::now(),
+    };
+    let mut ops = vec![resolution.put(key.as_ref())];
+    let health_alert = queue::alert_for(ws, Change::Resolved(&item.item_id))?;
+    ops.extend(health_alert.iter().map(|a| a.put(key.as_ref())));
+    ws.write(&ops, &format!("queue: reject {item_id}"))?;
+    Ok(Resolved {
+        item_id: item_id.to_owned(),
+        resolution: Resolution::Rejected,
+        action: Action::None,
+        branch: None,
+        outbox_op: None,
+        health_alert,
+    })
+}
