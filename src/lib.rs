@@ -3,31 +3,33 @@
 //! Signed records (DSSE envelopes carrying in-toto statements) are kept in a git
 //! ref that any reviewer can fetch and verify offline. The binary is a thin shell
 //! over this library; see `cli` for the commands.
+#![warn(missing_docs)]
 
-pub mod approval;
-pub mod atomic_file;
-pub mod canonical;
+pub(crate) mod approval;
+pub(crate) mod atomic_file;
+pub(crate) mod canonical;
 pub mod cli;
 pub mod config;
-pub mod duration;
+pub(crate) mod duration;
 pub mod error;
 pub mod evidence;
 pub mod git;
-pub mod github;
+pub(crate) mod github;
 pub mod hooks;
 pub mod ids;
-pub mod lock;
+pub(crate) mod lock;
 pub mod outbox;
 pub mod patch;
 pub mod phase;
 pub mod records;
-pub mod render;
-pub mod setup;
-pub mod share;
+pub(crate) mod render;
+pub(crate) mod setup;
+pub(crate) mod share;
 pub mod sign;
+pub(crate) mod status;
 pub mod store;
 pub mod time;
-pub mod verify;
+pub(crate) mod verify;
 pub mod workspace;
 pub mod worktree;
 

@@ -32,7 +32,7 @@ then record evidence with `git auditops evidence add` and check everything with 
 `git auditops verify`.",
     after_help = "Exit codes: 0 success, 1 refused, 2 usage or input error, 3 verification failed, 4 busy, 5 GitHub permission refused, 6 GitHub unavailable, 7 internal (git or the file system failed)."
 )]
-pub struct Cli {
+struct Cli {
     /// Run as if started in PATH (like `git -C PATH`).
     #[arg(short = 'C', value_name = "PATH", global = true)]
     directory: Option<PathBuf>,

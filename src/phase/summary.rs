@@ -48,6 +48,44 @@ pub struct Counted {
     pub required: u32,
 }
 
+/// How far along the phases are, in one line of `status`.
+#[derive(Debug, Serialize)]
+pub struct Progress {
+    /// How many phases `.auditops.toml` defines.
+    pub configured: usize,
+    /// How many of them are complete.
+    pub complete: usize,
+    /// The phase being worked on; `None` when all are complete (or none exist).
+    pub active: Option<ActivePhase>,
+}
+
+/// The active phase, by id and name.
+#[derive(Debug, Serialize)]
+pub struct ActivePhase {
+    /// The phase.
+    pub id: u32,
+    /// Its name.
+    pub name: String,
+}
+
+/// How far along the phases are in the workspace's view of the state.
+pub(crate) fn progress(ws: &Workspace) -> Result<Progress> {
+    let view = ws.view()?;
+    let reader = Reader::new(ws, view.as_ref())?;
+    let states = reader.states()?;
+    Ok(Progress {
+        configured: states.len(),
+        complete: states
+            .iter()
+            .filter(|(state, _)| *state == PhaseState::Complete)
+            .count(),
+        active: reader.active_of(&states).map(|phase| ActivePhase {
+            id: *phase.id.get_ref(),
+            name: phase.name.clone(),
+        }),
+    })
+}
+
 /// Reads where every phase stands at HEAD.
 pub(crate) fn status(ws: &Workspace) -> Result<PhaseStatus> {
     let (repo, config) = (ws.repo(), ws.config()?);

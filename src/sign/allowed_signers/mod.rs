@@ -48,22 +48,29 @@ pub struct AllowedSigner {
     /// Empty entries (`alice,,bob`) are dropped; they could only ever match an
     /// empty identity.
     pub principals: Vec<String>,
+    /// `cert-authority`: the key signs certificates, not records; such lines
+    /// are skipped by the trust list.
     pub cert_authority: bool,
     /// `None` = all namespaces. `Some(vec![])` (from `namespaces=""`) = none,
     /// which is also what OpenSSH makes of an empty list.
     pub namespaces: Option<Vec<String>>,
     /// Raw timestamp text as written, already validated by [`parse`].
     pub valid_after: Option<String>,
+    /// `valid-before`, likewise.
     pub valid_before: Option<String>,
+    /// The key type as written (`ssh-ed25519`, …).
     pub key_type: String,
     /// Decoded wire-format blob.
     pub key_blob: Vec<u8>,
 }
 
+/// A line of the file that cannot be read; the message says why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {message}")]
 pub struct ParseError {
+    /// 1-based line number in the file.
     pub line: usize,
+    /// What is wrong with it.
     pub message: String,
 }
 
