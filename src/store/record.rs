@@ -5,40 +5,41 @@
 //! and a record's id can be recomputed by anyone from the line alone.
 
 use crate::ids::{IdError, Sha256};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
 /// SHA-256 of a record's canonical bytes; 64 lowercase hex digits on the wire
 /// (checked when read, as every `id` of a `--json` row).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RecordId([u8; 32]);
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RecordId(Sha256);
 
 impl RecordId {
     /// The id of the record stored as `canonical_line`.
     pub fn of(canonical_line: &[u8]) -> Self {
-        RecordId(*Sha256::of(canonical_line).as_bytes())
+        RecordId(Sha256::of(canonical_line))
     }
 
     /// The 32 bytes of the digest.
     pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
+        self.0.as_bytes()
     }
 
     /// The 64 hex digits.
     pub fn to_hex(self) -> String {
-        hex::encode(self.0)
+        self.0.to_hex()
     }
 
     /// The short form shown to people (like git's abbreviated ids).
     pub fn short(self) -> String {
-        hex::encode(&self.0[..6])
+        self.0.short()
     }
 }
 
 impl fmt::Display for RecordId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_hex())
+        fmt::Display::fmt(&self.0, f)
     }
 }
 
@@ -46,21 +47,7 @@ impl FromStr for RecordId {
     type Err = IdError;
 
     fn from_str(text: &str) -> Result<Self, IdError> {
-        text.parse::<Sha256>()
-            .map(|digest| RecordId(*digest.as_bytes()))
-    }
-}
-
-impl Serialize for RecordId {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for RecordId {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
+        text.parse().map(RecordId)
     }
 }
 
