@@ -137,8 +137,10 @@ impl Error {
 
 fn config(err: &ConfigError) -> ExitCode {
     match err {
-        ConfigError::Invalid { .. } | ConfigError::Missing { .. } => ExitCode::Usage,
-        ConfigError::Read { .. } => ExitCode::Usage,
+        // The config is input: unreadable or invalid, it is the user's to fix.
+        ConfigError::Invalid { .. } | ConfigError::Missing { .. } | ConfigError::Read { .. } => {
+            ExitCode::Usage
+        }
     }
 }
 
@@ -165,7 +167,17 @@ fn sign(err: &SignError) -> ExitCode {
     match err {
         SignError::KeyWrite { .. } | SignError::KeyGenerate { .. } => ExitCode::Internal,
         SignError::TrustGit { source, .. } => git(source),
-        _ => ExitCode::Usage,
+        SignError::NoKey { .. }
+        | SignError::KeyRead { .. }
+        | SignError::KeyParse { .. }
+        | SignError::NotEd25519 { .. }
+        | SignError::PublicKeyOnly { .. }
+        | SignError::PassphraseNeeded { .. }
+        | SignError::BadPassphrase { .. }
+        | SignError::NoHome
+        | SignError::KeyExists { .. }
+        | SignError::TrustRead { .. }
+        | SignError::TrustParse { .. } => ExitCode::Usage,
     }
 }
 
@@ -184,7 +196,13 @@ fn evidence(err: &EvidenceError) -> ExitCode {
     match err {
         EvidenceError::Git(err) => git(err),
         EvidenceError::Write(_) => ExitCode::Internal,
-        _ => ExitCode::Usage,
+        EvidenceError::FileMissing { .. }
+        | EvidenceError::NotAFile { .. }
+        | EvidenceError::Binary { .. }
+        | EvidenceError::NotUtf8 { .. }
+        | EvidenceError::OutOfRange { .. }
+        | EvidenceError::EmptyDescription
+        | EvidenceError::BadId(_) => ExitCode::Usage,
     }
 }
 
