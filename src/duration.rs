@@ -23,9 +23,29 @@ impl<'de> Deserialize<'de> for Setting {
     }
 }
 
+/// Why a text is not a duration setting. The config loader shows the message
+/// next to the file, line and key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// Not `<number><unit>` terms, or too large.
+    #[error("`{text}` is not a duration like 90s, 10m, 1h30m or 72h")]
+    Malformed {
+        /// The text as given.
+        text: String,
+    },
+    /// Well formed, but zero: every duration setting must be positive.
+    #[error("`{text}` is zero; give a positive duration")]
+    Zero {
+        /// The text, trimmed.
+        text: String,
+    },
+}
+
 /// Parses `<number><unit>` terms (units `ms`, `s`, `m`, `h`, `d`), e.g. `1h30m`.
-pub fn parse(text: &str) -> Result<Duration, String> {
-    let bad = || format!("`{text}` is not a duration like 90s, 10m, 1h30m or 72h");
+pub fn parse(text: &str) -> Result<Duration, DurationError> {
+    let bad = || DurationError::Malformed {
+        text: text.to_owned(),
+    };
     let text = text.trim();
     if text.is_empty() {
         return Err(bad());
@@ -55,7 +75,9 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         total = total.checked_add(term).ok_or_else(bad)?;
     }
     if total.is_zero() {
-        return Err(format!("`{text}` is zero; give a positive duration"));
+        return Err(DurationError::Zero {
+            text: text.to_owned(),
+        });
     }
     Ok(total)
 }
@@ -99,6 +121,18 @@ mod tests {
         for bad in ["", "10", "m", "10x", "1.5h", "0s", "-1s", "10 m"] {
             assert!(parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn messages_name_the_text() {
+        assert_eq!(
+            parse(" 10x").unwrap_err().to_string(),
+            "` 10x` is not a duration like 90s, 10m, 1h30m or 72h"
+        );
+        assert_eq!(
+            parse(" 0s ").unwrap_err().to_string(),
+            "`0s` is zero; give a positive duration"
+        );
     }
 
     #[test]

@@ -186,17 +186,3 @@ pub fn read_keyed<K: KeyedKind>(
         .filter_map(|raw| read_one(raw, key, trust))
         .collect())
 }
-
-/// RFC 3339 UTC, whole seconds: the timestamp of every record.
-pub fn now() -> String {
-    let now = jiff::Timestamp::now();
-    now.round(jiff::Unit::Second).unwrap_or(now).to_string()
-}
-
-/// Seconds since the Unix epoch of an RFC 3339 timestamp, if it is one.
-pub fn unix_seconds(timestamp: &str) -> Option<i64> {
-    timestamp
-        .parse::<jiff::Timestamp>()
-        .ok()
-        .map(|t| t.as_second())
-}

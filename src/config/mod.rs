@@ -221,11 +221,14 @@ impl Config {
         }
         let signers = config.trust.allowed_signers.get_ref();
         if let Err(reason) = check_repo_path(signers) {
-            return Err(invalid(config.trust.allowed_signers.span(), reason));
+            return Err(invalid(
+                config.trust.allowed_signers.span(),
+                reason.to_string(),
+            ));
         }
         let ref_name = config.state.ref_name.get_ref();
         if let Err(reason) = check_ref_name(ref_name) {
-            return Err(invalid(config.state.ref_name.span(), reason));
+            return Err(invalid(config.state.ref_name.span(), reason.to_string()));
         }
         let problem = phases::validate(&config.phases, &config.gates, &config.policy)
             .and_then(|()| patch::validate(&config.patch));
@@ -269,38 +272,76 @@ impl Config {
     }
 }
 
-fn check_repo_path(path: &str) -> Result<(), String> {
+/// Why a path or ref name given in the file cannot be used; the message
+/// follows the file, line and key of [`ConfigError::Invalid`].
+#[derive(Debug, thiserror::Error)]
+enum ValueError {
+    /// The path is absolute, empty, or reaches outside the work tree or into `.git`.
+    #[error("`{path}` must be a relative path inside the repository (no `..`, no `.git`)")]
+    OutsideRepository {
+        /// The path as given.
+        path: String,
+    },
+    /// A short ref name (`auditops`), which git would resolve in several ways.
+    #[error("`{name}` must be a full ref name starting with refs/")]
+    NotFullRef {
+        /// The name as given.
+        name: String,
+    },
+    /// A branch, tag or remote-tracking ref: tools that handle those would
+    /// push, prune or check out the audit state.
+    #[error(
+        "`{name}` would mix the audit state with branches or tags; use a ref under refs/auditops/ or similar"
+    )]
+    BranchOrTag {
+        /// The name as given.
+        name: String,
+    },
+    /// Not a ref name git accepts.
+    #[error("`{name}` is not a valid ref name: {error}")]
+    InvalidRef {
+        /// The name as given.
+        name: String,
+        /// What git's rules say (part of the message, not a separate cause).
+        error: gix::validate::reference::name::Error,
+    },
+}
+
+fn check_repo_path(path: &str) -> Result<(), ValueError> {
     let bad = path.is_empty()
         || path.starts_with('/')
         || path
             .split('/')
             .any(|c| c == ".." || c == ".git" || c.is_empty());
     if bad {
-        Err(format!(
-            "`{path}` must be a relative path inside the repository (no `..`, no `.git`)"
-        ))
+        Err(ValueError::OutsideRepository {
+            path: path.to_owned(),
+        })
     } else {
         Ok(())
     }
 }
 
-fn check_ref_name(name: &str) -> Result<(), String> {
+fn check_ref_name(name: &str) -> Result<(), ValueError> {
     if !name.starts_with("refs/") {
-        return Err(format!(
-            "`{name}` must be a full ref name starting with refs/"
-        ));
+        return Err(ValueError::NotFullRef {
+            name: name.to_owned(),
+        });
     }
     if name.starts_with("refs/heads/")
         || name.starts_with("refs/tags/")
         || name.starts_with("refs/remotes/")
     {
-        return Err(format!(
-            "`{name}` would mix the audit state with branches or tags; use a ref under refs/auditops/ or similar"
-        ));
+        return Err(ValueError::BranchOrTag {
+            name: name.to_owned(),
+        });
     }
     gix::refs::FullName::try_from(name)
         .map(|_| ())
-        .map_err(|err| format!("`{name}` is not a valid ref name: {err}"))
+        .map_err(|error| ValueError::InvalidRef {
+            name: name.to_owned(),
+            error,
+        })
 }
 
 /// 1-based line of byte `offset`.
@@ -398,7 +439,33 @@ mod tests {
     #[test]
     fn escaping_signers_path_is_refused() {
         let msg = error("[trust]\nallowed_signers = \"../outside\"\n");
-        assert!(msg.contains("key `trust.allowed_signers`"), "{msg}");
+        assert_eq!(
+            msg,
+            ".auditops.toml:2: key `trust.allowed_signers`: `../outside` must be a relative \
+             path inside the repository (no `..`, no `.git`)"
+        );
+    }
+
+    #[test]
+    fn ref_name_messages() {
+        let state = |name: &str| error(&format!("[state]\nref = \"{name}\"\n"));
+        let at = ".auditops.toml:2: key `state.ref`: ";
+        assert_eq!(
+            state("auditops"),
+            format!("{at}`auditops` must be a full ref name starting with refs/")
+        );
+        assert_eq!(
+            state("refs/tags/x"),
+            format!(
+                "{at}`refs/tags/x` would mix the audit state with branches or tags; \
+                 use a ref under refs/auditops/ or similar"
+            )
+        );
+        let git_says = gix::refs::FullName::try_from("refs/a..b").unwrap_err();
+        assert_eq!(
+            state("refs/a..b"),
+            format!("{at}`refs/a..b` is not a valid ref name: {git_says}")
+        );
     }
 
     #[test]
@@ -447,9 +514,10 @@ mod tests {
 
         let duration = PHASES.replace("\"20m\"", "\"20 minutes\"");
         let msg = error(&duration);
-        assert!(
-            msg.starts_with(".auditops.toml:21: key `gates.test.timeout`"),
-            "{msg}"
+        assert_eq!(
+            msg,
+            ".auditops.toml:21: key `gates.test.timeout`: \
+             `20 minutes` is not a duration like 90s, 10m, 1h30m or 72h"
         );
 
         let category = PHASES.replace("\"quality\"", "\"vibes\"");

@@ -25,7 +25,7 @@ use crate::ids::Sha256;
 use crate::outbox::{OpKind, OpRequest};
 use crate::records::read_all;
 use crate::sign::{SignatureStatus, SigningKey};
-use crate::store::Op;
+use crate::store::{Op, RecordId};
 use crate::workspace::Workspace;
 use decide::Decision;
 use records::{DecisionRecord, display_as_serialized};
@@ -38,7 +38,7 @@ pub(crate) fn branch_name(patch_id: &Sha256) -> String {
 
 fn pull_request_op(
     record: &DecisionRecord,
-    record_id: &str,
+    record_id: RecordId,
     title: &str,
     key: Option<&SigningKey>,
 ) -> (String, Op) {
@@ -86,7 +86,7 @@ pub struct LoggedDecision {
     #[serde(flatten)]
     pub record: DecisionRecord,
     /// The record's id.
-    pub id: String,
+    pub id: RecordId,
     /// Who signed it (trusted signers only).
     pub signer: Option<String>,
     /// What its signature establishes (the JSON says it with `signer`).
@@ -108,7 +108,7 @@ pub fn decisions(ws: &Workspace) -> Result<DecisionLog> {
         Some(view) => read_all::<DecisionRecord>(&view, ws.trust()?)?
             .into_iter()
             .map(|r| LoggedDecision {
-                id: r.id.to_hex(),
+                id: r.id,
                 signer: r.signer().map(str::to_owned),
                 standing: match r.status {
                     SignatureStatus::Trusted { .. } => Standing::Trusted,

@@ -70,7 +70,7 @@ pub fn approve(ws: &Workspace, item_id: &str, note: Option<&str>) -> Result<Reso
         if let Some(decision) = decision {
             let (op_id, op) = pull_request_op(
                 &decision.record,
-                &decision.id.to_hex(),
+                decision.id,
                 &format!("auditops: approved patch {item_id}"),
                 Some(&key),
             );

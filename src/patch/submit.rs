@@ -13,7 +13,7 @@ use crate::ids::CommitId;
 use crate::phase::runner::Progress;
 use crate::records::{KeyedKind, read_keyed};
 use crate::sign::key;
-use crate::store::Op;
+use crate::store::{Op, RecordId};
 use crate::time::Timestamp;
 use crate::workspace::Workspace;
 use crate::worktree::PooledWorktree;
@@ -23,7 +23,7 @@ use std::time::Instant;
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Submitted {
     /// The decision record's id.
-    pub id: String,
+    pub id: RecordId,
     /// The decision, as recorded.
     pub decision: DecisionRecord,
     /// The branch made for a pull request, if any.
@@ -112,7 +112,7 @@ fn decided_before(ws: &Workspace, patch_id: &crate::ids::Sha256) -> Result<Optio
         .into_iter()
         .find(|r| r.counts(require_signed));
     Ok(done.map(|done| Submitted {
-        id: done.id.to_hex(),
+        id: done.id,
         decision: done.record,
         branch: None,
         outbox_op: None,
@@ -229,7 +229,7 @@ pub fn submit(
 
     let record_op = record.put(key.as_ref());
     let mut submitted = Submitted {
-        id: record_op.record_id().to_hex(),
+        id: record_op.record_id(),
         decision: record.clone(),
         branch: None,
         outbox_op: None,
@@ -244,8 +244,7 @@ pub fn submit(
         Action::PullRequestQueued => {
             let name = branch_name(&record.patch_id);
             act::create_branch(repo, &name, result).map_err(PatchError::from)?;
-            let (op_id, op) =
-                pull_request_op(&record, &submitted.id, &parsed.message, key.as_ref());
+            let (op_id, op) = pull_request_op(&record, submitted.id, &parsed.message, key.as_ref());
             ops.push(op);
             submitted.branch = Some(name);
             submitted.outbox_op = Some(op_id);

@@ -10,6 +10,7 @@ use crate::evidence::record::{self as evidence_record, Listed};
 use crate::ids::{CommitId, TreeId};
 use crate::records::{self, KeyedKind, read_keyed};
 use crate::sign::key;
+use crate::store::RecordId;
 use crate::time::Timestamp;
 use crate::workspace::Workspace;
 use serde::Serialize;
@@ -126,7 +127,7 @@ pub struct Approved {
     /// HEAD, which the approval holds for.
     pub git_commit: CommitId,
     /// The record id of the approval.
-    pub id: String,
+    pub id: RecordId,
 }
 
 /// Records the signed approval of `subject` (`phase:N` or `N`) at HEAD.
@@ -144,7 +145,7 @@ pub(crate) fn approve(ws: &Workspace, subject: &str, note: Option<&str>) -> Resu
         timestamp: Timestamp::now(),
     };
     let op = record.put(key.as_ref());
-    let id = op.record_id().to_hex();
+    let id = op.record_id();
     ws.write(&[op], &format!("approval: {subject} at {}", commit.short()))?;
     Ok(Approved {
         subject,

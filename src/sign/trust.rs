@@ -48,7 +48,7 @@ impl TrustSet {
         let signers = allowed_signers::parse(text).map_err(|err| SignError::TrustParse {
             source_name: source.to_owned(),
             line: err.line,
-            message: err.message,
+            message: err.problem.to_string(),
         })?;
         let mut set = TrustSet {
             source: source.to_owned(),

@@ -7,6 +7,7 @@
 //! only re-checked one by one when a batch fails, to name the bad record.
 
 pub(crate) mod cache;
+mod kind;
 
 use crate::approval::Approval;
 use crate::error::Result;
@@ -25,6 +26,7 @@ use crate::store::{self, Location, RecordId};
 use crate::workspace::Workspace;
 use cache::{CacheKey, VerifiedCache};
 use gix::ObjectId;
+pub use kind::FindingKind;
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -40,7 +42,7 @@ pub struct Finding {
     /// The record.
     pub id: RecordId,
     /// Its kind (the log or index folder it is stored in, or what it claims).
-    pub kind: String,
+    pub kind: FindingKind,
     /// What is wrong, in one line.
     pub reason: String,
 }
@@ -123,7 +125,7 @@ impl<'a> Verifier<'a> {
     fn fail(&mut self, id: RecordId, kind: &str, reason: impl Into<String>) {
         self.report.failures.push(Finding {
             id,
-            kind: kind.to_owned(),
+            kind: kind.into(),
             reason: reason.into(),
         });
     }
@@ -131,7 +133,7 @@ impl<'a> Verifier<'a> {
     fn warn(&mut self, id: RecordId, kind: &str, reason: impl Into<String>) {
         self.report.warnings.push(Finding {
             id,
-            kind: kind.to_owned(),
+            kind: kind.into(),
             reason: reason.into(),
         });
     }
@@ -471,7 +473,7 @@ pub fn verify(ws: &Workspace, trust_file: Option<&Path>, use_cache: bool) -> Res
         for broken in reader.chain_breaks(ws.repo())? {
             report.failures.push(Finding {
                 id: broken.id,
-                kind: PhaseCompletion::KIND.to_owned(),
+                kind: FindingKind::PhaseCompletion,
                 reason: broken.reason,
             });
         }

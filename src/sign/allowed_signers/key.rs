@@ -3,7 +3,7 @@
 //! blob really is the key its line says it is. Kept apart from the line
 //! syntax because it is about SSH wire format, not about the file format.
 
-use super::AllowedSigner;
+use super::{AllowedSigner, LineError};
 
 /// Key types OpenSSH can read from a public key line. Anything else in the key
 /// position is treated as the options field, exactly as OpenSSH does.
@@ -76,17 +76,16 @@ fn ed25519_from_blob(blob: &[u8]) -> Option<[u8; 32]> {
 /// line where the two disagree is corrupt (or an attempt to smuggle one key in
 /// under another's name). Only ed25519 is checked in depth: it is the only type
 /// we verify with, and a malformed one must not silently become "no key".
-pub(super) fn check_blob(key_type: &str, blob: &[u8]) -> Result<(), String> {
-    let (embedded, _) =
-        read_string(blob).ok_or_else(|| "key blob is too short to hold a key type".to_owned())?;
+pub(super) fn check_blob(key_type: &str, blob: &[u8]) -> Result<(), LineError> {
+    let (embedded, _) = read_string(blob).ok_or(LineError::BlobTooShort)?;
     if embedded != key_type.as_bytes() {
-        return Err(format!(
-            "key blob is of type \"{}\" but the line says \"{key_type}\"",
-            String::from_utf8_lossy(embedded)
-        ));
+        return Err(LineError::BlobTypeMismatch {
+            embedded: String::from_utf8_lossy(embedded).into_owned(),
+            key_type: key_type.to_owned(),
+        });
     }
     if key_type == ED25519 && ed25519_from_blob(blob).is_none() {
-        return Err("malformed ssh-ed25519 key blob".to_owned());
+        return Err(LineError::MalformedEd25519);
     }
     Ok(())
 }

@@ -3,9 +3,9 @@
 //! base64 key data and the trailing comment. This is the tokenising half of
 //! the format, kept apart from what the options and the key mean.
 
-use super::AllowedSigner;
 use super::key::{check_blob, is_key_type};
 use super::options::{Options, parse_options};
+use super::{AllowedSigner, LineError};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
@@ -29,7 +29,7 @@ fn next_token(s: &str) -> (&str, &str) {
     }
 }
 
-pub(super) fn parse_line(raw: &str, line: usize) -> Result<Option<AllowedSigner>, String> {
+pub(super) fn parse_line(raw: &str, line: usize) -> Result<Option<AllowedSigner>, LineError> {
     let rest = skip_ws(raw);
     if rest.is_empty() || rest.starts_with('#') {
         return Ok(None);
@@ -42,12 +42,12 @@ pub(super) fn parse_line(raw: &str, line: usize) -> Result<Option<AllowedSigner>
         .map(str::to_owned)
         .collect();
     if principals.is_empty() {
-        return Err("no principals".to_owned());
+        return Err(LineError::NoPrincipals);
     }
 
     let rest = skip_ws(rest);
     if rest.is_empty() {
-        return Err("missing key (only principals on this line)".to_owned());
+        return Err(LineError::OnlyPrincipals);
     }
 
     // Like OpenSSH, decide whether an options field is present by whether the
@@ -60,32 +60,35 @@ pub(super) fn parse_line(raw: &str, line: usize) -> Result<Option<AllowedSigner>
             // The most common mistake: an authorized_keys / .pub line pasted
             // without the principals in front. Say so instead of reporting the
             // base64 as an unknown option.
-            return Err(format!(
-                "line starts with key type \"{principals_field}\"; \
-                 expected principals before the key"
-            ));
+            return Err(LineError::KeyTypeFirst {
+                key_type: principals_field.to_owned(),
+            });
         }
         let (options_field, rest) = split_options(rest)?;
         let options = parse_options(options_field)?;
         let rest = skip_ws(rest);
         if rest.is_empty() {
-            return Err("missing key after options".to_owned());
+            return Err(LineError::NothingAfterOptions);
         }
         (options, rest)
     };
 
     let (key_type, rest) = next_token(rest);
     if !is_key_type(key_type) {
-        return Err(format!("unknown key type \"{key_type}\""));
+        return Err(LineError::UnknownKeyType {
+            key_type: key_type.to_owned(),
+        });
     }
     // Whatever follows the base64 is a free-form comment.
     let (encoded, _comment) = next_token(skip_ws(rest));
     if encoded.is_empty() {
-        return Err(format!("missing key data after \"{key_type}\""));
+        return Err(LineError::MissingKeyData {
+            key_type: key_type.to_owned(),
+        });
     }
     let key_blob = STANDARD
         .decode(encoded)
-        .map_err(|e| format!("invalid base64 key data: {e}"))?;
+        .map_err(|error| LineError::Base64 { error })?;
     check_blob(key_type, &key_blob)?;
 
     Ok(Some(AllowedSigner {
@@ -103,24 +106,20 @@ pub(super) fn parse_line(raw: &str, line: usize) -> Result<Option<AllowedSigner>
 /// Returns (field, was it quoted, rest). Mirrors OpenSSH's `strdelimw`: a
 /// leading `"` makes the field run to the next `"` with no escapes, so the
 /// principals may contain spaces.
-fn split_principals(s: &str) -> Result<(&str, bool, &str), String> {
+fn split_principals(s: &str) -> Result<(&str, bool, &str), LineError> {
     if let Some(inner) = s.strip_prefix('"') {
-        let end = inner
-            .find('"')
-            .ok_or_else(|| "unterminated quote in principals".to_owned())?;
+        let end = inner.find('"').ok_or(LineError::UnterminatedPrincipals)?;
         let rest = &inner[end + 1..];
         // OpenSSH would glue `"a b"c` into the next field; that is almost
         // certainly a typo, so refuse it rather than guess.
         if !rest.is_empty() && !rest.starts_with(is_ws) {
-            return Err("expected whitespace after quoted principals".to_owned());
+            return Err(LineError::TextAfterQuotedPrincipals);
         }
         Ok((&inner[..end], true, rest))
     } else {
         let (field, rest) = next_token(s);
         if field.contains('"') {
-            return Err(
-                "unexpected quote in principals (quote the whole field instead)".to_owned(),
-            );
+            return Err(LineError::QuoteInPrincipals);
         }
         Ok((field, false, rest))
     }
@@ -129,7 +128,7 @@ fn split_principals(s: &str) -> Result<(&str, bool, &str), String> {
 /// Split off the options field, which ends at the first space or tab outside
 /// double quotes (`\"` does not toggle quoting), as in OpenSSH's
 /// `sshkey_advance_past_options`.
-fn split_options(s: &str) -> Result<(&str, &str), String> {
+fn split_options(s: &str) -> Result<(&str, &str), LineError> {
     let bytes = s.as_bytes();
     let mut quoted = false;
     let mut i = 0;
@@ -147,7 +146,7 @@ fn split_options(s: &str) -> Result<(&str, &str), String> {
         i += 1;
     }
     if quoted {
-        return Err("unterminated quote in options".to_owned());
+        return Err(LineError::UnterminatedOptions);
     }
     // `i` stops only on ASCII bytes or at the end, so it is a char boundary.
     Ok((&s[..i], &s[i..]))

@@ -29,6 +29,7 @@
 //! [`AllowedSigner::valid_at`]; `key` knows the key types and checks the key
 //! blob; `principal` matches identities against principal patterns.
 
+mod error;
 mod key;
 mod line;
 mod options;
@@ -37,6 +38,7 @@ mod principal;
 mod test_support;
 mod timestamp;
 
+pub use error::{LineError, ParseError, QuoteError, TimestampError};
 use line::parse_line;
 
 /// One trusted key line.
@@ -64,16 +66,6 @@ pub struct AllowedSigner {
     pub key_blob: Vec<u8>,
 }
 
-/// A line of the file that cannot be read; the message says why.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("line {line}: {message}")]
-pub struct ParseError {
-    /// 1-based line number in the file.
-    pub line: usize,
-    /// What is wrong with it.
-    pub message: String,
-}
-
 /// Parse the whole file. Any malformed line is an error naming its line
 /// (bad base64, unknown option, unterminated quote, missing key, a blob whose
 /// embedded key type disagrees with the keytype field, malformed timestamp).
@@ -93,7 +85,7 @@ pub fn parse(text: &str) -> Result<Vec<AllowedSigner>, ParseError> {
         match parse_line(raw, line) {
             Ok(Some(signer)) => signers.push(signer),
             Ok(None) => {}
-            Err(message) => return Err(ParseError { line, message }),
+            Err(problem) => return Err(ParseError { line, problem }),
         }
     }
     Ok(signers)

@@ -3,8 +3,8 @@
 //! checks on duplicates and on the order of the validity bounds, and what
 //! the `namespaces` option then allows.
 
-use super::AllowedSigner;
 use super::timestamp::parse_timestamp;
+use super::{AllowedSigner, LineError, QuoteError};
 
 impl AllowedSigner {
     /// Whether signatures in `namespace` may be trusted from this key: true
@@ -28,7 +28,7 @@ pub(super) struct Options {
     pub(super) valid_before: Option<String>,
 }
 
-pub(super) fn parse_options(field: &str) -> Result<Options, String> {
+pub(super) fn parse_options(field: &str) -> Result<Options, LineError> {
     let mut out = Options::default();
     // Parsed bounds, kept to check their order once all options are read.
     let mut after_secs = None;
@@ -40,25 +40,32 @@ pub(super) fn parse_options(field: &str) -> Result<Options, String> {
         let name = &rest[..name_end];
         rest = &rest[name_end..];
         if name.is_empty() {
-            return Err("empty option".to_owned());
+            return Err(LineError::EmptyOption);
         }
         match name.to_ascii_lowercase().as_str() {
             "cert-authority" => {
                 if rest.starts_with('=') {
-                    return Err("option \"cert-authority\" takes no value".to_owned());
+                    return Err(LineError::CertAuthorityValue);
                 }
                 out.cert_authority = true;
             }
             lower @ ("namespaces" | "valid-after" | "valid-before") => {
                 let Some(value_part) = rest.strip_prefix('=') else {
-                    return Err(format!("option \"{lower}\" needs a quoted value"));
+                    return Err(LineError::MissingValue {
+                        option: lower.to_owned(),
+                    });
                 };
                 let (value, after_value) =
-                    dequote(value_part).map_err(|m| format!("option \"{lower}\": {m}"))?;
+                    dequote(value_part).map_err(|problem| LineError::BadValue {
+                        option: lower.to_owned(),
+                        problem,
+                    })?;
                 rest = after_value;
                 // Duplicates are rejected (as OpenSSH does): silently keeping
                 // one of two conflicting bounds would be a guess.
-                let duplicate = || format!("option \"{lower}\" given more than once");
+                let duplicate = || LineError::Duplicate {
+                    option: lower.to_owned(),
+                };
                 if lower == "namespaces" {
                     if out.namespaces.is_some() {
                         return Err(duplicate());
@@ -71,8 +78,11 @@ pub(super) fn parse_options(field: &str) -> Result<Options, String> {
                             .collect(),
                     );
                 } else {
-                    let secs = parse_timestamp(&value)
-                        .map_err(|m| format!("invalid {lower} time \"{value}\": {m}"))?;
+                    let secs = parse_timestamp(&value).map_err(|problem| LineError::BadTime {
+                        option: lower.to_owned(),
+                        value: value.clone(),
+                        problem,
+                    })?;
                     let (slot, secs_slot) = if lower == "valid-after" {
                         (&mut out.valid_after, &mut after_secs)
                     } else {
@@ -89,10 +99,11 @@ pub(super) fn parse_options(field: &str) -> Result<Options, String> {
                 // OpenSSH reads the options field only because the token was
                 // not a key type, so a lone unknown word here is just as likely
                 // an unsupported or misspelled key type.
+                let name = name.to_owned();
                 return Err(if first && rest.is_empty() {
-                    format!("unknown option or key type \"{name}\"")
+                    LineError::UnknownOptionOrKeyType { name }
                 } else {
-                    format!("unknown option \"{name}\"")
+                    LineError::UnknownOption { name }
                 });
             }
         }
@@ -101,24 +112,28 @@ pub(super) fn parse_options(field: &str) -> Result<Options, String> {
             break;
         }
         match rest.strip_prefix(',') {
-            Some("") => return Err("trailing comma in options".to_owned()),
+            Some("") => return Err(LineError::TrailingComma),
             Some(next) => rest = next,
-            None => return Err(format!("unexpected text after option \"{name}\"")),
+            None => {
+                return Err(LineError::TextAfterOption {
+                    name: name.to_owned(),
+                });
+            }
         }
     }
     if let (Some(after), Some(before)) = (after_secs, before_secs)
         && before <= after
     {
-        return Err("valid-before must be later than valid-after".to_owned());
+        return Err(LineError::EmptyWindow);
     }
     Ok(out)
 }
 
 /// Read a double-quoted option value (`\"` stands for a quote, as in OpenSSH's
 /// `opt_dequote`); returns the value and what follows the closing quote.
-fn dequote(s: &str) -> Result<(String, &str), String> {
+fn dequote(s: &str) -> Result<(String, &str), QuoteError> {
     let Some(inner) = s.strip_prefix('"') else {
-        return Err("value must be in double quotes".to_owned());
+        return Err(QuoteError::NotQuoted);
     };
     let mut value = String::new();
     let mut chars = inner.char_indices();
@@ -132,7 +147,7 @@ fn dequote(s: &str) -> Result<(String, &str), String> {
             _ => value.push(c),
         }
     }
-    Err("unterminated quote".to_owned())
+    Err(QuoteError::Unterminated)
 }
 
 #[cfg(test)]

@@ -22,7 +22,10 @@ pub(super) fn one(text: &str) -> AllowedSigner {
 pub(super) fn err_at(text: &str, line: usize, needle: &str) {
     let err = parse(text).expect_err("should fail");
     assert_eq!(err.line, line, "{err}");
-    assert!(err.message.contains(needle), "expected {needle:?} in {err}");
+    assert!(
+        err.problem.to_string().contains(needle),
+        "expected {needle:?} in {err}"
+    );
     assert!(err.to_string().starts_with(&format!("line {line}: ")));
 }
 

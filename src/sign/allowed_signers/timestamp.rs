@@ -3,7 +3,7 @@
 //! given time. Kept apart because the time rules (UTC, inclusive bounds,
 //! failing closed) are a policy of their own.
 
-use super::AllowedSigner;
+use super::{AllowedSigner, TimestampError};
 use jiff::civil::{Date, DateTime, Time};
 
 impl AllowedSigner {
@@ -56,7 +56,7 @@ impl AllowedSigner {
 /// `YYYYMMDD`, `YYYYMMDDHHMM` or `YYYYMMDDHHMMSS`, optionally followed by `Z`
 /// or `UTC` (case-insensitive, both accepted by OpenSSH), as unix seconds.
 /// Always UTC; see [`AllowedSigner::valid_at`] for why.
-pub(super) fn parse_timestamp(text: &str) -> Result<i64, &'static str> {
+pub(super) fn parse_timestamp(text: &str) -> Result<i64, TimestampError> {
     let len = text.len();
     let digits = if len > 1 && text.as_bytes()[len - 1].eq_ignore_ascii_case(&b'z') {
         &text[..len - 1]
@@ -66,7 +66,7 @@ pub(super) fn parse_timestamp(text: &str) -> Result<i64, &'static str> {
         text
     };
     if !matches!(digits.len(), 8 | 12 | 14) || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(FORMAT);
+        return Err(TimestampError::Format);
     }
     // All ASCII digits by now, and two digits always fit an `i8` (four an
     // `i16`), so these parses cannot fail. Absent fields are 0.
@@ -79,25 +79,25 @@ pub(super) fn parse_timestamp(text: &str) -> Result<i64, &'static str> {
         field(10),
         field(12),
     ) else {
-        return Err(FORMAT);
+        return Err(TimestampError::Format);
     };
     // jiff knows the calendar (month lengths, leap years) but not which field
     // to blame, so the error names the first one out of range.
     let date = Date::new(year, month, day).map_err(|_| {
         if (1..=12).contains(&month) {
-            "day out of range"
+            TimestampError::Day
         } else {
-            "month out of range"
+            TimestampError::Month
         }
     })?;
     // No leap seconds: unix time has no representation for them anyway.
     let time = Time::new(hour, minute, second, 0).map_err(|_| {
         if hour > 23 {
-            "hour out of range"
+            TimestampError::Hour
         } else if minute > 59 {
-            "minute out of range"
+            TimestampError::Minute
         } else {
-            "second out of range"
+            TimestampError::Second
         }
     })?;
     // Civil time read as UTC. The difference of two civil datetimes is used
@@ -107,8 +107,6 @@ pub(super) fn parse_timestamp(text: &str) -> Result<i64, &'static str> {
         .duration_since(UNIX_EPOCH)
         .as_secs())
 }
-
-const FORMAT: &str = "expected YYYYMMDD, YYYYMMDDHHMM or YYYYMMDDHHMMSS, optionally followed by Z";
 
 /// 1970-01-01T00:00:00 as a civil datetime, for unix seconds in UTC.
 const UNIX_EPOCH: DateTime = DateTime::constant(1970, 1, 1, 0, 0, 0, 0);
