@@ -15,12 +15,13 @@ mod run;
 mod status;
 
 pub use install::{Action, Change, Changes, install, uninstall};
-pub use run::{check_name, run_chained};
+pub use run::{HookOutcome, run, run_chained};
 pub use status::{State, Status, Statuses, status};
 
+use crate::phase::prepush::RefDecision;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, ExitStatus};
 
 /// The hooks git-auditops installs, with their scripts.
 pub const MANAGED: &[(&str, &str)] = &[("pre-push", include_str!("../../hooks/pre-push"))];
@@ -82,6 +83,22 @@ pub enum HookError {
     /// Not a hook we handle.
     #[error("`{0}` is not a hook git-auditops handles (known: pre-push)")]
     Unknown(String),
+    /// The hook that was there before ours ran first and said no, so git must
+    /// not go ahead, whatever our own check would say.
+    #[error("the earlier {hook} hook refused ({status})")]
+    ChainedRefused {
+        /// The hook's name (`pre-push`).
+        hook: String,
+        /// How it exited.
+        status: ExitStatus,
+    },
+    /// The pre-push check refused at least one ref. The decisions are kept so
+    /// that the caller can show git's user why (`phase::prepush::explain`).
+    #[error("push refused by git-auditops")]
+    PushRefused {
+        /// The verdict on every pushed ref, allowed ones included.
+        decisions: Vec<RefDecision>,
+    },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> HookError + '_ {
