@@ -251,6 +251,7 @@ fn hook(err: &HookError) -> ExitCode {
         HookError::OutsideRepository { .. }
         | HookError::ChainedInTheWay { .. }
         | HookError::Unknown(_) => ExitCode::Usage,
+        HookError::ChainedRefused { .. } | HookError::PushRefused { .. } => ExitCode::Refused,
     }
 }
 

@@ -3,10 +3,9 @@
 use super::context::Context;
 use super::output::{self, Report, say};
 use crate::error::{Error, ExitCode, Result};
-use crate::hooks::{self, Action};
+use crate::hooks::{self, Action, HookError};
 use crate::phase::prepush;
 use clap::Subcommand;
-use std::io::Read;
 
 #[derive(Subcommand)]
 pub enum HooksCommand {
@@ -73,36 +72,14 @@ impl Report for hooks::Changes {
     }
 }
 
-/// `git-auditops hook NAME ARGS…`: run the kept hook, then our check.
+/// `git-auditops hook NAME ARGS…`: run the kept hook, then our check. A refused
+/// push is explained on stderr first, then fails as `push refused by git-auditops`.
 pub fn hook(ctx: &Context, name: &str, args: &[String]) -> Result<ExitCode> {
-    // Before reading standard input: `hook nonsense` at a terminal must not wait.
-    hooks::check_name(name)?;
-    let mut input = Vec::new();
-    std::io::stdin()
-        .read_to_end(&mut input)
-        .map_err(hooks::HookError::Input)?;
-    if let Some(status) = hooks::run_chained(ctx.repo(), name, args, &input)?
-        && !status.success()
-    {
-        return Err(Error::Refused(format!(
-            "the earlier {name} hook refused ({status})"
-        )));
-    }
-    match name {
-        "pre-push" => {
-            let config = ctx.config()?;
-            let updates = prepush::parse_updates(&input)?;
-            let decisions = prepush::decide(ctx, &updates, config.policy.run_missing_gates)?;
-            if decisions.iter().all(|d| d.allowed) {
-                // Pending GitHub operations go out after the push, detached:
-                // this never delays or fails the push.
-                let started = crate::github::background::start_after_push(ctx);
-                tracing::debug!(?started, "background sync");
-                return Ok(ExitCode::Success);
-            }
-            eprint!("{}", prepush::explain(&decisions));
-            Err(Error::Refused("push refused by git-auditops".into()))
+    let outcome = hooks::run(ctx, name, args, std::io::stdin().lock()).inspect_err(|err| {
+        if let Error::Hook(HookError::PushRefused { decisions }) = err {
+            eprint!("{}", prepush::explain(decisions));
         }
-        other => Err(hooks::HookError::Unknown(other.to_owned()).into()),
-    }
+    })?;
+    tracing::debug!(started = ?outcome.background, "background sync");
+    Ok(ExitCode::Success)
 }
