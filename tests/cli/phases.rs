@@ -407,6 +407,66 @@ fn a_phase_completes_with_gates_evidence_and_approvals() {
 }
 
 #[test]
+fn phase_report_json_is_the_reports_data_and_the_text_is_its_markdown() {
+    let p = project();
+    p.repo.ok(&["gate", "run", "--phase", "0"]);
+    p.repo.ok(&["phase", "complete", "0"]);
+    p.repo.ok(&["gate", "run"]);
+    p.repo.ok(&[
+        "evidence",
+        "add",
+        "--phase",
+        "1",
+        "--file",
+        "src/lib.rs",
+        "--lines",
+        "1-3",
+        "--description",
+        "add exists",
+        "--id",
+        "EV-add",
+    ]);
+    p.repo.ok(&["approve", "phase:1", "--note", "looks right"]);
+    p.repo.ok(&["phase", "complete", "1"]);
+    let head = p.repo.git(&["rev-parse", "HEAD"]);
+    let tree = p.repo.git(&["rev-parse", "HEAD^{tree}"]);
+
+    let report = json(&p.repo.ok(&["phase", "report", "1", "--json"]));
+    assert_eq!(report["phase"]["id"], 1, "{report}");
+    assert_eq!(report["phase"]["name"], "Build");
+    assert_eq!(report["phase"]["state"], "complete");
+    assert_eq!(report["commit"], head.as_str());
+    assert_eq!(report["tree"], tree.as_str());
+    assert_eq!(report["completion"]["git_commit"], head.as_str());
+    let gates = report["gates"].as_array().unwrap();
+    assert_eq!(gates.len(), 1, "{report}");
+    assert_eq!(gates[0]["gate"], "has-lib");
+    assert_eq!(gates[0]["state"], "passed");
+    assert_eq!(gates[0]["category"], "build");
+    let evidence = report["evidence"].as_array().unwrap();
+    assert_eq!(evidence.len(), 1, "{report}");
+    assert_eq!(evidence[0]["evidence_id"], "EV-add");
+    assert_eq!(evidence[0]["file"], "src/lib.rs");
+    assert_eq!(report["approvals"][0]["note"], "looks right");
+    assert!(report.get("markdown").is_none(), "data, not the rendering");
+
+    // The text form is the Markdown report, as before --json existed.
+    let text = p.repo.ok(&["phase", "report", "1"]);
+    assert!(text.starts_with("# Phase 1: Build\n"), "{text}");
+    for line in [
+        "- State: **complete**".to_owned(),
+        format!("- Commit: `{head}` (tree `{tree}`)"),
+        "| has-lib | build | passed |".to_owned(),
+        "## Evidence (1 of 1 required)".to_owned(),
+        "- **EV-add**: add exists (`src/lib.rs` lines 1-3".to_owned(),
+        "## Approvals (1 of 1 required)".to_owned(),
+    ] {
+        assert!(text.contains(&line), "{line}\n{text}");
+    }
+    assert!(!text.trim_start().starts_with('{'), "{text}");
+}
+
+#[test]
 fn an_approval_counts_only_at_its_commit_and_once_per_signer() {
     let p = project();
     p.repo.ok(&["gate", "run"]);
