@@ -7,7 +7,7 @@ use crate::phase::PhaseError;
 use crate::phase::gates::{self, RunReport};
 use crate::phase::lifecycle::{self, Approved, CompleteOutcome, Completed, StartOutcome, Started};
 use crate::phase::runner::{Exit, Progress};
-use crate::phase::summary::{self, PhaseStatus};
+use crate::phase::summary::{self, PhaseReport, PhaseStatus};
 use clap::{Args, Subcommand};
 
 #[derive(Subcommand)]
@@ -25,7 +25,7 @@ pub enum PhaseCommand {
         tag: bool,
     },
     /// Print phase N's report (templates/phase-report.md.j2, overridable in
-    /// .auditops/templates/).
+    /// .auditops/templates/); with --json, the data the template is rendered with.
     Report { phase: u32 },
 }
 
@@ -63,10 +63,7 @@ pub fn phase(ctx: &Context, command: PhaseCommand) -> Result<ExitCode> {
         PhaseCommand::Complete { phase, tag } => {
             output::report(ctx, &lifecycle::complete(ctx, phase, tag)?)
         }
-        PhaseCommand::Report { phase } => {
-            let text = summary::report(ctx, phase)?;
-            say!("{}", text.trim_end_matches('\n'));
-        }
+        PhaseCommand::Report { phase } => output::report(ctx, &summary::report(ctx, phase)?),
     }
     Ok(ExitCode::Success)
 }
@@ -99,6 +96,12 @@ impl Report for PhaseStatus {
                 row.approvals.required
             );
         }
+    }
+}
+
+impl Report for PhaseReport {
+    fn text(&self) {
+        say!("{}", self.markdown.trim_end_matches('\n'));
     }
 }
 

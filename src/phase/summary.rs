@@ -241,13 +241,26 @@ pub(crate) fn report_context(ws: &Workspace, id: u32) -> Result<ReportContext> {
     })
 }
 
-/// Phase `id`'s report, rendered from its template (overridable in
-/// `.auditops/templates/`).
-pub(crate) fn report(ws: &Workspace, id: u32) -> Result<String> {
+/// Phase `id`'s report (`phase report N`): its data, which `--json` prints,
+/// and the Markdown rendered from that same data, which the text form prints.
+/// One reading of the store makes both, so they cannot disagree.
+#[derive(Debug, Serialize)]
+pub struct PhaseReport {
+    /// The data, with the names the template sees (`phase`, `commit`,
+    /// `gates`, `evidence`, …): what a template override can use is what a
+    /// script can read.
+    #[serde(flatten)]
+    pub context: ReportContext,
+    /// The report rendered from `templates/phase-report.md.j2` (or its
+    /// override in `.auditops/templates/`).
+    #[serde(skip)]
+    pub markdown: String,
+}
+
+/// Phase `id`'s report: its data, and the Markdown rendered from its template
+/// (overridable in `.auditops/templates/`).
+pub(crate) fn report(ws: &Workspace, id: u32) -> Result<PhaseReport> {
     let context = report_context(ws, id)?;
-    Ok(crate::render::render(
-        "phase-report.md.j2",
-        ws.repo().workdir(),
-        &context,
-    )?)
+    let markdown = crate::render::render("phase-report.md.j2", ws.repo().workdir(), &context)?;
+    Ok(PhaseReport { context, markdown })
 }

@@ -238,11 +238,9 @@ fn a_sync_killed_after_sending_finds_its_issue_next_time() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while p.fake.issues("octo/demo").is_empty() {
-        assert!(Instant::now() < deadline, "the issue was never created");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    support::wait_for("the issue to be created", || {
+        !p.fake.issues("octo/demo").is_empty()
+    });
     // Meanwhile a second sync is refused: one executor at a time.
     let busy = p.run(&["sync"]);
     assert_eq!(busy.status.code(), Some(4));

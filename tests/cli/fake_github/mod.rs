@@ -82,6 +82,22 @@ impl FakeGitHub {
         self.with(|s| s.delay = delay);
     }
 
+    /// Holds every request unanswered until [`release`](Self::release): a
+    /// client that waits for GitHub is then seen waiting, without timing it.
+    pub fn hold(&self) {
+        self.with(|s| s.hold.send_replace(true));
+    }
+
+    /// Answers the held requests, and later ones at once.
+    pub fn release(&self) {
+        self.with(|s| s.hold.send_replace(false));
+    }
+
+    /// How many requests arrived while the fake was holding.
+    pub fn held(&self) -> usize {
+        self.with(|s| s.held)
+    }
+
     pub fn inject(&self, fault: Fault) {
         self.with(|s| s.faults.push(fault));
     }
@@ -178,6 +194,7 @@ impl FakeGitHub {
 
 impl Drop for FakeGitHub {
     fn drop(&mut self) {
+        self.release();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

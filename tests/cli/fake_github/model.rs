@@ -182,6 +182,10 @@ pub struct State {
     pub faults: Vec<Fault>,
     /// Added to every response.
     pub delay: Duration,
+    /// While `true`, every request waits (unanswered) until it turns `false`.
+    pub hold: tokio::sync::watch::Sender<bool>,
+    /// Requests that arrived while the fake was holding.
+    pub held: usize,
     pub log: Vec<Logged>,
     /// Pull requests may only be opened from branches present in this bare repository.
     pub branches_in: Option<PathBuf>,
@@ -199,6 +203,8 @@ impl State {
             reset: jiff::Timestamp::now().as_second() + 3600,
             faults: Vec::new(),
             delay: Duration::ZERO,
+            hold: tokio::sync::watch::Sender::new(false),
+            held: 0,
             log: Vec::new(),
             branches_in: None,
             next_id: 1000,

@@ -99,6 +99,11 @@ async fn gate(Extract(state): Extract<Shared>, request: Request, next: Next) -> 
             == Some(expected.as_str());
         delay = s.delay;
     }
+    let mut hold = lock(&state).hold.subscribe();
+    if *hold.borrow_and_update() {
+        lock(&state).held += 1;
+        let _ = hold.wait_for(|held| !held).await;
+    }
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }

@@ -325,3 +325,73 @@ pub fn assert_stderr_contains(out: &Output, needle: &str) {
 
 /// The first evidence segment, where the first 32 records live.
 pub const FIRST_SEGMENT: &str = "evidence/00000/00000000.jsonl";
+
+/// How long a test waits for another process before calling it hung. A hang
+/// guard, not a speed limit: speed is measured by `cargo bench`, and a loaded
+/// 2-core machine must never fail a test for being slow.
+pub const HANG_GUARD: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Polls `done` until it holds; fails the test as hung after [`HANG_GUARD`].
+#[track_caller]
+pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + HANG_GUARD;
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "hung: still waiting for {what} after {HANG_GUARD:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Runs `cmd` to its end and returns its output; kills it and fails the test
+/// as hung if it has not ended after [`HANG_GUARD`].
+#[track_caller]
+pub fn output_with_hang_guard(cmd: &mut std::process::Command) -> Output {
+    use std::io::Read;
+    let mut child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Drained as it comes, so that a full pipe cannot stall the child.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let deadline = std::time::Instant::now() + HANG_GUARD;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("hung: {cmd:?} still running after {HANG_GUARD:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: stdout.join().expect("stdout"),
+        stderr: stderr.join().expect("stderr"),
+    }
+}
