@@ -2,7 +2,7 @@
 //! state ref and the hooks; idempotent, what exists is kept), `config check`,
 //! and the signing key (`key generate`, `key show`).
 
-use crate::config::{self, Config};
+use crate::config::{self, Category, Config};
 use crate::error::{Error, Result};
 use crate::hooks::{self, Change, HookError};
 use crate::ids::CommitId;
@@ -90,6 +90,22 @@ pub struct ConfigChecked {
     pub allowed_signers: String,
     /// Whether records must be signed by a trusted key.
     pub require_signed: bool,
+    /// Each `[gates.<ID>]`, by id, with its category.
+    pub gates: Vec<CheckCategory>,
+    /// Each `[patch.validators.<NAME>]`, by name, with its category.
+    pub validators: Vec<CheckCategory>,
+}
+
+/// A gate's or validator's category as `config check` shows it, so that an
+/// inferred one can be seen (and written down when it is wrong).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CheckCategory {
+    /// The gate's id or the validator's name.
+    pub id: String,
+    /// Its category, as written or inferred.
+    pub category: Category,
+    /// Whether the config leaves `category` out, so it is inferred from `run`.
+    pub category_inferred: bool,
 }
 
 /// Checks the `.auditops.toml` of `ws`: it must exist and be valid.
@@ -109,6 +125,25 @@ pub fn check_config(ws: &Workspace) -> Result<ConfigChecked> {
         state_ref: config.ref_name().to_owned(),
         allowed_signers: config.allowed_signers().to_owned(),
         require_signed: config.trust.require_signed,
+        gates: config
+            .gates
+            .iter()
+            .map(|(id, g)| CheckCategory {
+                id: id.clone(),
+                category: g.category(),
+                category_inferred: g.category_inferred(),
+            })
+            .collect(),
+        validators: config
+            .patch
+            .validators
+            .iter()
+            .map(|(name, v)| CheckCategory {
+                id: name.clone(),
+                category: v.category(),
+                category_inferred: v.category_inferred(),
+            })
+            .collect(),
     })
 }
 

@@ -62,5 +62,23 @@ pub fn config(ctx: &Context, command: ConfigCommand) -> Result<ExitCode> {
 impl Report for ConfigChecked {
     fn text(&self) {
         say!("{}: ok (schema version {})", self.file, self.version);
+        let kinds = [("gate", &self.gates), ("validator", &self.validators)];
+        for (kind, checks) in kinds {
+            for check in checks {
+                let how = if check.category_inferred {
+                    " (inferred)"
+                } else {
+                    ""
+                };
+                say!("{kind} {}: category {}{how}", check.id, check.category);
+            }
+        }
+        let mut all = self.gates.iter().chain(&self.validators);
+        if all.any(|c| c.category_inferred) {
+            say!(
+                "inferred categories come from `run` (see docs/configuration.md); \
+set `category` to choose another"
+            );
+        }
     }
 }

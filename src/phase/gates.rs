@@ -133,7 +133,7 @@ pub(crate) fn run(
             schema_version: 1,
             gate: gate_id.to_owned(),
             definition_sha256: definition_sha256(gate),
-            category: gate.category,
+            category: gate.category(),
             tree,
             commit,
             phase: id,

@@ -10,6 +10,7 @@ mod fake_github;
 mod github_support;
 mod support;
 
+mod categories;
 mod concurrency;
 mod evidence;
 mod github;

@@ -232,7 +232,7 @@ fn forge_gate_results(repo: &Repo, signing_key: Option<&Path>) {
                 definition_sha256: git_auditops::phase::records::definition_sha256(
                     config.gate(gate).unwrap(),
                 ),
-                category: config.gate(gate).unwrap().category,
+                category: config.gate(gate).unwrap().category(),
                 tree: tree.parse().unwrap(),
                 commit: commit.parse().unwrap(),
                 phase: 0,
