@@ -18,6 +18,7 @@ use crate::phase::PhaseError;
 use crate::render::RenderError;
 use crate::sign::SignError;
 use crate::store::StoreError;
+use crate::verify::VerifyError;
 use crate::worktree::WorktreeError;
 use std::path::PathBuf;
 
@@ -84,6 +85,9 @@ pub enum Error {
     /// Phases, gates, approvals and the pre-push check.
     #[error(transparent)]
     Phase(#[from] PhaseError),
+    /// Verifying the state.
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
     /// A file outside the state could not be read or written.
     #[error("{}", path.display())]
     Io {
@@ -127,6 +131,7 @@ impl Error {
             Error::GitHub(err) => github(err),
             Error::Patch(err) => patch(err),
             Error::Phase(err) => phase(err),
+            Error::Verify(err) => verify(err),
             Error::Io { .. } => ExitCode::Internal,
             Error::Refused(_) => ExitCode::Refused,
             Error::Usage(_) => ExitCode::Usage,
@@ -295,6 +300,13 @@ fn phase(err: &PhaseError) -> ExitCode {
         | PhaseError::PushInputLine { .. }
         | PhaseError::PushInputSha { .. } => ExitCode::Usage,
         PhaseError::TagSpawn(_) | PhaseError::TagFailed { .. } => ExitCode::Internal,
+    }
+}
+
+fn verify(err: &VerifyError) -> ExitCode {
+    match err {
+        // An empty trail is not a verified one (docs/cli.md: exit 3 unless --allow-empty).
+        VerifyError::NoState { .. } => ExitCode::Verification,
     }
 }
 

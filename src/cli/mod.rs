@@ -148,6 +148,14 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         ws: crate::workspace::Workspace::open(&cwd)?,
         json: cli.json,
     };
+    // Once per command, on stderr: a clone made after `init` lacks the hooks.
+    if !matches!(
+        cli.command,
+        Command::Init(_) | Command::Hooks(_) | Command::Hook { .. }
+    ) && let Some(missing) = crate::hooks::not_installed(&ctx.ws)
+    {
+        eprintln!("warning: {missing}");
+    }
     match cli.command {
         Command::Init(args) => init::init(&ctx, args),
         Command::Config(command) => init::config(&ctx, command),
