@@ -12,6 +12,7 @@ use crate::git::GitError;
 use crate::github::GithubError;
 use crate::hooks::HookError;
 use crate::lock::LockError;
+use crate::manpages::ManError;
 use crate::outbox::OutboxError;
 use crate::patch::PatchError;
 use crate::phase::PhaseError;
@@ -84,6 +85,9 @@ pub enum Error {
     /// Phases, gates, approvals and the pre-push check.
     #[error(transparent)]
     Phase(#[from] PhaseError),
+    /// Installing the manual pages.
+    #[error(transparent)]
+    Man(#[from] ManError),
     /// A file outside the state could not be read or written.
     #[error("{}", path.display())]
     Io {
@@ -127,6 +131,7 @@ impl Error {
             Error::GitHub(err) => github(err),
             Error::Patch(err) => patch(err),
             Error::Phase(err) => phase(err),
+            Error::Man(err) => man(err),
             Error::Io { .. } => ExitCode::Internal,
             Error::Refused(_) => ExitCode::Refused,
             Error::Usage(_) => ExitCode::Usage,
@@ -295,6 +300,13 @@ fn phase(err: &PhaseError) -> ExitCode {
         | PhaseError::PushInputLine { .. }
         | PhaseError::PushInputSha { .. } => ExitCode::Usage,
         PhaseError::TagSpawn(_) | PhaseError::TagFailed { .. } => ExitCode::Internal,
+    }
+}
+
+fn man(err: &ManError) -> ExitCode {
+    match err {
+        ManError::NoHome => ExitCode::Usage,
+        ManError::Write { .. } => ExitCode::Internal,
     }
 }
 
