@@ -12,6 +12,7 @@ use crate::git::GitError;
 use crate::github::GithubError;
 use crate::hooks::HookError;
 use crate::lock::LockError;
+use crate::manpages::ManError;
 use crate::outbox::OutboxError;
 use crate::patch::PatchError;
 use crate::phase::PhaseError;
@@ -88,6 +89,9 @@ pub enum Error {
     /// Verifying the state.
     #[error(transparent)]
     Verify(#[from] VerifyError),
+    /// Installing the manual pages.
+    #[error(transparent)]
+    Man(#[from] ManError),
     /// A file outside the state could not be read or written.
     #[error("{}", path.display())]
     Io {
@@ -132,6 +136,7 @@ impl Error {
             Error::Patch(err) => patch(err),
             Error::Phase(err) => phase(err),
             Error::Verify(err) => verify(err),
+            Error::Man(err) => man(err),
             Error::Io { .. } => ExitCode::Internal,
             Error::Refused(_) => ExitCode::Refused,
             Error::Usage(_) => ExitCode::Usage,
@@ -307,6 +312,13 @@ fn verify(err: &VerifyError) -> ExitCode {
     match err {
         // An empty trail is not a verified one (docs/cli.md: exit 3 unless --allow-empty).
         VerifyError::NoState { .. } => ExitCode::Verification,
+    }
+}
+
+fn man(err: &ManError) -> ExitCode {
+    match err {
+        ManError::NoHome => ExitCode::Usage,
+        ManError::Write { .. } => ExitCode::Internal,
     }
 }
 

@@ -6,6 +6,7 @@ use crate::config::{self, Category, Config};
 use crate::error::{Error, Result};
 use crate::hooks::{self, Change, HookError};
 use crate::ids::CommitId;
+use crate::manpages;
 use crate::sign::{self, KeySource, SignError, key, trust};
 use crate::store::Store;
 use crate::workspace::Workspace;
@@ -34,12 +35,15 @@ pub struct Initialized {
     /// The trust file the next step adds a key to.
     #[serde(skip)]
     pub allowed_signers: String,
+    /// What was done about this user's manual pages (installed when missing).
+    pub manual: manpages::Setup,
 }
 
 /// Writes a commented `.auditops.toml` if none exists, creates the state ref if
 /// missing and, with `install_hooks`, installs the hooks (a hooks folder
-/// shared with other repositories is skipped, with the reason).
-pub fn init(ws: &Workspace, install_hooks: bool) -> Result<Initialized> {
+/// shared with other repositories is skipped, with the reason), and installs
+/// the manual `pages` for this user when they are missing (never failing on them).
+pub fn init(ws: &Workspace, install_hooks: bool, pages: &[manpages::Page]) -> Result<Initialized> {
     let workdir = crate::git::workdir(ws.repo())?;
     let file = workdir.join(config::FILE_NAME);
     let config_written = !file.exists();
@@ -72,6 +76,7 @@ pub fn init(ws: &Workspace, install_hooks: bool) -> Result<Initialized> {
         hooks_skipped,
         hooks_requested: install_hooks,
         allowed_signers: config.allowed_signers().to_owned(),
+        manual: manpages::install_missing(pages),
     })
 }
 

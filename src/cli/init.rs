@@ -15,7 +15,7 @@ pub struct InitArgs {
 }
 
 pub fn init(ctx: &Context, args: InitArgs) -> Result<ExitCode> {
-    let initialized = crate::setup::init(ctx, !args.no_hooks)?;
+    let initialized = crate::setup::init(ctx, !args.no_hooks, &super::man::pages())?;
     output::report(ctx, &initialized);
     Ok(ExitCode::Success)
 }
@@ -36,6 +36,7 @@ impl Report for Initialized {
         for change in &self.hooks {
             say!("hook {}: {}", change.hook, change.action);
         }
+        super::man::report_setup(&self.manual);
         if let Some(reason) = self.hooks_skipped.as_ref().filter(|_| self.hooks_requested) {
             eprintln!("warning: hooks not installed: {reason}");
         }

@@ -1,6 +1,7 @@
 //! The command line: argument parsing (clap) and dispatch. Each command group
 //! lives in its own file and only parses and prints; the work is in the library.
 
+mod completions;
 mod context;
 mod evidence;
 mod github;
@@ -8,6 +9,7 @@ mod hooks;
 mod init;
 mod key;
 mod log;
+mod man;
 mod output;
 mod patch;
 mod phase;
@@ -99,6 +101,10 @@ enum Command {
     /// Queue GitHub issues.
     #[command(subcommand)]
     Issue(github::IssueCommand),
+    /// The manual pages: print git-auditops(1), or install them all with --install.
+    Man(man::ManArgs),
+    /// Print a shell completion script (bash also completes `git auditops`).
+    Completions(completions::CompletionsArgs),
     /// What the installed hook scripts call (reads the hook's standard input).
     Hook {
         /// The hook's name, e.g. pre-push.
@@ -143,6 +149,12 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         std::env::set_current_dir(dir)
             .map_err(|err| Error::Usage(format!("cannot change to {}: {err}", dir.display())))?;
     }
+    // These two describe the tool, not a repository: they run anywhere.
+    match cli.command {
+        Command::Man(args) => return man::run(cli.json, args),
+        Command::Completions(args) => return completions::run(cli.json, args),
+        _ => {}
+    }
     let cwd = std::env::current_dir().map_err(Error::io("the current directory"))?;
     let ctx = context::Context {
         ws: crate::workspace::Workspace::open(&cwd)?,
@@ -177,5 +189,6 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Decisions => patch::decisions(&ctx),
         Command::Locks => patch::locks(&ctx),
         Command::Status => status::run(&ctx),
+        Command::Man(_) | Command::Completions(_) => unreachable!("run before the workspace"),
     }
 }

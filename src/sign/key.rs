@@ -54,7 +54,8 @@ impl SigningKey {
 /// The variable that holds the passphrase of an encrypted key.
 pub const PASSPHRASE_ENV: &str = "AUDITOPS_KEY_PASSPHRASE";
 
-fn home() -> Option<PathBuf> {
+/// The home directory, when HOME is set and not empty.
+pub(crate) fn home() -> Option<PathBuf> {
     std::env::var_os("HOME")
         .filter(|h| !h.is_empty())
         .map(PathBuf::from)
