@@ -184,6 +184,8 @@ fn sign(err: &SignError) -> ExitCode {
         | SignError::PublicKeyOnly { .. }
         | SignError::PassphraseNeeded { .. }
         | SignError::BadPassphrase { .. }
+        | SignError::PassphraseMismatch
+        | SignError::PassphrasePrompt { .. }
         | SignError::NoHome
         | SignError::KeyExists { .. }
         | SignError::TrustRead { .. }

@@ -4,7 +4,7 @@ use super::context::Context;
 use super::output::{self, Report, say};
 use crate::config;
 use crate::error::{ExitCode, Result};
-use crate::setup::{ConfigChecked, Initialized};
+use crate::setup::{ConfigChecked, Initialized, SigningKeyState};
 use clap::{Args, Subcommand};
 
 #[derive(Args)]
@@ -40,11 +40,46 @@ impl Report for Initialized {
         if let Some(reason) = self.hooks_skipped.as_ref().filter(|_| self.hooks_requested) {
             eprintln!("warning: hooks not installed: {reason}");
         }
-        say!(
-            "next: `git auditops key generate` if you have no ed25519 key, then add its \
-allowed_signers line to {} and commit it",
-            self.allowed_signers
-        );
+        let file = &self.allowed_signers;
+        match &self.signing_key {
+            SigningKeyState::Missing => {
+                say!("signing key: none found");
+                say!(
+                    "next: `git auditops key generate`, then add the allowed_signers line it \
+prints to {file} and commit it"
+                );
+            }
+            SigningKeyState::Unreadable { error } => {
+                eprintln!("warning: signing key: {error}");
+                say!(
+                    "next: fix that key, or make another with `git auditops key generate --out \
+PATH` and point `git config auditops.signingKey` at it"
+                );
+            }
+            SigningKeyState::Found(key) => {
+                say!(
+                    "signing key: {} ({})",
+                    key.path.display(),
+                    key.source.describe()
+                );
+                match key.trusted {
+                    true => {
+                        say!("allowed_signers line: {}", key.allowed_signers_line);
+                        say!(
+                            "trusted at HEAD as {}: ready to sign",
+                            key.principals.join(", ")
+                        );
+                    }
+                    false => {
+                        say!("not trusted at HEAD: {file} as committed does not list this key");
+                        say!(
+                            "next: add this line to {file} and commit it (trust is read from HEAD):"
+                        );
+                        say!("{}", key.allowed_signers_line);
+                    }
+                }
+            }
+        }
     }
 }
 

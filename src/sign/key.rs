@@ -130,8 +130,42 @@ pub fn find(repo: &gix::Repository) -> Result<SigningKey, SignError> {
     load(&path, source)
 }
 
-/// Reads an OpenSSH ed25519 private key, asking for its passphrase if needed.
-pub fn load(path: &Path, source: KeySource) -> Result<SigningKey, SignError> {
+/// The signing key in use, read only as far as its public half: an encrypted
+/// key is not decrypted, so no passphrase is needed to say which key it is.
+pub struct FoundKey {
+    /// The private key file.
+    pub path: PathBuf,
+    /// How it was found.
+    pub source: KeySource,
+    /// Its public half.
+    pub public: PublicKey,
+    /// Whether the file is protected by a passphrase.
+    pub encrypted: bool,
+}
+
+/// Finds the signing key and reads its public half (`key show`, `init`).
+pub fn find_public(repo: &gix::Repository) -> Result<FoundKey, SignError> {
+    let (path, source) = locate(repo)?;
+    let key = read_private(&path)?;
+    let public = key
+        .public_key()
+        .key_data()
+        .ed25519()
+        .map(|k| PublicKey(k.0))
+        .ok_or_else(|| SignError::NotEd25519 {
+            path: path.clone(),
+            algorithm: key.algorithm().to_string(),
+        })?;
+    Ok(FoundKey {
+        encrypted: key.is_encrypted(),
+        path,
+        source,
+        public,
+    })
+}
+
+/// Reads an OpenSSH ed25519 private key file, still encrypted if it is.
+fn read_private(path: &Path) -> Result<ssh_key::PrivateKey, SignError> {
     let text = std::fs::read_to_string(path).map_err(|err| SignError::KeyRead {
         path: path.to_owned(),
         source: err,
@@ -141,7 +175,7 @@ pub fn load(path: &Path, source: KeySource) -> Result<SigningKey, SignError> {
             path: path.to_owned(),
         });
     }
-    let mut key =
+    let key =
         ssh_key::PrivateKey::from_openssh(text.trim()).map_err(|source| SignError::KeyParse {
             path: path.to_owned(),
             source,
@@ -152,6 +186,12 @@ pub fn load(path: &Path, source: KeySource) -> Result<SigningKey, SignError> {
             algorithm: key.algorithm().to_string(),
         });
     }
+    Ok(key)
+}
+
+/// Reads an OpenSSH ed25519 private key, asking for its passphrase if needed.
+pub fn load(path: &Path, source: KeySource) -> Result<SigningKey, SignError> {
+    let mut key = read_private(path)?;
     if key.is_encrypted() {
         let passphrase = passphrase(path)?;
         key = key
@@ -215,20 +255,35 @@ pub fn default_key_path() -> Option<PathBuf> {
     home().map(|h| h.join(".ssh/id_ed25519"))
 }
 
-/// Writes a new unencrypted ed25519 key pair: `path` (mode 0600) and `path.pub`.
-/// Never overwrites an existing file.
-pub fn generate(path: &Path, comment: &str) -> Result<GeneratedKey, SignError> {
+/// The public key file that goes with the private key file `path`.
+fn public_path_of(path: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.pub", path.display()))
+}
+
+/// `Err(KeyExists)` when `path` or `path.pub` exists: checked before asking
+/// for a passphrase, so that nobody types one for a key that will not be made.
+pub fn check_free(path: &Path) -> Result<(), SignError> {
+    for existing in [path.to_owned(), public_path_of(path)] {
+        if existing.exists() {
+            return Err(SignError::KeyExists { path: existing });
+        }
+    }
+    Ok(())
+}
+
+/// Writes a new ed25519 key pair: `path` (mode 0600) and `path.pub`; the
+/// private key is encrypted with `passphrase` when one is given (bcrypt-pbkdf
+/// and aes256-ctr, as `ssh-keygen` does). Never overwrites an existing file.
+pub fn generate(
+    path: &Path,
+    comment: &str,
+    passphrase: Option<&str>,
+) -> Result<GeneratedKey, SignError> {
     use std::io::Write;
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 
-    let public_path = PathBuf::from(format!("{}.pub", path.display()));
-    for existing in [path, public_path.as_path()] {
-        if existing.exists() {
-            return Err(SignError::KeyExists {
-                path: existing.to_owned(),
-            });
-        }
-    }
+    let public_path = public_path_of(path);
+    check_free(path)?;
     let write_error = |path: &Path| {
         let path = path.to_owned();
         move |err| SignError::KeyWrite { path, source: err }
@@ -240,20 +295,21 @@ pub fn generate(path: &Path, comment: &str) -> Result<GeneratedKey, SignError> {
             .create(parent)
             .map_err(write_error(parent))?;
     }
-    let mut key =
-        ssh_key::PrivateKey::random(&mut ssh_key::rand_core::OsRng, ssh_key::Algorithm::Ed25519)
-            .map_err(|source| SignError::KeyGenerate {
-                path: path.to_owned(),
-                source,
-            })?;
+    let generate_error = |source| SignError::KeyGenerate {
+        path: path.to_owned(),
+        source,
+    };
+    let mut rng = ssh_key::rand_core::OsRng;
+    let mut key = ssh_key::PrivateKey::random(&mut rng, ssh_key::Algorithm::Ed25519)
+        .map_err(generate_error)?;
     key.set_comment(comment);
-    let private_text =
-        key.to_openssh(ssh_key::LineEnding::LF)
-            .map_err(|source| SignError::KeyGenerate {
-                path: path.to_owned(),
-                source,
-            })?;
     let public = PublicKey(ed25519_pair(&key, path)?.public.0);
+    if let Some(passphrase) = passphrase {
+        key = key.encrypt(&mut rng, passphrase).map_err(generate_error)?;
+    }
+    let private_text = key
+        .to_openssh(ssh_key::LineEnding::LF)
+        .map_err(generate_error)?;
 
     let mut file = std::fs::OpenOptions::new()
         .write(true)
