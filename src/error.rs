@@ -8,7 +8,7 @@
 
 use crate::config::ConfigError;
 use crate::evidence::EvidenceError;
-use crate::git::GitError;
+use crate::git::{ConfigParamsError, GitError};
 use crate::github::GithubError;
 use crate::hooks::HookError;
 use crate::lock::LockError;
@@ -196,11 +196,21 @@ fn sign(err: &SignError) -> ExitCode {
 fn git(err: &GitError) -> ExitCode {
     match err {
         GitError::Object(_) => ExitCode::Internal,
+        GitError::ConfigParameters(err) => config_params(err),
         GitError::NotARepository { .. }
         | GitError::BadRevision { .. }
         | GitError::NotACommit { .. }
         | GitError::Bare { .. }
         | GitError::OutsideRepository { .. } => ExitCode::Usage,
+    }
+}
+
+fn config_params(err: &ConfigParamsError) -> ExitCode {
+    match err {
+        ConfigParamsError::Format { .. }
+        | ConfigParamsError::Key { .. }
+        | ConfigParamsError::Include(_) => ExitCode::Usage,
+        ConfigParamsError::Apply(_) => ExitCode::Internal,
     }
 }
 

@@ -4,6 +4,10 @@
 use gix::ObjectId;
 use std::path::{Path, PathBuf};
 
+mod config_params;
+
+pub use config_params::ConfigParamsError;
+
 /// Why the repository could not be opened or read.
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
@@ -40,6 +44,9 @@ pub enum GitError {
         /// The path given.
         path: String,
     },
+    /// `git -c` settings (`GIT_CONFIG_PARAMETERS`) that cannot be honoured.
+    #[error(transparent)]
+    ConfigParameters(#[from] ConfigParamsError),
     /// gix failed to read the repository: not something the input caused.
     #[error("git failed while reading the repository")]
     Object(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -52,12 +59,17 @@ impl GitError {
 }
 
 /// Opens the repository containing `dir`, honouring `GIT_DIR` and friends as git does
-/// (hooks run with them set).
+/// (hooks run with them set), and every configuration source git reads: the
+/// system, global (`GIT_CONFIG_GLOBAL`, `GIT_CONFIG_NOSYSTEM`) and repository
+/// files with their includes, `GIT_CONFIG_COUNT`/`_KEY_n`/`_VALUE_n`, and `git -c`
+/// (`GIT_CONFIG_PARAMETERS`, above all others), so that every key read later
+/// (the signing key, `user.*`, `auditops.*`, `core.hooksPath` …) is git's.
 pub fn open(dir: &Path) -> Result<gix::Repository, GitError> {
     let mut repo =
         gix::discover_with_environment_overrides(dir).map_err(|_| GitError::NotARepository {
             path: dir.to_owned(),
         })?;
+    config_params::apply_from_env(&mut repo)?;
     repo.object_cache_size_if_unset(8 * 1024 * 1024);
     Ok(repo)
 }

@@ -1,9 +1,8 @@
 //! What an installed hook calls (`git auditops hook NAME`): the kept hook runs
 //! first, then our check. This is the push's hot path, so nothing here starts a
-//! git process unless `git -c core.hooksPath=…` demands it, and the state is
-//! read once, through the workspace's cached view.
+//! git process, and the state is read once, through the workspace's cached view.
 
-use super::{HookError, MANAGED, chained_name, hooks_dir, io, is_executable};
+use super::{HookError, MANAGED, chained_name, io, is_executable};
 use crate::error::Result;
 use crate::github::background::{self, Started};
 use crate::phase::prepush::{self, RefDecision};
@@ -13,23 +12,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 
 /// The hooks folder for running a kept hook, on the push's hot path: resolved
-/// in-process from the config gix reads, unless `core.hooksPath` comes from
-/// `git -c` (which git hands to hooks in `GIT_CONFIG_PARAMETERS` or
-/// `GIT_CONFIG_COUNT`/`_KEY_n`, and gix does not read): only then is git asked.
-pub(super) fn hooks_dir_for_running(repo: &gix::Repository) -> Result<PathBuf, HookError> {
-    let mentions = |name: &str| {
-        std::env::var(name).is_ok_and(|v| v.to_ascii_lowercase().contains("core.hookspath"))
-    };
-    let count: usize = std::env::var("GIT_CONFIG_COUNT")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    if mentions("GIT_CONFIG_PARAMETERS")
-        || (0..count).any(|n| mentions(&format!("GIT_CONFIG_KEY_{n}")))
-    {
-        return hooks_dir(repo);
-    }
-    Ok(match repo.config_snapshot().string("core.hooksPath") {
+/// in-process from the config gix reads, which includes `git -c core.hooksPath=…`
+/// (see [`crate::git::open`]), so no git process is started.
+pub(super) fn hooks_dir_for_running(repo: &gix::Repository) -> PathBuf {
+    match repo.config_snapshot().string("core.hooksPath") {
         Some(value) => {
             let value = value.to_string();
             let path = match (value.strip_prefix("~/"), std::env::var_os("HOME")) {
@@ -43,7 +29,7 @@ pub(super) fn hooks_dir_for_running(repo: &gix::Repository) -> Result<PathBuf, H
             }
         }
         None => repo.common_dir().join("hooks"),
-    })
+    }
 }
 
 /// Fails with [`HookError::Unknown`] unless git-auditops handles `hook`.
@@ -59,8 +45,7 @@ fn check_name(hook: &str) -> Result<(), HookError> {
 /// it is not executable (git skips those too).
 ///
 /// The folder is the one git found our hook in (see [`hooks_dir_for_running`]),
-/// so a refusing hook cannot be missed, and no git process is started unless
-/// `git -c core.hooksPath=…` demands it.
+/// so a refusing hook cannot be missed, and no git process is started.
 pub fn run_chained(
     repo: &gix::Repository,
     hook: &str,
@@ -68,7 +53,7 @@ pub fn run_chained(
     stdin: &[u8],
 ) -> Result<Option<ExitStatus>, HookError> {
     check_name(hook)?;
-    let kept = hooks_dir_for_running(repo)?.join(chained_name(hook));
+    let kept = hooks_dir_for_running(repo).join(chained_name(hook));
     if std::fs::metadata(&kept).is_err() {
         return Ok(None);
     }

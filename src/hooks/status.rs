@@ -159,7 +159,7 @@ impl std::fmt::Display for NotInstalled {
 /// Whether a repository set up for git-auditops (it has `.auditops.toml`) lacks
 /// our hooks where git looks for them. Cheap enough for every command: it reads
 /// the config git already loaded and each hook file, and starts no process
-/// (unless `git -c core.hooksPath=…` is in force) and reads no state.
+/// and reads no state.
 /// `None` when all is well, when there is no `.auditops.toml`, or when
 /// `git config auditops.hooks false` says hooks are not wanted here.
 pub fn not_installed(ws: &crate::workspace::Workspace) -> Option<NotInstalled> {
@@ -168,7 +168,7 @@ pub fn not_installed(ws: &crate::workspace::Workspace) -> Option<NotInstalled> {
     if repo.config_snapshot().boolean("auditops.hooks") == Some(false) {
         return None;
     }
-    let dir = super::run::hooks_dir_for_running(repo).ok()?;
+    let dir = super::run::hooks_dir_for_running(repo);
     MANAGED.iter().find_map(|(hook, script)| {
         let path = dir.join(hook);
         match file_state(&path, script) {

@@ -13,6 +13,7 @@ mod support;
 mod categories;
 mod concurrency;
 mod evidence;
+mod gitconfig;
 mod github;
 mod github_faults;
 mod github_features;
