@@ -160,7 +160,7 @@ fn store(err: &StoreError) -> ExitCode {
         | StoreError::UnsupportedVersion { .. }
         | StoreError::IncomingRejected { .. } => ExitCode::Verification,
         StoreError::PushDiverged { .. } => ExitCode::Refused,
-        StoreError::Contention { .. } => ExitCode::Busy,
+        StoreError::Contention { .. } | StoreError::Locked { .. } => ExitCode::Busy,
         StoreError::InvalidRefName { .. }
         | StoreError::NotUnderRefs { .. }
         | StoreError::InvalidPlace { .. }

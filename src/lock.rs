@@ -5,8 +5,11 @@
 //! Each lock is an `flock` on a file under `.git/auditops/locks/`, which the
 //! kernel releases when its holder dies: a crashed holder never leaves a stale
 //! lock. The file holds the holder's pid, command and start time for messages.
-//! The state ref does not need these locks: its writes are compare-and-swap.
+//! The state ref does not need these locks: its writes are compare-and-swap,
+//! under the ref's own lock file (see `store::ref_lock`, also shown by `locks`).
 
+use crate::store::RefLockState;
+use crate::workspace::Workspace;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::fs::{File, OpenOptions, TryLockError};
@@ -71,16 +74,20 @@ pub enum LockError {
     #[error("this process already holds the `{}` lock; taking it again would deadlock", .0.name())]
     AlreadyHeld(Subsystem),
     /// Another process held it for longer than the timeout.
-    #[error("the `{}` lock is busy: held by pid {pid} ({command}) since {since}; waited {waited:?}", subsystem.name())]
+    #[error(
+        "the `{}` lock {} is busy{}: held by pid {} ({}) since {}; waited {}",
+        subsystem.name(), path.display(), age.map(|a| format!(" ({} old)", secs(a))).unwrap_or_default(),
+        holder.pid, holder.command, holder.since, secs(*waited)
+    )]
     Busy {
         /// The lock.
         subsystem: Subsystem,
-        /// Its holder's pid, as its file says.
-        pid: String,
-        /// Its holder's command line.
-        command: String,
-        /// Since when.
-        since: String,
+        /// Its file.
+        path: PathBuf,
+        /// How long ago its file was written (when the holder took it).
+        age: Option<Duration>,
+        /// Its holder, as its file says (boxed: errors stay small).
+        holder: Box<Holder>,
         /// How long this process waited.
         waited: Duration,
     },
@@ -93,6 +100,11 @@ pub enum LockError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// A duration for messages, in seconds (`12.0s`).
+pub(crate) fn secs(duration: Duration) -> String {
+    format!("{:.1}s", duration.as_secs_f64())
 }
 
 /// The locks this process holds: taking one twice is an error, not a deadlock.
@@ -117,7 +129,7 @@ pub struct Holder {
     pub since: String,
 }
 
-fn read_holder(file: &mut File) -> Holder {
+pub(crate) fn read_holder(file: &mut File) -> Holder {
     let mut text = String::new();
     let _ = file.seek(SeekFrom::Start(0));
     let _ = file.read_to_string(&mut text);
@@ -211,33 +223,41 @@ fn take(dir: &Path, subsystem: Subsystem, timeout: Duration) -> Result<File, Loc
         path: path.clone(),
         source,
     };
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(io)?;
-    let started = Instant::now();
+    let mut file = open_lock_file(&path).map_err(io)?;
+    let mut poll = Poll::new();
     loop {
         match file.try_lock() {
             Ok(()) => break,
-            Err(TryLockError::WouldBlock) if started.elapsed() < timeout => {
-                std::thread::sleep(Duration::from_millis(20));
-            }
+            Err(TryLockError::WouldBlock) if poll.wait(timeout) => {}
             Err(TryLockError::WouldBlock) => {
-                let holder = read_holder(&mut file);
                 return Err(LockError::Busy {
                     subsystem,
-                    pid: holder.pid,
-                    command: holder.command,
-                    since: holder.since,
-                    waited: started.elapsed(),
+                    age: age(&path),
+                    path,
+                    holder: Box::new(read_holder(&mut file)),
+                    waited: poll.waited(),
                 });
             }
             Err(TryLockError::Error(err)) => return Err(io(err)),
         }
     }
+    write_holder(&mut file).map_err(io)?;
+    Ok(file)
+}
+
+/// Opens (creating it if need be) a file to `flock`, keeping what it says.
+pub(crate) fn open_lock_file(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+}
+
+/// Writes this process's pid, command line and the time into a lock file whose
+/// flock it just took, for the messages of those who wait.
+pub(crate) fn write_holder(file: &mut File) -> std::io::Result<()> {
     let command: Vec<String> = std::env::args().collect();
     let since = jiff::Timestamp::now()
         .round(jiff::Unit::Second)
@@ -248,10 +268,48 @@ fn take(dir: &Path, subsystem: Subsystem, timeout: Duration) -> Result<File, Loc
         std::process::id(),
         command.join(" ")
     );
-    file.set_len(0).map_err(io)?;
-    file.seek(SeekFrom::Start(0)).map_err(io)?;
-    file.write_all(holder.as_bytes()).map_err(io)?;
-    Ok(file)
+    file.set_len(0)?;
+    file.seek(SeekFrom::Start(0))?;
+    file.write_all(holder.as_bytes())
+}
+
+/// How long ago a file was last modified; `None` if it does not exist.
+pub(crate) fn age(path: &Path) -> Option<Duration> {
+    let modified = std::fs::metadata(path).ok()?.modified().ok()?;
+    Some(modified.elapsed().unwrap_or(Duration::ZERO))
+}
+
+/// Waiting for a flock: polls often at first, so a short hold costs a writer
+/// little, then every 20 ms; every wait is bounded by its caller's timeout.
+pub(crate) struct Poll {
+    started: Instant,
+    pause: Duration,
+}
+
+impl Poll {
+    /// Starts the clock.
+    pub(crate) fn new() -> Self {
+        Poll {
+            started: Instant::now(),
+            pause: Duration::from_millis(1),
+        }
+    }
+
+    /// Sleeps before the next try and returns true, or returns false when
+    /// `timeout` has passed since [`Poll::new`].
+    pub(crate) fn wait(&mut self, timeout: Duration) -> bool {
+        if self.started.elapsed() >= timeout {
+            return false;
+        }
+        std::thread::sleep(self.pause);
+        self.pause = (self.pause * 2).min(Duration::from_millis(20));
+        true
+    }
+
+    /// How long the wait has lasted.
+    pub(crate) fn waited(&self) -> Duration {
+        self.started.elapsed()
+    }
 }
 
 /// A lock and its holder, if held (`git auditops locks`).
@@ -265,16 +323,40 @@ pub struct LockState {
     pub holder: Option<Holder>,
 }
 
-/// Every lock and whether it is held (`git auditops locks`).
-#[derive(Debug, Clone, Serialize)]
-#[serde(transparent)]
+/// Every lock and whether it is held (`git auditops locks`). `--json` prints one
+/// array: the subsystem locks, then the state ref's lock file when it exists.
+#[derive(Debug, Clone)]
 pub struct LockStates {
     /// One per subsystem, in lock order.
     pub locks: Vec<LockState>,
+    /// The state ref's lock file, if one exists: a write in progress, or one a
+    /// dead writer left (which the next write removes).
+    pub state_ref: Option<RefLockState>,
 }
 
-/// Which locks are held right now, and by whom.
-pub fn states(repo: &gix::Repository) -> LockStates {
+impl Serialize for LockStates {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(None)?;
+        for lock in &self.locks {
+            seq.serialize_element(lock)?;
+        }
+        if let Some(state_ref) = &self.state_ref {
+            seq.serialize_element(state_ref)?;
+        }
+        seq.end()
+    }
+}
+
+/// Which locks are held right now, and by whom; the state ref's is looked up
+/// under the configured ref (the default one if the config cannot be read, so
+/// that `locks` still answers).
+pub fn states(ws: &Workspace) -> LockStates {
+    let repo = ws.repo();
+    let ref_name = ws
+        .config()
+        .map(|c| c.ref_name().to_owned())
+        .unwrap_or_else(|_| crate::store::DEFAULT_REF.to_owned());
     let dir = lock_dir(repo);
     let mut out = Vec::new();
     for subsystem in Subsystem::ALL {
@@ -307,7 +389,10 @@ pub fn states(repo: &gix::Repository) -> LockStates {
         };
         out.push(state);
     }
-    LockStates { locks: out }
+    LockStates {
+        locks: out,
+        state_ref: crate::store::ref_lock::state(repo, &ref_name),
+    }
 }
 
 #[cfg(test)]

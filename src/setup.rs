@@ -84,7 +84,9 @@ pub fn init(ws: &Workspace, install_hooks: bool, pages: &[manpages::Page]) -> Re
         ws.config()?.clone()
     };
     // The workspace loaded the config before it was written: use the new one.
-    let (tip, state_created) = Store::new(ws.repo(), config.ref_name())?.init()?;
+    let (tip, state_created) = Store::new(ws.repo(), config.ref_name())?
+        .with_lock_timeout(config.state.lock_timeout.0)
+        .init()?;
     ws.refresh();
     let (hooks, hooks_skipped) = match install_hooks {
         false => (Vec::new(), Some("--no-hooks".to_owned())),

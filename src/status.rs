@@ -46,6 +46,9 @@ pub struct StateTip {
     pub ref_name: String,
     /// Its commit; `None` before `init`.
     pub tip: Option<CommitId>,
+    /// The ref's lock file, when one exists (a write in progress, or one left by
+    /// a writer that died, which the next write removes).
+    pub lock: Option<crate::store::RefLockState>,
 }
 
 /// Where the signing key in use was found.
@@ -70,6 +73,7 @@ pub fn summary(ws: &Workspace) -> Result<Summary> {
         state: StateTip {
             ref_name: store.ref_name().to_owned(),
             tip: view.as_ref().map(|v| v.commit.into()),
+            lock: crate::store::ref_lock::state(ws.repo(), store.ref_name()),
         },
         phases: crate::phase::summary::progress(ws)?,
         queue: queue::health(ws)?,

@@ -84,7 +84,9 @@ impl Workspace {
 
     /// The store of the configured state ref.
     pub fn store(&self) -> Result<Store<'_>> {
-        Ok(Store::new(&self.repo, self.config()?.ref_name())?)
+        let config = self.config()?;
+        Ok(Store::new(&self.repo, config.ref_name())?
+            .with_lock_timeout(config.state.lock_timeout.0))
     }
 
     /// The state as this process last saw it; `None` when the ref does not exist.

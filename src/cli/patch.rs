@@ -262,7 +262,7 @@ impl Report for DecisionLog {
 }
 
 pub fn locks(ctx: &Context) -> Result<ExitCode> {
-    output::report(ctx, &crate::lock::states(ctx.repo()));
+    output::report(ctx, &crate::lock::states(ctx));
     Ok(ExitCode::Success)
 }
 
@@ -278,6 +278,24 @@ impl Report for LockStates {
                     h.since
                 ),
                 _ => say!("{:<10} free", s.lock.name()),
+            }
+        }
+        if let Some(r) = &self.state_ref {
+            match &r.holder {
+                Some(h) => say!(
+                    "{:<10} {} ({}s old) held by pid {} ({})",
+                    r.lock,
+                    r.path.display(),
+                    r.age_secs,
+                    h.pid,
+                    h.command
+                ),
+                None => say!(
+                    "{:<10} {} ({}s old) left by a process that died; the next write removes it",
+                    r.lock,
+                    r.path.display(),
+                    r.age_secs
+                ),
             }
         }
     }

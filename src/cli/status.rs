@@ -21,6 +21,21 @@ impl Report for Summary {
                 state.ref_name
             ),
         }
+        if let Some(lock) = &state.lock {
+            match &lock.holder {
+                Some(h) => say!(
+                    "lock:     {} ({}s old), held by pid {}",
+                    lock.path.display(),
+                    lock.age_secs,
+                    h.pid
+                ),
+                None => say!(
+                    "lock:     {} ({}s old), left by a process that died; the next write removes it",
+                    lock.path.display(),
+                    lock.age_secs
+                ),
+            }
+        }
         let phases = &self.phases;
         match (&phases.active, phases.configured) {
             (_, 0) => say!("phases:   none configured"),

@@ -15,6 +15,7 @@ pub use patch::{
 };
 pub use phases::{GateConfig, PhaseConfig, PolicyConfig};
 
+use crate::duration::Setting;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -82,8 +83,15 @@ pub struct StateConfig {
     /// The state ref (`ref`), `refs/auditops/state` by default.
     #[serde(rename = "ref", default = "default_ref")]
     pub ref_name: Spanned<String>,
+    /// How long a write waits for another live writer's lock of the state ref
+    /// (`lock_timeout`) before exiting 4; a dead writer's lock is removed at once.
+    #[serde(default = "default_lock_timeout")]
+    pub lock_timeout: Setting,
 }
 
+fn default_lock_timeout() -> Setting {
+    Setting(crate::store::DEFAULT_LOCK_TIMEOUT)
+}
 fn default_version() -> Spanned<u32> {
     Spanned::new(0..0, SCHEMA_VERSION)
 }
@@ -110,6 +118,7 @@ impl Default for StateConfig {
     fn default() -> Self {
         StateConfig {
             ref_name: default_ref(),
+            lock_timeout: default_lock_timeout(),
         }
     }
 }

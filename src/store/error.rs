@@ -56,6 +56,24 @@ pub enum StoreError {
         #[source]
         source: Box<gix::Error>,
     },
+    /// Another live process held the state ref's lock for longer than
+    /// `[state] lock_timeout`.
+    #[error(
+        "the state ref's lock {} is busy{}: held by pid {pid}, which is still running; waited {} ([state] lock_timeout); try again when it is done",
+        path.display(),
+        age.map(|a| format!(" ({} old)", crate::lock::secs(a))).unwrap_or_default(),
+        crate::lock::secs(*waited)
+    )]
+    Locked {
+        /// The ref's lock file.
+        path: PathBuf,
+        /// How long ago it was written; `None` if it vanished meanwhile.
+        age: Option<std::time::Duration>,
+        /// The owner's pid, as the sidecar file says.
+        pid: String,
+        /// How long this process waited.
+        waited: std::time::Duration,
+    },
     /// A remote name that is not configured.
     #[error("`{remote}` is not a configured git remote (see `git remote -v`)")]
     UnknownRemote {

@@ -228,7 +228,7 @@ impl Store<'_> {
                 let parents = [ours_view.commit, theirs];
                 (self.write_commit(tree, &parents, &message)?, message)
             };
-            match self.compare_and_swap(ours, commit, &message) {
+            match self.compare_and_swap(ours, commit, &message)? {
                 Ok(()) if fast_forward => {
                     return Ok(IntegrateOutcome::FastForward { commit, arrived });
                 }

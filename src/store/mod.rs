@@ -3,7 +3,9 @@
 //! Every change is one commit written in-process and published with a
 //! compare-and-swap ref update; a writer that loses the race re-applies its change
 //! on the new tip, so concurrent writers never lose or overwrite each other's
-//! records and no lock is needed. See docs/state-format.md for the format.
+//! records. The only lock is the ref's own, for the instant of each update; one
+//! left by a killed writer is recognised and removed (see [`ref_lock`]). See
+//! docs/state-format.md for the format.
 
 mod append;
 mod error;
@@ -13,6 +15,7 @@ pub(crate) mod index;
 pub mod layout;
 mod merge;
 mod record;
+pub mod ref_lock;
 pub(crate) mod remote;
 mod tree_edit;
 mod view;
@@ -23,6 +26,7 @@ pub use history::{History, Transaction};
 pub use index::KeyedPath;
 pub use merge::{Incoming, IntegrateOutcome};
 pub use record::{RawRecord, RecordId};
+pub use ref_lock::RefLockState;
 pub use view::{Segment, StateView};
 
 use gix::ObjectId;
@@ -36,6 +40,9 @@ pub const FORMAT_VERSION: u32 = 1;
 pub const DEFAULT_REF: &str = "refs/auditops/state";
 /// The log that holds evidence records.
 pub const EVIDENCE_LOG: &str = "evidence";
+/// How long a write waits for another live writer's lock of the state ref when
+/// `[state] lock_timeout` does not say.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where `state pull` keeps what it fetched from `remote`.
 pub fn remote_tracking_ref(remote: &str) -> String {
@@ -97,6 +104,8 @@ pub struct Store<'r> {
     ref_name: gix::refs::FullName,
     /// Author and committer of the transactions of this process.
     identity: gix::actor::Signature,
+    /// How long a write waits for a live writer's lock of the ref.
+    lock_timeout: Duration,
 }
 
 /// What a write did.
@@ -127,7 +136,15 @@ impl<'r> Store<'r> {
             repo,
             ref_name: full,
             identity: identity::signature(repo),
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
         })
+    }
+
+    /// The same store, waiting at most `timeout` for another live writer's lock
+    /// of the ref (`[state] lock_timeout`) before failing with exit 4.
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
     }
 
     /// The state ref.
@@ -168,7 +185,7 @@ impl<'r> Store<'r> {
             }
             let tree = self.empty_state_tree()?;
             let commit = self.write_commit(tree, &[], "init: create the auditops state")?;
-            match self.compare_and_swap(None, commit, "init") {
+            match self.compare_and_swap(None, commit, "init")? {
                 Ok(()) => return Ok((commit, true)),
                 Err(err) => self.after_lost_race(None, &mut retries, err)?,
             }
@@ -212,7 +229,7 @@ impl<'r> Store<'r> {
             let tree = append::apply(self, tip, base_tree, ops)?;
             let parents: Vec<ObjectId> = tip.into_iter().collect();
             let commit = self.write_commit(tree, &parents, message)?;
-            match self.compare_and_swap(tip, commit, message) {
+            match self.compare_and_swap(tip, commit, message)? {
                 Ok(()) => return Ok(Written { commit, retries }),
                 Err(err) => self.after_lost_race(tip, &mut retries, err)?,
             }
@@ -288,12 +305,17 @@ impl<'r> Store<'r> {
     }
 
     /// Moves the ref from `expected` to `new` only if it still points at `expected`.
+    /// The outer error is a lock that stayed busy (or could not be checked); the
+    /// inner one a failed update, maybe a lost race (see `after_lost_race`).
     fn compare_and_swap(
         &self,
         expected: Option<ObjectId>,
         new: ObjectId,
         message: &str,
-    ) -> std::result::Result<(), gix::Error> {
+    ) -> Result<std::result::Result<(), gix::Error>> {
+        // Held across the ref transaction, so that a lock file it leaves behind
+        // when this process is killed is known for a dead writer's.
+        let _guard = ref_lock::hold(self.repo, self.ref_name(), self.lock_timeout)?;
         let expected = match expected {
             Some(old) => PreviousValue::MustExistAndMatch(Target::Object(old)),
             None => PreviousValue::MustNotExist,
@@ -312,9 +334,10 @@ impl<'r> Store<'r> {
             deref: false,
         };
         let mut time = gix::date::parse::TimeBuf::default();
-        self.repo
+        Ok(self
+            .repo
             .edit_references_as(Some(edit), Some(self.identity.to_ref(&mut time)))
-            .map(|_| ())
+            .map(|_| ()))
     }
 }
 

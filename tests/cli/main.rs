@@ -19,6 +19,7 @@ mod github_faults;
 mod github_features;
 mod hooks;
 mod interop;
+mod locks;
 mod manual;
 mod patches;
 mod phases;
