@@ -11,6 +11,10 @@ use clap::Subcommand;
 pub enum EvidenceCommand {
     /// Record lines of a committed file as signed evidence; prints the record id.
     ///
+    /// With phases configured, --phase must be one of them. The same evidence (commit,
+    /// file, lines, phase, description) is recorded once: adding it again prints the
+    /// existing record's id and writes nothing.
+    ///
     /// The lines are read from PATH as committed at REV, never from the working tree.
     /// Probable secrets are redacted from the stored snippet; its sha256 is of the
     /// original lines, so `verify` can recompute it from git.
@@ -92,6 +96,14 @@ pub fn run(ctx: &Context, command: EvidenceCommand) -> Result<ExitCode> {
 impl Report for Recorded {
     fn text(&self) {
         say!("{}", self.id);
+        if self.already_recorded {
+            eprintln!(
+                "already recorded as {} (record {}); nothing written",
+                self.evidence_id,
+                self.id.short()
+            );
+            return;
+        }
         match &self.keyid {
             Some(keyid) => eprintln!("recorded {} signed by {keyid}", self.evidence_id),
             None => eprintln!(

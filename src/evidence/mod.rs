@@ -4,6 +4,7 @@
 //! before redaction so anyone can recompute the hash from git, and stored with
 //! probable secrets redacted.
 
+mod known;
 pub mod record;
 mod redact;
 pub mod snippet;
@@ -199,24 +200,20 @@ pub fn build(
     })?;
     let sha256 = snippet::sha256(&text);
     let git_commit = CommitId::from(commit);
+    let lines = request.lines.to_string();
     let evidence_id = match request.id {
         Some(id) => id.to_owned(),
-        None => generated_id(
+        None => format!(
+            "EV-{}-{}",
             request.phase,
-            &[
-                &git_commit.to_string(),
-                &file,
-                &sha256.to_hex(),
-                description,
-                &timestamp.to_string(),
-            ],
+            identity(request.phase, git_commit, &file, &lines, description).short()
         ),
     };
     Ok(Evidence {
         schema_version: SCHEMA_VERSION,
         evidence_id,
         phase: request.phase,
-        lines: request.lines.to_string(),
+        lines,
         description: description.to_owned(),
         code_snippet: snippet::truncate(&redact(&text)),
         sha256,
@@ -226,8 +223,18 @@ pub fn build(
     })
 }
 
-fn generated_id(phase: u32, parts: &[&str]) -> String {
-    format!("EV-{phase}-{}", snippet::sha256(&parts.join("\0")).short())
+/// What makes two records the same evidence: the same lines of the same file at
+/// the same commit, shown for the same phase with the same description. The
+/// timestamp, the signer and the id are not part of it.
+fn identity(phase: u32, commit: CommitId, file: &str, lines: &str, description: &str) -> Sha256 {
+    let parts = [
+        &phase.to_string(),
+        &commit.to_string(),
+        file,
+        lines,
+        description,
+    ];
+    snippet::sha256(&parts.join("\0"))
 }
 
 impl Evidence {
@@ -285,6 +292,20 @@ impl Evidence {
             return Err(InvalidEvidence::SnippetTooLong);
         }
         Ok(())
+    }
+
+    /// The digest of what makes two records the same evidence (see
+    /// `identity`): `evidence add` does not record the same evidence twice,
+    /// and counts toward `evidence_min` count each identity once, so that
+    /// two clones that recorded it apart count it once after a merge.
+    pub fn identity(&self) -> Sha256 {
+        identity(
+            self.phase,
+            self.git_commit,
+            &self.file,
+            &self.lines,
+            &self.description,
+        )
     }
 
     /// When it was recorded, for key validity windows.

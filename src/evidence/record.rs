@@ -10,7 +10,7 @@ use crate::time::Timestamp;
 use crate::workspace::Workspace;
 use std::io::{ErrorKind, Write};
 
-/// What `evidence add` recorded.
+/// What `evidence add` recorded, or found recorded already.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Recorded {
     /// The id of the stored record.
@@ -21,13 +21,31 @@ pub struct Recorded {
     pub keyid: Option<String>,
     /// The transaction of the state ref that holds it.
     pub state_commit: CommitId,
+    /// The same evidence was in the state already (see [`Evidence::identity`]):
+    /// this is that record, and nothing was written.
+    pub already_recorded: bool,
 }
 
-/// Records `request` as signed evidence in the state of `ws`.
+/// Records `request` as signed evidence in the state of `ws`, unless the same
+/// evidence is there already (then nothing is written and that record is returned).
 pub fn add(ws: &Workspace, request: &Request<'_>) -> Result<Recorded> {
     // Everything that can fail on bad input happens before the state is touched.
+    let config = ws.config()?;
+    // Without phases configured any phase number is accepted, as before phases existed.
+    if !config.phases.is_empty() {
+        crate::phase::lifecycle::phase(config, request.phase)?;
+    }
     let key = key::for_recording(ws.repo(), ws.require_signed()?)?;
     let evidence: Evidence = super::build(ws.repo(), request, Timestamp::now())?;
+    if let Some((existing, state_commit)) = find_same(ws, &evidence)? {
+        return Ok(Recorded {
+            id: existing.id,
+            evidence_id: existing.evidence.evidence_id,
+            keyid: existing.keyid,
+            state_commit,
+            already_recorded: true,
+        });
+    }
     let line = sign::seal(&evidence.statement(), key.as_ref());
     let id = RecordId::of(&line);
     let message = format!(
@@ -44,7 +62,39 @@ pub fn add(ws: &Workspace, request: &Request<'_>) -> Result<Recorded> {
         evidence_id: evidence.evidence_id,
         keyid: key.map(|k| k.public.keyid()),
         state_commit: written.commit.into(),
+        already_recorded: false,
     })
+}
+
+/// The oldest record of the state of `ws` that is the same evidence as
+/// `evidence` and counts, with the state commit read. A same record that does
+/// not count (an untrusted signer) does not stop a new one. Found through the
+/// local index of identities (`known`), so its cost does not grow with the log.
+fn find_same(ws: &Workspace, evidence: &Evidence) -> Result<Option<(Listed, CommitId)>> {
+    let view = ws.view()?;
+    let Some(view) = view.as_ref() else {
+        return Ok(None);
+    };
+    let same = super::known::same_as(view, evidence)?;
+    if same.is_empty() {
+        return Ok(None);
+    }
+    let (trust, require_signed) = (ws.trust()?, ws.require_signed()?);
+    Ok(same
+        .into_iter()
+        .find(|listed| counts(listed, trust, require_signed))
+        .map(|listed| (listed, view.commit.into())))
+}
+
+/// The first record of each distinct evidence (by [`Evidence::identity`]), in
+/// order: what counts toward a phase's `evidence_min`, so that the same
+/// evidence recorded twice (apart, in two clones, then merged) counts once.
+pub fn distinct(listed: impl IntoIterator<Item = Listed>) -> Vec<Listed> {
+    let mut seen = std::collections::HashSet::new();
+    listed
+        .into_iter()
+        .filter(|l| seen.insert(l.evidence.identity()))
+        .collect()
 }
 
 /// One evidence record as listed (not verified: `verify` does that).
@@ -99,26 +149,27 @@ fn for_each_in(
         return Ok(());
     };
     view.for_each_record(store::EVIDENCE_LOG, |line| {
-        let parsed = sign::open(line).ok().and_then(|opened| {
-            let evidence = Evidence::from_statement(&opened.statement).ok()?;
-            let keyid = opened.envelope.signatures.first();
-            Some((keyid.map(|s| s.keyid.to_string()), evidence))
-        });
-        match parsed {
-            Some((keyid, evidence)) if phase.is_none_or(|p| p == evidence.phase) => {
-                visit(Ok(Listed {
-                    id: RecordId::of(line),
-                    keyid,
-                    evidence,
-                    line: line.to_vec(),
-                }))
-            }
+        match parse(line) {
+            Some(listed) if phase.is_none_or(|p| p == listed.evidence.phase) => visit(Ok(listed)),
             Some(_) => {}
             None => visit(Err(RecordId::of(line))),
         }
         Ok(())
     })?;
     Ok(())
+}
+
+/// A stored line as listed evidence; `None` when it is not readable evidence.
+pub(crate) fn parse(line: &[u8]) -> Option<Listed> {
+    let opened = sign::open(line).ok()?;
+    let evidence = Evidence::from_statement(&opened.statement).ok()?;
+    let keyid = opened.envelope.signatures.first();
+    Some(Listed {
+        id: RecordId::of(line),
+        keyid: keyid.map(|s| s.keyid.to_string()),
+        evidence,
+        line: line.to_vec(),
+    })
 }
 
 /// [`for_each_in`] the state of `ws`.

@@ -196,14 +196,16 @@ pub(crate) fn approvals(
     Ok(out)
 }
 
-/// The evidence of `phase` that counts (trusted, or unsigned where allowed).
+/// The evidence of `phase` that counts (trusted, or unsigned where allowed),
+/// each distinct evidence once.
 pub(crate) fn evidence(ws: &Workspace, phase: u32) -> Result<Vec<Listed>> {
     let (trust, require_signed) = (ws.trust()?, ws.require_signed()?);
-    Ok(evidence_record::list(ws, Some(phase))?
-        .evidence
-        .into_iter()
-        .filter(|l| evidence_record::counts(l, trust, require_signed))
-        .collect())
+    Ok(evidence_record::distinct(
+        evidence_record::list(ws, Some(phase))?
+            .evidence
+            .into_iter()
+            .filter(|l| evidence_record::counts(l, trust, require_signed)),
+    ))
 }
 
 /// What `phase complete` did.

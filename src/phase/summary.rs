@@ -33,7 +33,7 @@ pub struct PhaseRow {
     pub completion: Option<PhaseCompletion>,
     /// Its gates on HEAD's tree (none while HEAD is unborn).
     pub gates: Vec<GateStatus>,
-    /// Its evidence records.
+    /// Its evidence records, each distinct evidence once.
     pub evidence: Counted,
     /// Its approvals at HEAD by distinct trusted signers.
     pub approvals: Counted,
@@ -95,7 +95,9 @@ pub(crate) fn status(ws: &Workspace) -> Result<PhaseStatus> {
     let tree: Option<TreeId> = head
         .map(|c| crate::git::tree_of(repo, c.object_id()).map(TreeId::from))
         .transpose()?;
-    let evidence = crate::evidence::record::list_in(view.as_ref(), None)?.evidence;
+    let evidence = crate::evidence::record::distinct(
+        crate::evidence::record::list_in(view.as_ref(), None)?.evidence,
+    );
     let mut rows = Vec::new();
     for (phase, (state, completion)) in config.phases.iter().zip(reader.states()?) {
         let id = *phase.id.get_ref();

@@ -189,7 +189,7 @@ fn unsigned_records_are_allowed_when_not_required_and_verify_warns() {
 fn list_filters_by_phase_and_export_prints_the_stored_envelopes() {
     let repo = Repo::new();
     repo.setup_trusted();
-    for phase in ["1", "2", "2"] {
+    for (i, phase) in ["1", "2", "2"].into_iter().enumerate() {
         repo.ok(&[
             "evidence",
             "add",
@@ -200,7 +200,7 @@ fn list_filters_by_phase_and_export_prints_the_stored_envelopes() {
             "--lines",
             "1",
             "--description",
-            &format!("p{phase}"),
+            &format!("p{phase} #{i}"),
         ]);
     }
     let phase2: Vec<serde_json::Value> =
@@ -363,4 +363,80 @@ fn export_to_a_reader_that_went_away_ends_quietly() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn the_same_evidence_added_twice_is_recorded_once() {
+    let repo = Repo::new();
+    repo.setup_trusted();
+    let first = repo.ok(&evidence_add("src/lib.rs", "1-3", "add is implemented"));
+    let tip = repo.state_tip();
+    let out = repo.run(&evidence_add("src/lib.rs", "1-3", "add is implemented"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(support::stdout(&out), first, "the existing record's id");
+    assert!(
+        stderr(&out).contains("already recorded"),
+        "{}",
+        stderr(&out)
+    );
+    let mut json_args = evidence_add("src/lib.rs", "1-3", "add is implemented").to_vec();
+    json_args.push("--json");
+    let again: serde_json::Value = serde_json::from_str(&repo.ok(&json_args)).unwrap();
+    assert_eq!(again["id"], first.trim());
+    assert_eq!(again["already_recorded"], true);
+    assert_eq!(repo.state_tip(), tip, "nothing written");
+    assert_eq!(repo.evidence_json().len(), 1);
+    // Anything else that differs is other evidence.
+    repo.ok(&evidence_add("src/lib.rs", "1-2", "add is implemented"));
+    repo.ok(&evidence_add("src/lib.rs", "1-3", "add, again"));
+    assert_eq!(repo.evidence_json().len(), 3);
+}
+
+/// The first segment fills up (32 records) and is then found through the local
+/// index of identities, which may be stale or damaged without harm.
+#[test]
+fn evidence_in_a_full_segment_is_found_again() {
+    let repo = Repo::new();
+    repo.setup_trusted();
+    let first = repo.ok(&evidence_add("src/lib.rs", "1-3", "d 0"));
+    for i in 1..34 {
+        repo.ok(&evidence_add("src/lib.rs", "1-3", &format!("d {i}")));
+    }
+    let tip = repo.state_tip();
+    let cache = repo.path().join(".git/auditops/evidence-identities");
+    for damage in [None, Some(&b"garbage"[..]), Some(&b"AOEVID1\n\x14"[..])] {
+        if let Some(bytes) = damage {
+            std::fs::write(&cache, bytes).unwrap();
+        }
+        let out = repo.run(&evidence_add("src/lib.rs", "1-3", "d 0"));
+        assert_eq!(support::stdout(&out), first, "{}", stderr(&out));
+        assert!(stderr(&out).contains("already recorded"));
+        assert!(cache.exists());
+    }
+    assert_eq!(repo.state_tip(), tip);
+    assert_eq!(repo.evidence_json().len(), 34);
+}
+
+#[test]
+fn an_unconfigured_phase_exits_2_naming_the_configured_ones() {
+    let repo = Repo::new();
+    repo.setup_trusted();
+    let config = std::fs::read_to_string(repo.path().join(".auditops.toml")).unwrap();
+    repo.write(
+        ".auditops.toml",
+        config + "\n[[phases]]\nid = 0\nname = \"Setup\"\n\n[[phases]]\nid = 1\nname = \"Build\"\n",
+    );
+    repo.commit_all("two phases");
+    let before = repo.state_tip();
+    let mut args = evidence_add("src/lib.rs", "1-3", "d").to_vec();
+    args[3] = "7";
+    repo.cmd()
+        .args(&args)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "there is no phase 7: .auditops.toml defines phases 0 to 1",
+        ));
+    assert_eq!(repo.state_tip(), before);
+    repo.ok(&evidence_add("src/lib.rs", "1-3", "d"));
 }

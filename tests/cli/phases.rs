@@ -691,3 +691,47 @@ fn a_refusal_after_a_failed_gate_shows_its_output_and_says_to_fix_it() {
     let content = std::fs::read_to_string(log).unwrap();
     assert!(content.contains("assertion failed"), "{content}");
 }
+
+/// Two clones that record the same evidence apart (two signers, two records)
+/// count it once toward `evidence_min`, before and after pulling each other.
+#[test]
+fn the_same_evidence_recorded_in_two_clones_counts_once_after_merging() {
+    let p = project();
+    let (bob_key, _scratch) = {
+        let scratch = Repo::new();
+        (scratch.generate_key(None), scratch)
+    };
+    p.repo.trust(&[&p.key, &bob_key]);
+    let remote = p._remote.path().to_str().unwrap();
+    let branch = p.repo.git(&["rev-parse", "--abbrev-ref", "HEAD"]);
+    p.repo
+        .git(&["push", "-q", "--no-verify", "origin", &branch]);
+    let out = std::process::Command::new("git")
+        .args(["--git-dir", remote, "symbolic-ref", "HEAD"])
+        .arg(format!("refs/heads/{branch}"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    p.repo.ok(&["state", "push"]);
+    let bob = Repo::clone_from(Path::new(remote));
+    let bob_ssh = bob.home.path().join(".ssh");
+    std::fs::create_dir_all(&bob_ssh).unwrap();
+    std::fs::copy(&bob_key.private_key, bob_ssh.join("id_ed25519")).unwrap();
+    bob.ok(&["state", "pull"]);
+
+    let add = evidence_add("src/lib.rs", "1-3", "add is implemented");
+    p.repo.ok(&add);
+    bob.ok(&add);
+    p.repo.ok(&["state", "push"]);
+    bob.ok(&["state", "pull"]);
+    bob.ok(&["state", "push"]);
+    p.repo.ok(&["state", "pull"]);
+    for clone in [&p.repo, &bob] {
+        assert_eq!(clone.evidence_json().len(), 2, "both records are kept");
+        let status = json(&clone.ok(&["phase", "status", "--json"]));
+        assert_eq!(status[1]["evidence"]["count"], 1, "{status}");
+        let again = clone.run(&add);
+        assert_stderr_contains(&again, "already recorded");
+    }
+    assert_eq!(p.repo.state_tip(), bob.state_tip());
+}
