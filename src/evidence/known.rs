@@ -39,8 +39,10 @@ fn path(repo: &gix::Repository) -> PathBuf {
 }
 
 fn short(identity: &crate::ids::Sha256) -> Short {
-    let hex = identity.to_hex();
-    u64::from_str_radix(&hex[..16], 16).expect("hex digest")
+    let bytes = identity.as_bytes();
+    Short::from_be_bytes([
+        bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+    ])
 }
 
 fn lines_of(view: &StateView<'_>, blob: ObjectId) -> Result<Vec<Vec<u8>>> {
