@@ -209,10 +209,10 @@ pub struct KeyShown {
 pub fn show_key(ws: &Workspace) -> Result<KeyShown> {
     let key = key::find(ws.repo())?;
     let keyid = key.public.keyid();
-    let principals = ws.trust().ok().and_then(|set| match set.key(&keyid, None) {
-        trust::KeyLookup::Trusted(k) => Some(k.signer.principals.clone()),
-        _ => None,
-    });
+    let principals = ws
+        .trust()
+        .ok()
+        .and_then(|set| set.principals_of(&keyid).map(<[String]>::to_vec));
     Ok(KeyShown {
         path: key.path,
         source: key.source,

@@ -129,8 +129,9 @@ pub fn find(repo: &gix::Repository) -> Result<SigningKey, SignError> {
     load(&path, source)
 }
 
-/// Reads an OpenSSH ed25519 private key, asking for its passphrase if needed.
-pub fn load(path: &Path, source: KeySource) -> Result<SigningKey, SignError> {
+/// Reads an OpenSSH ed25519 private key file as it is stored (still encrypted
+/// if it has a passphrase).
+fn read_private(path: &Path) -> Result<ssh_key::PrivateKey, SignError> {
     let text = std::fs::read_to_string(path).map_err(|err| SignError::KeyRead {
         path: path.to_owned(),
         source: err,
@@ -140,7 +141,7 @@ pub fn load(path: &Path, source: KeySource) -> Result<SigningKey, SignError> {
             path: path.to_owned(),
         });
     }
-    let mut key =
+    let key =
         ssh_key::PrivateKey::from_openssh(text.trim()).map_err(|source| SignError::KeyParse {
             path: path.to_owned(),
             source,
@@ -151,6 +152,28 @@ pub fn load(path: &Path, source: KeySource) -> Result<SigningKey, SignError> {
             algorithm: key.algorithm().to_string(),
         });
     }
+    Ok(key)
+}
+
+/// The public half of the private key file at `path`, read without its
+/// passphrase (OpenSSH stores the public key in clear), so that a check such
+/// as `doctor` never prompts.
+pub fn public_key(path: &Path) -> Result<PublicKey, SignError> {
+    let key = read_private(path)?;
+    let public = key
+        .public_key()
+        .key_data()
+        .ed25519()
+        .ok_or_else(|| SignError::NotEd25519 {
+            path: path.to_owned(),
+            algorithm: key.algorithm().to_string(),
+        })?;
+    Ok(PublicKey(public.0))
+}
+
+/// Reads an OpenSSH ed25519 private key, asking for its passphrase if needed.
+pub fn load(path: &Path, source: KeySource) -> Result<SigningKey, SignError> {
+    let mut key = read_private(path)?;
     if key.is_encrypted() {
         let passphrase = passphrase(path)?;
         key = key

@@ -11,6 +11,7 @@ mod github_support;
 mod support;
 
 mod concurrency;
+mod doctor;
 mod evidence;
 mod github;
 mod github_faults;
@@ -19,6 +20,7 @@ mod hooks;
 mod interop;
 mod patches;
 mod phases;
+mod quickstart;
 mod setup;
 mod sharing;
 mod verify;
