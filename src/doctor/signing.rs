@@ -68,7 +68,7 @@ pub(super) fn key(ws: &Workspace) -> Check {
     let Ok(trust) = ws.trust() else {
         return Check::problem(
             name,
-            format!("{found}; whether it is trusted is known once the trust file is fixed"),
+            format!("{found}; whether it is trusted is known once the trust list can be read"),
             None,
         );
     };

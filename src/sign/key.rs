@@ -308,3 +308,29 @@ pub fn for_recording(
         Err(err) => Err(err),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_public_half_is_read_without_the_passphrase() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("id_ed25519");
+        let key = ssh_key::PrivateKey::random(
+            &mut ssh_key::rand_core::OsRng,
+            ssh_key::Algorithm::Ed25519,
+        )
+        .unwrap();
+        let expected = PublicKey(ed25519_pair(&key, &path).unwrap().public.0);
+        let encrypted = key
+            .encrypt(&mut ssh_key::rand_core::OsRng, "secret")
+            .unwrap();
+        std::fs::write(
+            &path,
+            encrypted.to_openssh(ssh_key::LineEnding::LF).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(public_key(&path).unwrap().keyid(), expected.keyid());
+    }
+}
