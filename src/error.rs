@@ -12,12 +12,14 @@ use crate::git::GitError;
 use crate::github::GithubError;
 use crate::hooks::HookError;
 use crate::lock::LockError;
+use crate::manpages::ManError;
 use crate::outbox::OutboxError;
 use crate::patch::PatchError;
 use crate::phase::PhaseError;
 use crate::render::RenderError;
 use crate::sign::SignError;
 use crate::store::StoreError;
+use crate::verify::VerifyError;
 use crate::worktree::WorktreeError;
 use std::path::PathBuf;
 
@@ -84,6 +86,12 @@ pub enum Error {
     /// Phases, gates, approvals and the pre-push check.
     #[error(transparent)]
     Phase(#[from] PhaseError),
+    /// Verifying the state.
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+    /// Installing the manual pages.
+    #[error(transparent)]
+    Man(#[from] ManError),
     /// A file outside the state could not be read or written.
     #[error("{}", path.display())]
     Io {
@@ -127,6 +135,8 @@ impl Error {
             Error::GitHub(err) => github(err),
             Error::Patch(err) => patch(err),
             Error::Phase(err) => phase(err),
+            Error::Verify(err) => verify(err),
+            Error::Man(err) => man(err),
             Error::Io { .. } => ExitCode::Internal,
             Error::Refused(_) => ExitCode::Refused,
             Error::Usage(_) => ExitCode::Usage,
@@ -174,6 +184,8 @@ fn sign(err: &SignError) -> ExitCode {
         | SignError::PublicKeyOnly { .. }
         | SignError::PassphraseNeeded { .. }
         | SignError::BadPassphrase { .. }
+        | SignError::PassphraseMismatch
+        | SignError::PassphrasePrompt { .. }
         | SignError::NoHome
         | SignError::KeyExists { .. }
         | SignError::TrustRead { .. }
@@ -295,6 +307,20 @@ fn phase(err: &PhaseError) -> ExitCode {
         | PhaseError::PushInputLine { .. }
         | PhaseError::PushInputSha { .. } => ExitCode::Usage,
         PhaseError::TagSpawn(_) | PhaseError::TagFailed { .. } => ExitCode::Internal,
+    }
+}
+
+fn verify(err: &VerifyError) -> ExitCode {
+    match err {
+        // An empty trail is not a verified one (docs/cli.md: exit 3 unless --allow-empty).
+        VerifyError::NoState { .. } => ExitCode::Verification,
+    }
+}
+
+fn man(err: &ManError) -> ExitCode {
+    match err {
+        ManError::NoHome => ExitCode::Usage,
+        ManError::Write { .. } => ExitCode::Internal,
     }
 }
 

@@ -19,6 +19,7 @@ pub(crate) mod github;
 pub mod hooks;
 pub mod ids;
 pub(crate) mod lock;
+pub(crate) mod manpages;
 pub mod outbox;
 pub mod patch;
 pub mod phase;

@@ -1,6 +1,7 @@
 //! The command line: argument parsing (clap) and dispatch. Each command group
 //! lives in its own file and only parses and prints; the work is in the library.
 
+mod completions;
 mod context;
 mod doctor;
 mod evidence;
@@ -9,6 +10,7 @@ mod hooks;
 mod init;
 mod key;
 mod log;
+mod man;
 mod output;
 mod patch;
 mod phase;
@@ -103,6 +105,10 @@ enum Command {
     /// Queue GitHub issues.
     #[command(subcommand)]
     Issue(github::IssueCommand),
+    /// The manual pages: print git-auditops(1), or install them all with --install.
+    Man(man::ManArgs),
+    /// Print a shell completion script (bash also completes `git auditops`).
+    Completions(completions::CompletionsArgs),
     /// What the installed hook scripts call (reads the hook's standard input).
     Hook {
         /// The hook's name, e.g. pre-push.
@@ -147,11 +153,25 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         std::env::set_current_dir(dir)
             .map_err(|err| Error::Usage(format!("cannot change to {}: {err}", dir.display())))?;
     }
+    // These two describe the tool, not a repository: they run anywhere.
+    match cli.command {
+        Command::Man(args) => return man::run(cli.json, args),
+        Command::Completions(args) => return completions::run(cli.json, args),
+        _ => {}
+    }
     let cwd = std::env::current_dir().map_err(Error::io("the current directory"))?;
     let ctx = context::Context {
         ws: crate::workspace::Workspace::open(&cwd)?,
         json: cli.json,
     };
+    // Once per command, on stderr: a clone made after `init` lacks the hooks.
+    if !matches!(
+        cli.command,
+        Command::Init(_) | Command::Hooks(_) | Command::Hook { .. }
+    ) && let Some(missing) = crate::hooks::not_installed(&ctx.ws)
+    {
+        eprintln!("warning: {missing}");
+    }
     match cli.command {
         Command::Init(args) => init::init(&ctx, args),
         Command::Config(command) => init::config(&ctx, command),
@@ -174,5 +194,6 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Locks => patch::locks(&ctx),
         Command::Status => status::run(&ctx),
         Command::Doctor(args) => doctor::run(&ctx, args),
+        Command::Man(_) | Command::Completions(_) => unreachable!("run before the workspace"),
     }
 }

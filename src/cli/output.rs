@@ -12,7 +12,17 @@ use std::io::Write;
 /// exit code 7 on any other write error (a full disk).
 pub fn line(args: std::fmt::Arguments<'_>) {
     let mut out = std::io::stdout().lock();
-    if let Err(err) = out.write_fmt(args).and_then(|_| out.write_all(b"\n")) {
+    written(out.write_fmt(args).and_then(|_| out.write_all(b"\n")));
+}
+
+/// Writes `text` to stdout as it is (a generated file: a manual page, a
+/// completion script), with the error handling of [`line`].
+pub fn raw(text: &str) {
+    written(std::io::stdout().lock().write_all(text.as_bytes()));
+}
+
+fn written(result: std::io::Result<()>) {
+    if let Err(err) = result {
         if err.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
@@ -48,7 +58,12 @@ pub trait Report: Serialize {
 
 /// Prints a command's report as `--json` asks: the one way commands print results.
 pub fn report<R: Report + ?Sized>(ctx: &super::context::Context, value: &R) {
-    match ctx.json {
+    print(ctx.json, value)
+}
+
+/// [`report`] for the commands that run outside a repository, without a context.
+pub fn print<R: Report + ?Sized>(as_json: bool, value: &R) {
+    match as_json {
         true => json(value),
         false => value.text(),
     }

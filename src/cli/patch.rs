@@ -4,8 +4,9 @@ use super::context::Context;
 use super::output::{self, Report, say};
 use crate::error::{ExitCode, Result};
 use crate::lock::LockStates;
+use crate::patch::parse::FileChange;
 use crate::patch::queue::{self, Listing, Shown};
-use crate::patch::records::{Alert, DecisionRecord};
+use crate::patch::records::{Alert, DecisionRecord, files_summary};
 use crate::patch::{self, DecisionLog, PatchError, Resolved, Standing, Submitted};
 use crate::phase::runner::Progress;
 use clap::Subcommand;
@@ -63,6 +64,20 @@ fn read_patch(file: &str) -> Result<Vec<u8>, PatchError> {
 fn print_alert(alert: Option<&Alert>) {
     if let Some(alert) = alert {
         eprintln!("alert: {}", alert.message);
+    }
+}
+
+/// The lines under a listed patch that say what it is: its subject, the files
+/// it changes and the first reason of its decision.
+fn print_about(subject: &str, files: &[FileChange], reasons: &[String]) {
+    say!("    {subject}");
+    if !files.is_empty() {
+        say!("    files: {}", files_summary(files));
+    }
+    match reasons {
+        [] => {}
+        [only] => say!("    why: {only}"),
+        [first, rest @ ..] => say!("    why: {first} (+{} more)", rest.len()),
     }
 }
 
@@ -169,6 +184,7 @@ impl Report for Listing {
                 item.confidence,
                 item.created_at
             );
+            print_about(&listed.about.subject, &listed.about.files, &item.reasons);
         }
     }
 }
@@ -177,7 +193,12 @@ impl Report for Shown {
     fn text(&self) {
         let item = &self.item;
         let id = &item.item_id;
-        say!("item {id}: patch {}", item.patch_id);
+        say!("item {id}: {}", self.about.subject);
+        say!("  patch {}", item.patch_id);
+        if !self.about.files.is_empty() {
+            let files: Vec<&str> = self.about.files.iter().map(|f| f.path.as_str()).collect();
+            say!("  files: {}", files.join(", "));
+        }
         say!(
             "  target {} at {}, patched commit {}",
             item.target,
@@ -235,6 +256,7 @@ impl Report for DecisionLog {
                 d.target,
                 d.action
             );
+            print_about(&d.title(), &d.files, &d.reasons);
         }
     }
 }

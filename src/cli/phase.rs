@@ -86,7 +86,16 @@ impl Report for PhaseStatus {
                     .as_deref()
                     .map(|s| format!(", signed by {s}"))
                     .unwrap_or_default();
-                say!("  gate {:<12} {}{by}", gate.gate, gate.state);
+                let inferred = match gate.category_inferred {
+                    true => ", inferred",
+                    false => "",
+                };
+                say!(
+                    "  gate {:<12} {:<7}  ({}{inferred}){by}",
+                    gate.gate,
+                    gate.state,
+                    gate.category
+                );
             }
             say!(
                 "  evidence {}/{}, approvals at HEAD {}/{}",

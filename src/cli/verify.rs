@@ -16,10 +16,14 @@ pub struct VerifyArgs {
     /// records verified before (.git/auditops/verified).
     #[arg(long)]
     no_cache: bool,
+    /// Succeed when the state ref does not exist (nothing to verify); without
+    /// it that is exit 3, so that a CI job expecting a trail fails on none.
+    #[arg(long)]
+    allow_empty: bool,
 }
 
 pub fn run(ctx: &Context, args: VerifyArgs) -> Result<ExitCode> {
-    let report = verify::verify(ctx, args.trust.as_deref(), !args.no_cache)?;
+    let report = verify::verify(ctx, args.trust.as_deref(), !args.no_cache, args.allow_empty)?;
     output::report(ctx, &report);
     if report.ok {
         Ok(ExitCode::Success)
@@ -34,6 +38,13 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<ExitCode> {
 
 impl output::Report for Report {
     fn text(&self) {
+        if self.empty {
+            say!(
+                "{}: does not exist; nothing to verify (allowed by --allow-empty)",
+                self.scope
+            );
+            return;
+        }
         for f in &self.failures {
             say!("FAIL  {}  {}: {}", f.id, f.kind, f.reason);
         }

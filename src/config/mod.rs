@@ -3,15 +3,17 @@
 //! Unknown keys are errors (a typo must not silently disable a control), and every
 //! error names the file, the line and the key.
 
+mod category;
 mod github;
 mod patch;
 mod phases;
 
+pub use category::{CATEGORY_BY_COMMAND, Category};
 pub use github::{GithubConfig, RepoNameError, check_repo_name};
 pub use patch::{
     ALWAYS_PROTECTED, DEFAULT_WEIGHTS, PatchConfig, PatchMode, QueueConfig, ValidatorConfig,
 };
-pub use phases::{Category, GateConfig, PhaseConfig, PolicyConfig};
+pub use phases::{GateConfig, PhaseConfig, PolicyConfig};
 
 use serde::Deserialize;
 use std::collections::BTreeMap;

@@ -62,8 +62,9 @@ pub struct ValidatorConfig {
     /// How long one attempt may run.
     #[serde(default = "default_timeout")]
     pub timeout: Setting,
-    /// What it checks.
-    pub category: Category,
+    /// What it checks, as written; see [`ValidatorConfig::category`].
+    #[serde(default)]
+    pub category: Option<Category>,
 }
 
 fn default_timeout() -> Setting {
@@ -74,6 +75,18 @@ impl ValidatorConfig {
     /// How long one attempt may run.
     pub fn timeout(&self) -> Duration {
         self.timeout.0
+    }
+
+    /// What it checks: as written, else inferred from `run` by
+    /// [`Category::infer`].
+    pub fn category(&self) -> Category {
+        self.category
+            .unwrap_or_else(|| Category::infer(self.run.get_ref()))
+    }
+
+    /// Whether [`ValidatorConfig::category`] is inferred (the config does not say).
+    pub fn category_inferred(&self) -> bool {
+        self.category.is_none()
     }
 }
 

@@ -1,6 +1,7 @@
 //! The `[[phases]]`, `[gates.<ID>]` and `[policy]` sections: what must pass, in
 //! which order, before work moves on, and which refs are protected.
 
+use super::Category;
 use crate::duration::Setting;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -33,26 +34,6 @@ impl PhaseConfig {
     }
 }
 
-/// What kind of check a gate is (for reports).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Category {
-    /// Linters, formatters, style.
-    Quality,
-    /// Audits, scanners.
-    Security,
-    /// Benchmarks, size budgets.
-    Performance,
-    /// Licences, outdated or vulnerable dependencies.
-    Dependencies,
-    /// Test suites.
-    Testing,
-    /// Compiling, packaging.
-    Build,
-    /// Deployment and environment checks.
-    Infrastructure,
-}
-
 /// How long a gate may run when its config says nothing (10 minutes).
 pub(crate) const DEFAULT_GATE_TIMEOUT_SECS: u64 = 600;
 
@@ -68,8 +49,9 @@ pub struct GateConfig {
     /// Added to the command's environment.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
-    /// What kind of check it is.
-    pub category: Category,
+    /// What kind of check it is, as written; see [`GateConfig::category`].
+    #[serde(default)]
+    pub category: Option<Category>,
 }
 
 fn default_timeout() -> Setting {
@@ -80,6 +62,18 @@ impl GateConfig {
     /// How long the gate may run before it is killed.
     pub fn timeout(&self) -> Duration {
         self.timeout.0
+    }
+
+    /// What kind of check it is: as written, else inferred from `run` by
+    /// [`Category::infer`].
+    pub fn category(&self) -> Category {
+        self.category
+            .unwrap_or_else(|| Category::infer(self.run.get_ref()))
+    }
+
+    /// Whether [`GateConfig::category`] is inferred (the config does not say).
+    pub fn category_inferred(&self) -> bool {
+        self.category.is_none()
     }
 }
 

@@ -75,7 +75,7 @@ pub(super) fn state(ws: &Workspace) -> Check {
         return Check::problem(name, format!("{ref_name} does not exist"), Some(fix));
     };
     let tip = view.commit;
-    let report = match crate::verify::verify(ws, None, true) {
+    let report = match crate::verify::verify(ws, None, true, true) {
         Ok(report) => report,
         Err(err) => {
             return Check::problem(

@@ -35,7 +35,7 @@ fn commit_it(allowed_signers: &str) -> String {
 pub(super) fn key(ws: &Workspace) -> Check {
     let name = CheckName::Key;
     let require_signed = ws.require_signed().unwrap_or(true);
-    let (path, source) = match key::locate(ws.repo()) {
+    let found = match key::find_public(ws.repo()) {
         Ok(found) => found,
         Err(SignError::NoKey { .. }) if !require_signed => {
             return Check::ok(
@@ -43,16 +43,13 @@ pub(super) fn key(ws: &Workspace) -> Check {
                 "no signing key found; records are made unsigned (require_signed = false)",
             );
         }
-        Err(err) => {
+        Err(err @ SignError::NoKey { .. }) => {
             return Check::problem(name, chain(&err), Some("git auditops key generate".into()));
         }
-    };
-    let found = format!("{} (via {})", path.display(), source.describe());
-    let public = match key::public_key(&path) {
-        Ok(public) => public,
         Err(err) => {
-            let fix = match source {
-                KeySource::AuditopsSigningKey => {
+            // Found, but not usable: the fix depends on which setting named it.
+            let fix = match key::locate(ws.repo()) {
+                Ok((_, KeySource::AuditopsSigningKey)) => {
                     "point `git config auditops.signingKey` at an ed25519 private key, or \
                      `git config --unset auditops.signingKey && git auditops key generate`"
                 }
@@ -61,9 +58,11 @@ pub(super) fn key(ws: &Workspace) -> Check {
                      git config auditops.signingKey ~/.ssh/auditops_ed25519"
                 }
             };
-            return Check::problem(name, format!("{found}: {}", chain(&err)), Some(fix.into()));
+            return Check::problem(name, chain(&err), Some(fix.into()));
         }
     };
+    let public = found.public;
+    let found = format!("{} (via {})", found.path.display(), found.source.describe());
     let keyid = public.keyid();
     let Ok(trust) = ws.trust() else {
         return Check::problem(

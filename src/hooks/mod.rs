@@ -16,7 +16,7 @@ mod status;
 
 pub use install::{Action, Change, Changes, install, uninstall};
 pub use run::{HookOutcome, run, run_chained};
-pub use status::{State, Status, Statuses, status};
+pub use status::{NotInstalled, State, Status, Statuses, not_installed, status};
 
 use crate::phase::prepush::RefDecision;
 use std::os::unix::fs::PermissionsExt;

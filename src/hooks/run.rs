@@ -16,7 +16,7 @@ use std::process::{Command, ExitStatus, Stdio};
 /// in-process from the config gix reads, unless `core.hooksPath` comes from
 /// `git -c` (which git hands to hooks in `GIT_CONFIG_PARAMETERS` or
 /// `GIT_CONFIG_COUNT`/`_KEY_n`, and gix does not read): only then is git asked.
-fn hooks_dir_for_running(repo: &gix::Repository) -> Result<PathBuf, HookError> {
+pub(super) fn hooks_dir_for_running(repo: &gix::Repository) -> Result<PathBuf, HookError> {
     let mentions = |name: &str| {
         std::env::var(name).is_ok_and(|v| v.to_ascii_lowercase().contains("core.hookspath"))
     };

@@ -3,7 +3,7 @@
 //! file, so that `status` and `doctor`-style reports can show it.
 
 use super::{HookError, Location, MANAGED, chained_name, is_executable, is_ours, location};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The state of one managed hook.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -73,22 +73,16 @@ pub fn status(repo: &gix::Repository) -> Result<Statuses, HookError> {
         let path = location.dir.join(hook);
         let chained = std::fs::symlink_metadata(location.dir.join(chained_name(hook))).is_ok();
         let mut reason = None;
-        let state = match std::fs::read(&path) {
-            Ok(content) if is_ours(&content) => {
-                if !is_executable(&path) {
-                    reason = Some(format!(
-                        "{} is not executable, so git skips it",
-                        path.display()
-                    ));
-                    State::Bypassed
-                } else if content == script.as_bytes() {
-                    State::Installed
-                } else {
-                    State::Outdated
-                }
+        let state = match file_state(&path, script) {
+            Some(State::Bypassed) => {
+                reason = Some(format!(
+                    "{} is not executable, so git skips it",
+                    path.display()
+                ));
+                State::Bypassed
             }
-            Ok(_) => State::Foreign,
-            Err(_) => {
+            Some(state) => state,
+            None => {
                 let stranded = default_dir.join(hook);
                 let ours_elsewhere = location.dir != default_dir
                     && std::fs::read(&stranded).is_ok_and(|c| is_ours(&c));
@@ -116,5 +110,73 @@ pub fn status(repo: &gix::Repository) -> Result<Statuses, HookError> {
     Ok(Statuses {
         location,
         hooks: out,
+    })
+}
+
+/// The state of the hook file at `path`, judged by the file alone (`script`
+/// is ours, current): `None` when there is no file.
+fn file_state(path: &Path, script: &str) -> Option<State> {
+    let content = std::fs::read(path).ok()?;
+    Some(if !is_ours(&content) {
+        State::Foreign
+    } else if !is_executable(path) {
+        State::Bypassed
+    } else if content == script.as_bytes() {
+        State::Installed
+    } else {
+        State::Outdated
+    })
+}
+
+/// Why a command warns that this clone runs no git-auditops hook: a clone made
+/// after `init` has `.auditops.toml` but not the hooks, and its pushes go
+/// unchecked until someone notices.
+#[derive(Debug, Clone)]
+pub struct NotInstalled {
+    /// The hook file git would run.
+    pub path: PathBuf,
+    /// What is there instead of ours: missing, foreign, or not executable
+    /// ([`State::Bypassed`]).
+    pub state: State,
+}
+
+impl std::fmt::Display for NotInstalled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = match self.state {
+            State::Foreign => "is another tool's hook",
+            State::Bypassed => "is not executable",
+            _ => "does not exist",
+        };
+        write!(
+            f,
+            "the git-auditops hooks are not installed in this clone ({} {what}), so pushes are not checked; \
+             run `git auditops init` to install them (`git config auditops.hooks false` silences this)",
+            self.path.display()
+        )
+    }
+}
+
+/// Whether a repository set up for git-auditops (it has `.auditops.toml`) lacks
+/// our hooks where git looks for them. Cheap enough for every command: it reads
+/// the config git already loaded and each hook file, and starts no process
+/// (unless `git -c core.hooksPath=…` is in force) and reads no state.
+/// `None` when all is well, when there is no `.auditops.toml`, or when
+/// `git config auditops.hooks false` says hooks are not wanted here.
+pub fn not_installed(ws: &crate::workspace::Workspace) -> Option<NotInstalled> {
+    let repo = ws.repo();
+    ws.config_file()?;
+    if repo.config_snapshot().boolean("auditops.hooks") == Some(false) {
+        return None;
+    }
+    let dir = super::run::hooks_dir_for_running(repo).ok()?;
+    MANAGED.iter().find_map(|(hook, script)| {
+        let path = dir.join(hook);
+        match file_state(&path, script) {
+            Some(State::Installed | State::Outdated) => None,
+            state => Some(NotInstalled {
+                path,
+                state: state.unwrap_or(State::Missing),
+            }),
+        }
     })
 }

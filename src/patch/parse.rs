@@ -25,6 +25,20 @@ pub enum ChangeStatus {
     Typechange,
 }
 
+impl ChangeStatus {
+    /// The change as a verb, to name a one-file patch ("modify src/lib.rs").
+    pub fn verb(self) -> &'static str {
+        match self {
+            ChangeStatus::Added => "add",
+            ChangeStatus::Deleted => "delete",
+            ChangeStatus::Modified => "modify",
+            ChangeStatus::Renamed => "rename to",
+            ChangeStatus::Copied => "copy to",
+            ChangeStatus::Typechange => "change the type of",
+        }
+    }
+}
+
 /// What a patch does to one path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileChange {
@@ -47,6 +61,8 @@ pub struct ParsedPatch {
     /// The commit message: the patch's subject (from `git format-patch`
     /// output), or a generated one.
     pub message: String,
+    /// The patch's own subject, when it has one (`git format-patch` output).
+    pub subject: Option<String>,
 }
 
 fn status_of(delta: Delta) -> Result<ChangeStatus, PatchError> {
@@ -165,12 +181,16 @@ pub fn parse(bytes: &[u8], base: &git2::Tree<'_>) -> Result<ParsedPatch, PatchEr
         });
     }
     let id = Sha256::of(bytes);
-    let message = subject(bytes).unwrap_or_else(|| format!("auditops: apply patch {}", id.short()));
+    let subject = subject(bytes);
+    let message = subject
+        .clone()
+        .unwrap_or_else(|| format!("auditops: apply patch {}", id.short()));
     Ok(ParsedPatch {
         id,
         diff,
         changes,
         message,
+        subject,
     })
 }
 

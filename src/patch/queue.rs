@@ -6,7 +6,10 @@
 //! Commands that only read (`queue list`, `status`) compute it and write nothing.
 
 use super::error::PatchError;
-use super::records::{Alert, AlertKind, ItemId, QueueItem, QueueResolution, display_as_serialized};
+use super::parse::FileChange;
+use super::records::{
+    Alert, AlertKind, DecisionRecord, ItemId, QueueItem, QueueResolution, display_as_serialized,
+};
 use crate::config::QueueConfig;
 use crate::error::Result;
 use crate::records::{KeyedKind, Read, read_all, read_keyed};
@@ -267,6 +270,9 @@ display_as_serialized!(Health, ItemState);
 pub struct Listed {
     /// The item.
     pub item: QueueItem,
+    /// What the patch is about (see [`About`]).
+    #[serde(flatten)]
+    pub about: About,
     /// Pending or resolved.
     pub state: ItemState,
     /// How it was resolved.
@@ -282,21 +288,55 @@ pub struct Listing {
     pub items: Vec<Listed>,
 }
 
+/// What a queued patch is about, from its decision record: the queue item
+/// itself names only hashes.
+#[derive(Debug, Clone, Serialize)]
+pub struct About {
+    /// The patch's subject, or what it does to its files
+    /// ([`DecisionRecord::title`]).
+    pub subject: String,
+    /// The files it changes.
+    pub files: Vec<FileChange>,
+}
+
+/// [`About`] the patch of `item` (its decision is written with it, so it is
+/// found; should it not be, the patch is named by its id).
+fn about(ws: &Workspace, item: &QueueItem) -> Result<About> {
+    let require_signed = ws.require_signed()?;
+    let decision = match ws.view()? {
+        Some(view) => read_keyed::<DecisionRecord>(&view, &[item.patch_id.to_hex()], ws.trust()?)?
+            .into_iter()
+            .find(|d| d.counts(require_signed)),
+        None => None,
+    };
+    Ok(match decision {
+        Some(d) => About {
+            subject: d.record.title(),
+            files: d.record.files,
+        },
+        None => About {
+            subject: format!("patch {}", item.patch_id.short()),
+            files: Vec::new(),
+        },
+    })
+}
+
 /// The queue as it stands; writes nothing.
 pub fn list(ws: &Workspace) -> Result<Listing> {
     let entries = load(ws)?;
     let metrics = metrics(&entries, &ws.config()?.queue, now_unix());
-    let items = entries
-        .into_iter()
-        .map(|e| Listed {
+    let mut items = Vec::with_capacity(entries.len());
+    for e in entries {
+        items.push(Listed {
             state: match e.pending() {
                 true => ItemState::Pending,
                 false => ItemState::Resolved,
             },
+            about: about(ws, &e.item.record)?,
             item: e.item.record,
             resolution: e.resolution.map(|r| r.record),
-        })
-        .collect();
+        });
+    }
     Ok(Listing { metrics, items })
 }
 
@@ -305,6 +345,9 @@ pub fn list(ws: &Workspace) -> Result<Listing> {
 pub struct Shown {
     /// The item.
     pub item: QueueItem,
+    /// What the patch is about.
+    #[serde(flatten)]
+    pub about: About,
     /// Who signed it (trusted signers only).
     pub signer: Option<String>,
     /// How it was resolved.
@@ -318,6 +361,7 @@ pub fn show(ws: &Workspace, id: &str) -> Result<Shown> {
         .find(|e| e.item.record.item_id.as_str() == id)
         .ok_or_else(|| PatchError::NoItem(id.to_owned()))?;
     Ok(Shown {
+        about: about(ws, &entry.item.record)?,
         signer: entry.item.signer().map(str::to_owned),
         item: entry.item.record,
         resolution: entry.resolution.map(|r| r.record),

@@ -72,8 +72,41 @@ pub struct DecisionRecord {
     pub reasons: Vec<String>,
     /// What the patch changes.
     pub files: Vec<FileChange>,
+    /// The patch's `Subject:` line, when it had one. Absent from records made
+    /// before it was recorded, and then left out when written, so that their
+    /// bytes stay as they were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
     /// When it was decided.
     pub timestamp: Timestamp,
+}
+
+impl DecisionRecord {
+    /// What the patch is about, for people: its subject when it had one, else
+    /// what it does to its files.
+    pub fn title(&self) -> String {
+        match (&self.subject, self.files.as_slice()) {
+            (Some(subject), _) => subject.clone(),
+            (None, [one]) => format!("{} {}", one.status.verb(), one.path),
+            (None, files) => format!("change {} files", files.len()),
+        }
+    }
+}
+
+/// How many paths [`files_summary`] names before it counts the rest.
+const FILES_SHOWN: usize = 3;
+
+/// The paths a patch changes, for one line: the first three, then `+N more`.
+pub fn files_summary(files: &[FileChange]) -> String {
+    let shown: Vec<&str> = files
+        .iter()
+        .take(FILES_SHOWN)
+        .map(|f| f.path.as_str())
+        .collect();
+    match files.len().saturating_sub(FILES_SHOWN) {
+        0 => shown.join(", "),
+        more => format!("{} +{more} more", shown.join(", ")),
+    }
 }
 
 impl KeyedKind for DecisionRecord {
@@ -314,6 +347,44 @@ mod tests {
         assert_eq!(AlertKind::PatchRejected.to_string(), "patch-rejected");
         assert_eq!(Action::PullRequestQueued.to_string(), "pull_request_queued");
         assert_eq!(Resolution::Approved.to_string(), "approved");
+    }
+
+    fn change(path: &str) -> FileChange {
+        FileChange {
+            path: path.into(),
+            old_path: None,
+            status: super::super::parse::ChangeStatus::Modified,
+        }
+    }
+
+    #[test]
+    fn long_file_lists_are_abbreviated() {
+        let files: Vec<FileChange> = ["a", "b", "c", "d", "e"].map(change).to_vec();
+        assert_eq!(files_summary(&files[..1]), "a");
+        assert_eq!(files_summary(&files[..3]), "a, b, c");
+        assert_eq!(files_summary(&files), "a, b, c +2 more");
+    }
+
+    #[test]
+    fn a_decision_without_subject_is_named_by_its_files_and_reads_as_before() {
+        let old = serde_json::json!({
+            "schema_version": 1, "patch_id": "0".repeat(64), "target": "main",
+            "base_commit": "0".repeat(40), "result_commit": null, "mode": "automatic",
+            "validators": [], "confidence": 0.0, "decision": "rejected", "action": "alerted",
+            "reasons": ["r"], "files": [{"path": "src/lib.rs", "old_path": null, "status": "modified"}],
+            "timestamp": "2026-01-01T00:00:00Z",
+        });
+        let mut record: DecisionRecord = serde_json::from_value(old.clone()).unwrap();
+        assert_eq!(record.title(), "modify src/lib.rs");
+        assert_eq!(
+            serde_json::to_value(&record).unwrap(),
+            old,
+            "no new field written"
+        );
+        record.files.push(change("b"));
+        assert_eq!(record.title(), "change 2 files");
+        record.subject = Some("Fix the thing".into());
+        assert_eq!(record.title(), "Fix the thing");
     }
 
     #[test]

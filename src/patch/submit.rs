@@ -159,6 +159,7 @@ pub fn submit(
         action: Action::Alerted,
         reasons: Vec::new(),
         files: parsed.changes.clone(),
+        subject: parsed.subject.clone(),
         timestamp: Timestamp::now(),
     };
     let result = match apply::apply(&git2_repo, &parsed, base, &base_tree) {

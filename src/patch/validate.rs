@@ -95,7 +95,7 @@ pub(crate) fn run_all(
         };
         scores.push(Score {
             name: name.to_owned(),
-            category: validator.category,
+            category: validator.category(),
             weight: round4(weight),
             score: round4(if outcome.exit == Exit::TimedOut {
                 0.0

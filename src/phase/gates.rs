@@ -40,6 +40,37 @@ pub(crate) fn log_dir(repo: &gix::Repository) -> PathBuf {
     repo.common_dir().join("auditops").join("logs")
 }
 
+/// The UTC time a gate run started, as it appears in its log's name: fixed
+/// width, so that names sort by time.
+const LOG_STAMP: &str = "%Y%m%dT%H%M%SZ";
+
+/// A gate log's name: `<short tree>-<gate>-<start stamp>.log`.
+fn log_name(tree: TreeId, gate: &str, stamp: &str) -> String {
+    format!("{}-{gate}-{stamp}.log", tree.short())
+}
+
+/// The full log of the run that recorded `result`, when that run was in this
+/// clone (logs stay on the machine that ran the gate): the latest log of that
+/// gate on that tree started no later than the result was recorded. Only the
+/// refusal path reads the folder, never an allowed push.
+pub(crate) fn log_of(repo: &gix::Repository, result: &GateResult) -> Option<PathBuf> {
+    let dir = log_dir(repo);
+    let ended = result.timestamp.instant().strftime(LOG_STAMP).to_string();
+    let prefix = log_name(result.tree, &result.gate, "");
+    let prefix = prefix.strip_suffix(".log").unwrap_or(&prefix);
+    std::fs::read_dir(&dir)
+        .ok()?
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| {
+            // Only this gate's: `lint-` must not take `lint-extra`'s logs.
+            name.strip_prefix(prefix)
+                .and_then(|rest| rest.strip_suffix(".log"))
+                .is_some_and(|stamp| stamp.len() == ended.len() && *stamp <= *ended)
+        })
+        .max()
+        .map(|name| dir.join(name))
+}
+
 /// The phase `gate run` is about: `id` when given, else the active phase.
 fn chosen_phase(ws: &Workspace, id: Option<u32>) -> Result<&PhaseConfig> {
     let config = ws.config()?;
@@ -108,9 +139,7 @@ pub(crate) fn run(
         let gate = config
             .gate(gate_id)
             .expect("config validation checks gate ids");
-        let stamp = jiff::Timestamp::now()
-            .strftime("%Y%m%dT%H%M%SZ")
-            .to_string();
+        let stamp = jiff::Timestamp::now().strftime(LOG_STAMP).to_string();
         let short_tree = tree.short();
         let mut env = gate.env.clone();
         env.insert("AUDITOPS_GATE".into(), gate_id.to_owned());
@@ -123,9 +152,7 @@ pub(crate) fn run(
                 timeout: gate.timeout(),
                 env: &env,
                 cwd: worktree.path(),
-                log_file: report
-                    .log_dir
-                    .join(format!("{short_tree}-{gate_id}-{stamp}.log")),
+                log_file: report.log_dir.join(log_name(tree, gate_id, &stamp)),
             },
             progress,
         );
@@ -133,7 +160,7 @@ pub(crate) fn run(
             schema_version: 1,
             gate: gate_id.to_owned(),
             definition_sha256: definition_sha256(gate),
-            category: gate.category,
+            category: gate.category(),
             tree,
             commit,
             phase: id,

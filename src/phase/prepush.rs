@@ -6,13 +6,18 @@
 
 use super::PhaseError;
 use super::gates;
+use super::records::GateResult;
 use super::runner::Progress;
-use super::status::{GateState, Reader};
+use super::status::{GateState, GateStatus, Reader};
 use crate::error::Result;
 use crate::ids::CommitId;
 use crate::workspace::Workspace;
 use gix::ObjectId;
 use serde::Serialize;
+use std::path::PathBuf;
+
+/// Lines of a failed gate's recorded output the refusal shows.
+const TAIL_LINES: usize = 10;
 
 /// One line of git's pre-push input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,10 +73,45 @@ pub struct RefDecision {
     pub allowed: bool,
     /// Why it was refused, when it was.
     pub reason: Option<String>,
-    /// The gates without a passing result, with their state.
-    pub gates: Vec<(String, String)>,
+    /// The gates without a passing result.
+    pub gates: Vec<Lacking>,
     /// The phase whose gates were required.
     pub phase: Option<u32>,
+}
+
+/// A gate without a passing result on the pushed tree, and what is known of
+/// why, so that the refusal can say what to do next.
+#[derive(Debug, Clone, Serialize)]
+pub struct Lacking {
+    /// The gate's id.
+    pub gate: String,
+    /// [`GateState::Failed`] or [`GateState::Missing`].
+    pub state: GateState,
+    /// Missing because the gate's definition changed since its last result.
+    pub stale: bool,
+    /// The failing result recorded on this tree, when it failed: its commit,
+    /// exit and output tail.
+    pub failure: Option<GateResult>,
+    /// The full log of that failing run, when it ran in this clone.
+    pub log: Option<PathBuf>,
+}
+
+impl Lacking {
+    /// What the refusal says of a gate that has not passed; the log folder is
+    /// read only here, for a failure, so an allowed push never reads it.
+    fn of(repo: &gix::Repository, status: GateStatus) -> Self {
+        let log = status
+            .result
+            .as_ref()
+            .and_then(|result| gates::log_of(repo, result));
+        Lacking {
+            gate: status.gate,
+            state: status.state,
+            stale: status.stale,
+            failure: status.result,
+            log,
+        }
+    }
 }
 
 impl RefDecision {
@@ -178,19 +218,10 @@ pub fn decide(
             view = ws.view()?;
             statuses = Reader::new(ws, view.as_ref())?.gates(phase, tree)?;
         }
-        let lacking: Vec<(String, String)> = statuses
-            .iter()
+        let lacking: Vec<Lacking> = statuses
+            .into_iter()
             .filter(|s| !s.passed())
-            .map(|s| {
-                let state = match (&s.result, s.stale) {
-                    (Some(r), _) => format!("failed: {}", r.outcome),
-                    (None, true) => {
-                        "missing (the gate's definition changed since its last result)".to_owned()
-                    }
-                    (None, false) => "missing".to_owned(),
-                };
-                (s.gate.clone(), state)
-            })
+            .map(|s| Lacking::of(repo, s))
             .collect();
         let id = *phase.id.get_ref();
         if lacking.is_empty() {
@@ -213,7 +244,10 @@ pub fn decide(
     Ok(decisions)
 }
 
-/// The message git shows the user for refused refs.
+/// The message git shows the user for refused refs: for a gate that failed on
+/// the pushed tree, where and how (the end of its output, its full log) and
+/// that it must be fixed; for gates that have not run, the command that runs
+/// them.
 pub(crate) fn explain(decisions: &[RefDecision]) -> String {
     let mut out = String::new();
     for d in decisions.iter().filter(|d| !d.allowed) {
@@ -222,17 +256,160 @@ pub(crate) fn explain(decisions: &[RefDecision]) -> String {
             d.remote_ref,
             d.reason.as_deref().unwrap_or("refused")
         );
-        for (gate, state) in &d.gates {
-            out += &format!("  {gate}: {state}\n");
+        for gate in &d.gates {
+            out += &explain_gate(gate);
         }
-        if let (Some(phase), Some(commit)) = (d.phase, &d.commit)
-            && !d.gates.is_empty()
-        {
-            out += &format!(
-                "Run them, then push again:\n  git auditops gate run --phase {phase} --rev {commit}\n"
-            );
+        let failed: Vec<&str> = d
+            .gates
+            .iter()
+            .filter(|g| g.failure.is_some())
+            .map(|g| g.gate.as_str())
+            .collect();
+        match (d.phase, &d.commit) {
+            (Some(phase), Some(_)) if !failed.is_empty() => {
+                out += &format!(
+                    "Running it again on this tree would fail again: fix what failed ({}), commit, \
+                     and push again (`git auditops gate run --phase {phase}` checks the new commit first).\n",
+                    failed.join(", ")
+                );
+            }
+            (Some(phase), Some(commit)) if !d.gates.is_empty() => {
+                out += &format!(
+                    "Run them, then push again:\n  git auditops gate run --phase {phase} --rev {commit}\n"
+                );
+            }
+            _ => {}
         }
     }
     out += "(git's own escape hatch, `git push --no-verify`, skips this check; nothing records such a push.)\n";
     out
+}
+
+/// One gate's lines of the refusal.
+fn explain_gate(gate: &Lacking) -> String {
+    let Some(result) = &gate.failure else {
+        let why = match gate.stale {
+            true => " (the gate's definition changed since its last result)",
+            false => "",
+        };
+        return format!("  {}: missing{why}\n", gate.gate);
+    };
+    let mut out = format!(
+        "  {}: {} on tree {} (commit {})\n",
+        gate.gate,
+        result.outcome,
+        result.tree.short(),
+        result.commit.short()
+    );
+    let lines: Vec<&str> = result.output_tail.trim_end().lines().collect();
+    match lines.len() {
+        0 => out += "    (no output)\n",
+        n => {
+            if n > TAIL_LINES {
+                out += "    | …\n";
+            }
+            for line in &lines[n.saturating_sub(TAIL_LINES)..] {
+                out += &format!("    | {line}\n");
+            }
+        }
+    }
+    match &gate.log {
+        Some(log) => out += &format!("    full log: {}\n", log.display()),
+        None => out += "    (its full log is on the machine that ran it)\n",
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Category;
+    use crate::ids::Sha256;
+    use crate::phase::runner::Exit;
+    use crate::time::Timestamp;
+
+    fn refused(gates: Vec<Lacking>) -> RefDecision {
+        RefDecision {
+            remote_ref: "refs/heads/main".to_owned(),
+            commit: Some(ObjectId::from_hex(&[b'c'; 40]).unwrap().into()),
+            allowed: false,
+            reason: Some("phase 0 (Setup) gates have not passed".to_owned()),
+            gates,
+            phase: Some(0),
+        }
+    }
+
+    fn missing(gate: &str) -> Lacking {
+        Lacking {
+            gate: gate.to_owned(),
+            state: GateState::Missing,
+            stale: false,
+            failure: None,
+            log: None,
+        }
+    }
+
+    fn failed(gate: &str, output_tail: &str, log: Option<&str>) -> Lacking {
+        Lacking {
+            gate: gate.to_owned(),
+            state: GateState::Failed,
+            stale: false,
+            failure: Some(GateResult {
+                schema_version: 1,
+                gate: gate.to_owned(),
+                definition_sha256: Sha256::of(b""),
+                category: Category::Testing,
+                tree: ObjectId::from_hex(&[b'a'; 40]).unwrap().into(),
+                commit: ObjectId::from_hex(&[b'b'; 40]).unwrap().into(),
+                phase: 0,
+                outcome: Exit::Exited { code: 2 },
+                passed: false,
+                duration_ms: 1,
+                output_tail: output_tail.to_owned(),
+                timestamp: Timestamp::now(),
+            }),
+            log: log.map(PathBuf::from),
+        }
+    }
+
+    #[test]
+    fn gates_that_have_not_run_get_the_command_that_runs_them() {
+        let text = explain(&[refused(vec![missing("lint")])]);
+        assert!(text.contains("  lint: missing\n"), "{text}");
+        assert!(
+            text.contains(&format!(
+                "Run them, then push again:\n  git auditops gate run --phase 0 --rev {}\n",
+                "c".repeat(40)
+            )),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_failed_gate_shows_where_what_and_the_last_lines_and_says_fix_it() {
+        let tail: String = (1..=15).map(|n| format!("line {n}\n")).collect();
+        let text = explain(&[refused(vec![
+            failed("test", &tail, Some("/logs/aaaa-test-20260101T000000Z.log")),
+            missing("lint"),
+        ])]);
+        assert!(
+            text.contains("  test: failed (exit 2) on tree aaaaaaaaaaaa (commit bbbbbbbbbbbb)\n"),
+            "{text}"
+        );
+        // The last TAIL_LINES lines, marked as cut.
+        assert!(text.contains("    | …\n    | line 6\n"), "{text}");
+        assert!(text.contains("    | line 15\n"), "{text}");
+        assert!(!text.contains("line 5\n"), "{text}");
+        assert!(
+            text.contains("    full log: /logs/aaaa-test-20260101T000000Z.log\n"),
+            "{text}"
+        );
+        assert!(text.contains("fix what failed (test), commit, and push again"));
+        assert!(!text.contains("Run them"), "{text}");
+
+        // A result pulled from another clone has no log here; no output is said.
+        let text = explain(&[refused(vec![failed("test", "", None)])]);
+        assert!(text.contains("    (no output)\n"), "{text}");
+        assert!(text.contains("on the machine that ran it"), "{text}");
+    }
 }

@@ -5,7 +5,7 @@
 //! state: the pre-push hook depends on it.
 
 use super::records::{GateResult, PhaseCompletion, PhaseStart, definition_sha256};
-use crate::config::{Config, GateConfig, PhaseConfig};
+use crate::config::{Category, Config, GateConfig, PhaseConfig};
 use crate::error::Result;
 use crate::ids::{CommitId, TreeId};
 use crate::records::{KeyedKind, Read, read_keyed};
@@ -80,6 +80,10 @@ impl fmt::Display for GateState {
 pub struct GateStatus {
     /// The gate's id.
     pub gate: String,
+    /// What kind of check it is (as configured or inferred).
+    pub category: Category,
+    /// Whether the config leaves `category` out, so it is inferred from `run`.
+    pub category_inferred: bool,
     /// Whether it passed.
     pub state: GateState,
     /// The result that decides the state, if any.
@@ -181,13 +185,16 @@ impl<'a> Reader<'a, '_, '_> {
         gate_id: &str,
         gate: &GateConfig,
     ) -> Result<GateStatus, StoreError> {
-        let missing = |stale| GateStatus {
+        let status = |state, signer, result, stale| GateStatus {
             gate: gate_id.to_owned(),
-            state: GateState::Missing,
-            result: None,
-            signer: None,
+            category: gate.category(),
+            category_inferred: gate.category_inferred(),
+            state,
+            result,
+            signer,
             stale,
         };
+        let missing = |stale| status(GateState::Missing, None, None, stale);
         let Some(view) = self.view else {
             return Ok(missing(false));
         };
@@ -204,17 +211,15 @@ impl<'a> Reader<'a, '_, '_> {
             (a.record.passed, &a.record.timestamp).cmp(&(b.record.passed, &b.record.timestamp))
         });
         Ok(match counted.pop() {
-            Some(read) => GateStatus {
-                gate: gate_id.to_owned(),
-                state: if read.record.passed {
-                    GateState::Passed
-                } else {
-                    GateState::Failed
+            Some(read) => status(
+                match read.record.passed {
+                    true => GateState::Passed,
+                    false => GateState::Failed,
                 },
-                signer: read.signer().map(str::to_owned),
-                result: Some(read.record),
-                stale: false,
-            },
+                read.signer().map(str::to_owned),
+                Some(read.record),
+                false,
+            ),
             None => missing(stale),
         })
     }

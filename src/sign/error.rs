@@ -66,6 +66,20 @@ pub enum SignError {
         /// The key file.
         path: PathBuf,
     },
+    /// `key generate`: the passphrase typed again is not the one typed first.
+    #[error(
+        "the two passphrases differ; nothing was written. Run `git auditops key generate` again (an empty passphrase means none)"
+    )]
+    PassphraseMismatch,
+    /// `key generate`: the terminal could not be asked for a passphrase.
+    #[error(
+        "cannot read a passphrase from the terminal; use --no-passphrase, or set AUDITOPS_KEY_PASSPHRASE"
+    )]
+    PassphrasePrompt {
+        /// What the terminal said.
+        #[source]
+        source: std::io::Error,
+    },
     /// `key generate` without `--out` and without a home folder.
     #[error("HOME is not set; pass --out PATH")]
     NoHome,

@@ -54,7 +54,8 @@ impl SigningKey {
 /// The variable that holds the passphrase of an encrypted key.
 pub const PASSPHRASE_ENV: &str = "AUDITOPS_KEY_PASSPHRASE";
 
-fn home() -> Option<PathBuf> {
+/// The home directory, when HOME is set and not empty.
+pub(crate) fn home() -> Option<PathBuf> {
     std::env::var_os("HOME")
         .filter(|h| !h.is_empty())
         .map(PathBuf::from)
@@ -129,8 +130,41 @@ pub fn find(repo: &gix::Repository) -> Result<SigningKey, SignError> {
     load(&path, source)
 }
 
-/// Reads an OpenSSH ed25519 private key file as it is stored (still encrypted
-/// if it has a passphrase).
+/// The signing key in use, read only as far as its public half: an encrypted
+/// key is not decrypted, so no passphrase is needed to say which key it is.
+pub struct FoundKey {
+    /// The private key file.
+    pub path: PathBuf,
+    /// How it was found.
+    pub source: KeySource,
+    /// Its public half.
+    pub public: PublicKey,
+    /// Whether the file is protected by a passphrase.
+    pub encrypted: bool,
+}
+
+/// Finds the signing key and reads its public half (`key show`, `init`).
+pub fn find_public(repo: &gix::Repository) -> Result<FoundKey, SignError> {
+    let (path, source) = locate(repo)?;
+    let key = read_private(&path)?;
+    let public = key
+        .public_key()
+        .key_data()
+        .ed25519()
+        .map(|k| PublicKey(k.0))
+        .ok_or_else(|| SignError::NotEd25519 {
+            path: path.clone(),
+            algorithm: key.algorithm().to_string(),
+        })?;
+    Ok(FoundKey {
+        encrypted: key.is_encrypted(),
+        path,
+        source,
+        public,
+    })
+}
+
+/// Reads an OpenSSH ed25519 private key file, still encrypted if it is.
 fn read_private(path: &Path) -> Result<ssh_key::PrivateKey, SignError> {
     let text = std::fs::read_to_string(path).map_err(|err| SignError::KeyRead {
         path: path.to_owned(),
@@ -153,22 +187,6 @@ fn read_private(path: &Path) -> Result<ssh_key::PrivateKey, SignError> {
         });
     }
     Ok(key)
-}
-
-/// The public half of the private key file at `path`, read without its
-/// passphrase (OpenSSH stores the public key in clear), so that a check such
-/// as `doctor` never prompts.
-pub fn public_key(path: &Path) -> Result<PublicKey, SignError> {
-    let key = read_private(path)?;
-    let public = key
-        .public_key()
-        .key_data()
-        .ed25519()
-        .ok_or_else(|| SignError::NotEd25519 {
-            path: path.to_owned(),
-            algorithm: key.algorithm().to_string(),
-        })?;
-    Ok(PublicKey(public.0))
 }
 
 /// Reads an OpenSSH ed25519 private key, asking for its passphrase if needed.
@@ -237,20 +255,35 @@ pub fn default_key_path() -> Option<PathBuf> {
     home().map(|h| h.join(".ssh/id_ed25519"))
 }
 
-/// Writes a new unencrypted ed25519 key pair: `path` (mode 0600) and `path.pub`.
-/// Never overwrites an existing file.
-pub fn generate(path: &Path, comment: &str) -> Result<GeneratedKey, SignError> {
+/// The public key file that goes with the private key file `path`.
+fn public_path_of(path: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.pub", path.display()))
+}
+
+/// `Err(KeyExists)` when `path` or `path.pub` exists: checked before asking
+/// for a passphrase, so that nobody types one for a key that will not be made.
+pub fn check_free(path: &Path) -> Result<(), SignError> {
+    for existing in [path.to_owned(), public_path_of(path)] {
+        if existing.exists() {
+            return Err(SignError::KeyExists { path: existing });
+        }
+    }
+    Ok(())
+}
+
+/// Writes a new ed25519 key pair: `path` (mode 0600) and `path.pub`; the
+/// private key is encrypted with `passphrase` when one is given (bcrypt-pbkdf
+/// and aes256-ctr, as `ssh-keygen` does). Never overwrites an existing file.
+pub fn generate(
+    path: &Path,
+    comment: &str,
+    passphrase: Option<&str>,
+) -> Result<GeneratedKey, SignError> {
     use std::io::Write;
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 
-    let public_path = PathBuf::from(format!("{}.pub", path.display()));
-    for existing in [path, public_path.as_path()] {
-        if existing.exists() {
-            return Err(SignError::KeyExists {
-                path: existing.to_owned(),
-            });
-        }
-    }
+    let public_path = public_path_of(path);
+    check_free(path)?;
     let write_error = |path: &Path| {
         let path = path.to_owned();
         move |err| SignError::KeyWrite { path, source: err }
@@ -262,20 +295,21 @@ pub fn generate(path: &Path, comment: &str) -> Result<GeneratedKey, SignError> {
             .create(parent)
             .map_err(write_error(parent))?;
     }
-    let mut key =
-        ssh_key::PrivateKey::random(&mut ssh_key::rand_core::OsRng, ssh_key::Algorithm::Ed25519)
-            .map_err(|source| SignError::KeyGenerate {
-                path: path.to_owned(),
-                source,
-            })?;
+    let generate_error = |source| SignError::KeyGenerate {
+        path: path.to_owned(),
+        source,
+    };
+    let mut rng = ssh_key::rand_core::OsRng;
+    let mut key = ssh_key::PrivateKey::random(&mut rng, ssh_key::Algorithm::Ed25519)
+        .map_err(generate_error)?;
     key.set_comment(comment);
-    let private_text =
-        key.to_openssh(ssh_key::LineEnding::LF)
-            .map_err(|source| SignError::KeyGenerate {
-                path: path.to_owned(),
-                source,
-            })?;
     let public = PublicKey(ed25519_pair(&key, path)?.public.0);
+    if let Some(passphrase) = passphrase {
+        key = key.encrypt(&mut rng, passphrase).map_err(generate_error)?;
+    }
+    let private_text = key
+        .to_openssh(ssh_key::LineEnding::LF)
+        .map_err(generate_error)?;
 
     let mut file = std::fs::OpenOptions::new()
         .write(true)
@@ -306,31 +340,5 @@ pub fn for_recording(
         Ok(key) => Ok(Some(key)),
         Err(SignError::NoKey { .. }) if !require_signed => Ok(None),
         Err(err) => Err(err),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_public_half_is_read_without_the_passphrase() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("id_ed25519");
-        let key = ssh_key::PrivateKey::random(
-            &mut ssh_key::rand_core::OsRng,
-            ssh_key::Algorithm::Ed25519,
-        )
-        .unwrap();
-        let expected = PublicKey(ed25519_pair(&key, &path).unwrap().public.0);
-        let encrypted = key
-            .encrypt(&mut ssh_key::rand_core::OsRng, "secret")
-            .unwrap();
-        std::fs::write(
-            &path,
-            encrypted.to_openssh(ssh_key::LineEnding::LF).unwrap(),
-        )
-        .unwrap();
-        assert_eq!(public_key(&path).unwrap().keyid(), expected.keyid());
     }
 }

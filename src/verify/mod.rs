@@ -65,9 +65,35 @@ pub struct Report {
     /// Records found in the local cache of verified records, whose checks
     /// were therefore not repeated (0 with `--no-cache`).
     pub cached: usize,
+    /// The state ref does not exist, so nothing was checked: only reported
+    /// (with `ok`) under `verify --allow-empty`; otherwise an empty trail is
+    /// [`VerifyError::NoState`].
+    pub empty: bool,
     /// What was verified, for people: the state ref, or `incoming` for a pull.
     #[serde(skip)]
     pub scope: String,
+}
+
+/// Why `verify` could not vouch for the state at all.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// The state ref does not exist (a fresh clone has not fetched it, or
+    /// `init` never ran): a CI job that expects a trail must not pass on an
+    /// empty one, so this is a verification failure unless `--allow-empty`.
+    #[error(
+        "nothing to verify: {ref_name} does not exist in this repository; {} \
+         (or pass --allow-empty to accept an empty trail)",
+        match remote {
+            Some(remote) => format!("fetch it with `git auditops state pull` (from {remote})"),
+            None => "create it with `git auditops init`".to_owned(),
+        }
+    )]
+    NoState {
+        /// The configured state ref.
+        ref_name: String,
+        /// The remote `state pull` would fetch from, when there is one.
+        remote: Option<String>,
+    },
 }
 
 /// How strict to be.
@@ -430,14 +456,30 @@ pub(crate) fn trust_list<'w>(
 /// Verifies every record of the state of `ws`, then the phase chain. The
 /// trust list is `trust_file` when a reviewer brings one, else the
 /// workspace's; `use_cache` skips records verified before under the same list.
-pub fn verify(ws: &Workspace, trust_file: Option<&Path>, use_cache: bool) -> Result<Report> {
+/// Without a state ref this is [`VerifyError::NoState`], unless `allow_empty`
+/// (then an `ok`, `empty` report).
+pub fn verify(
+    ws: &Workspace,
+    trust_file: Option<&Path>,
+    use_cache: bool,
+    allow_empty: bool,
+) -> Result<Report> {
     let config = ws.config()?;
+    let scope = config.ref_name().to_owned();
+    let view = ws.view()?;
+    if view.is_none() && !allow_empty {
+        return Err(VerifyError::NoState {
+            ref_name: scope,
+            remote: store::remote::default_remote(ws.repo(), "pull").ok(),
+        }
+        .into());
+    }
     let trust = trust_list(ws, trust_file)?;
     let trust = &*trust;
-    let scope = config.ref_name().to_owned();
-    let Some(view) = ws.view()? else {
+    let Some(view) = view else {
         return Ok(Report {
             ok: true,
+            empty: true,
             trust: trust.source.clone(),
             scope,
             ..Report::default()

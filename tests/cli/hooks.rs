@@ -737,3 +737,53 @@ fn an_unknown_hook_name_is_a_usage_error() {
     // Missing the name altogether is a usage error too.
     repo.cmd().arg("hook").assert().code(2);
 }
+
+/// A clone made after `init` has `.auditops.toml` but not the hooks: every
+/// command but `init`/`hooks`/`hook` warns once, on stderr, until `init` runs.
+#[test]
+fn a_clone_without_the_hooks_warns_until_init() {
+    const WARNING: &str = "warning: the git-auditops hooks are not installed in this clone";
+    let origin = Repo::new();
+    origin.ok(&["init"]);
+    origin.commit_all("set up git-auditops");
+    let quiet = origin.run(&["status"]);
+    assert!(!stderr(&quiet).contains(WARNING), "{}", stderr(&quiet));
+
+    let clone = Repo::clone_from(origin.path());
+    let out = clone.run(&["status"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let message = stderr(&out);
+    assert_eq!(message.matches(WARNING).count(), 1, "{message}");
+    assert!(message.contains("git auditops init"), "{message}");
+    // --json stays one document on stdout.
+    let out = clone.run(&["status", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    json(&stdout(&out));
+    assert_stderr_contains(&out, WARNING);
+    // Not from the commands that install or inspect hooks.
+    for args in [&["hooks", "status"][..], &["init"][..]] {
+        let out = clone.run(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        assert!(
+            !stderr(&out).contains(WARNING),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    // init installed them: no warning any more.
+    let out = clone.run(&["status"]);
+    assert!(!stderr(&out).contains(WARNING), "{}", stderr(&out));
+
+    // A foreign hook in their place is not ours either; git config silences it.
+    std::fs::remove_file(hooks_dir(&clone).join("pre-push")).unwrap();
+    std::fs::write(hooks_dir(&clone).join("pre-push"), "#!/bin/sh\nexit 0\n").unwrap();
+    assert_stderr_contains(&clone.run(&["status"]), "is another tool's hook");
+    clone.git(&["config", "auditops.hooks", "false"]);
+    let out = clone.run(&["status"]);
+    assert!(!stderr(&out).contains(WARNING), "{}", stderr(&out));
+
+    // No .auditops.toml, no warning.
+    let plain = Repo::new();
+    let out = plain.run(&["status"]);
+    assert!(!stderr(&out).contains(WARNING), "{}", stderr(&out));
+}

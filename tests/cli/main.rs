@@ -10,6 +10,7 @@ mod fake_github;
 mod github_support;
 mod support;
 
+mod categories;
 mod concurrency;
 mod doctor;
 mod evidence;
@@ -18,6 +19,7 @@ mod github_faults;
 mod github_features;
 mod hooks;
 mod interop;
+mod manual;
 mod patches;
 mod phases;
 mod quickstart;

@@ -117,7 +117,13 @@ fn decisions_mark_records_no_trusted_key_signed() {
     let other = repo.generate_key(Some(&repo.home.path().join("other_key")));
     repo.trust(&[&other]);
     let text = repo.ok(&["decisions"]);
-    assert!(text.trim_end().ends_with("merged  (untrusted)"), "{text}");
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .ends_with("merged  (untrusted)"),
+        "{text}"
+    );
     let json: Vec<serde_json::Value> =
         serde_json::from_str(&repo.ok(&["decisions", "--json"])).unwrap();
     assert!(json[0]["signer"].is_null());
@@ -163,11 +169,11 @@ fn a_checked_out_target_and_supervised_mode_become_pull_requests() {
     );
 }
 
-#[test]
-fn low_confidence_goes_to_the_review_queue_and_a_person_decides() {
-    let repo = project(&config("automatic", ""));
-    let todo = make_patch(
-        &repo,
+/// A patch that adds a TODO to src/lib.rs: the lint validator fails it, so
+/// its confidence sends it to the review queue.
+fn todo_patch(repo: &Repo) -> Vec<u8> {
+    make_patch(
+        repo,
         |r| {
             r.write(
                 "src/lib.rs",
@@ -175,7 +181,13 @@ fn low_confidence_goes_to_the_review_queue_and_a_person_decides() {
             )
         },
         &[],
-    );
+    )
+}
+
+#[test]
+fn low_confidence_goes_to_the_review_queue_and_a_person_decides() {
+    let repo = project(&config("automatic", ""));
+    let todo = todo_patch(&repo);
     let patch = write_patch(&repo, "todo.patch", &todo);
     let (code, json, err) = submit(&repo, &patch, "release");
     assert_eq!(code, Some(0), "{err}");
@@ -210,6 +222,70 @@ fn low_confidence_goes_to_the_review_queue_and_a_person_decides() {
     let list: serde_json::Value =
         serde_json::from_str(&repo.ok(&["queue", "list", "--json"])).unwrap();
     assert_eq!(list["metrics"]["pending"], 0);
+    repo.ok(&["verify"]);
+}
+
+#[test]
+fn decisions_and_the_queue_say_what_each_patch_is() {
+    let repo = project(&config("automatic", ""));
+    // A `git diff` patch to the review queue: named by the file it changes.
+    let todo = todo_patch(&repo);
+    let (code, queued, err) = submit(&repo, &write_patch(&repo, "todo.patch", &todo), "release");
+    assert_eq!(code, Some(0), "{err}");
+    let reason = queued["decision"]["reasons"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let list = repo.ok(&["queue", "list"]);
+    for needle in [
+        "release",
+        "modify src/lib.rs",
+        "files: src/lib.rs",
+        &format!("why: {reason}"),
+    ] {
+        assert!(
+            list.contains(needle),
+            "queue list lacks {needle:?}:\n{list}"
+        );
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&repo.ok(&["queue", "list", "--json"])).unwrap();
+    assert_eq!(json["items"][0]["subject"], "modify src/lib.rs");
+    assert_eq!(json["items"][0]["files"][0]["path"], "src/lib.rs");
+    let item = queued["queue_item"].as_str().unwrap();
+    let shown = repo.ok(&["queue", "show", item]);
+    assert!(
+        shown.contains("modify src/lib.rs") && shown.contains("files: src/lib.rs"),
+        "{shown}"
+    );
+
+    // A `git format-patch` mail touching five files: its subject, three files and the count.
+    let mail = make_patch(
+        &repo,
+        |r| {
+            for name in ["a", "b", "c", "d", "e"] {
+                r.write(&format!("docs/{name}.md"), "text\n");
+            }
+        },
+        &[],
+    );
+    let mut bytes =
+        b"From 0000 Mon Sep 17 00:00:00 2001\nSubject: [PATCH] Document the five things\n\n---\n"
+            .to_vec();
+    bytes.extend(mail);
+    let (code, merged, err) = submit(&repo, &write_patch(&repo, "mail.patch", &bytes), "release");
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(merged["decision"]["subject"], "Document the five things");
+    let text = repo.ok(&["decisions"]);
+    for needle in [
+        "modify src/lib.rs",
+        &format!("why: {reason}"),
+        "Document the five things",
+        "files: docs/a.md, docs/b.md, docs/c.md +2 more",
+        "release",
+    ] {
+        assert!(text.contains(needle), "decisions lack {needle:?}:\n{text}");
+    }
     repo.ok(&["verify"]);
 }
 

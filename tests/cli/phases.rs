@@ -232,7 +232,7 @@ fn forge_gate_results(repo: &Repo, signing_key: Option<&Path>) {
                 definition_sha256: git_auditops::phase::records::definition_sha256(
                     config.gate(gate).unwrap(),
                 ),
-                category: config.gate(gate).unwrap().category,
+                category: config.gate(gate).unwrap().category(),
                 tree: tree.parse().unwrap(),
                 commit: commit.parse().unwrap(),
                 phase: 0,
@@ -629,4 +629,65 @@ fn the_pre_push_decision_starts_no_git_process() {
         .assert()
         .code(1);
     assert!(!marker.exists(), "the pre-push decision ran git");
+}
+
+/// After a gate failed on the pushed tree, the refusal says which gate, shows
+/// the end of its output and where its full log is, and that it must be fixed,
+/// rather than suggesting the command that would fail again.
+#[test]
+fn a_refusal_after_a_failed_gate_shows_its_output_and_says_to_fix_it() {
+    let p = project_with(
+        &CONFIG
+            .replace(
+                "grep -q 'a + b' src/lib.rs && echo adds-ok",
+                "echo checking adds; echo 'assertion failed: a * b' >&2; exit 4",
+            )
+            .replace(
+                "protected = [\"refs/heads/main\", \"refs/heads/release/*\"]",
+                "protected = [\"refs/heads/main\"]\nrun_missing_gates = true",
+            ),
+    );
+    let head = p.repo.git(&["rev-parse", "HEAD"]);
+    let tree = p.repo.git(&["rev-parse", "HEAD^{tree}"]);
+    let logs = p.repo.path().join(".git/auditops/logs");
+    // The first push runs the missing gates (run_missing_gates) and one fails;
+    // the second finds the failure recorded and runs nothing.
+    for attempt in ["first", "second"] {
+        let refused = push(&p.repo, &["origin", "main"]);
+        assert_eq!(refused.status.code(), Some(1), "{attempt} push");
+        let message = stderr(&refused);
+        let expected = [
+            format!(
+                "adds: failed (exit 4) on tree {} (commit {})",
+                &tree[..12],
+                &head[..12]
+            ),
+            "    | checking adds".to_owned(),
+            "    | assertion failed: a * b".to_owned(),
+            format!("full log: {}/{}-adds-", logs.display(), &tree[..12]),
+            "fix what failed (adds), commit, and push again".to_owned(),
+        ];
+        for needle in &expected {
+            assert!(
+                message.contains(needle),
+                "{attempt} push, no `{needle}` in:\n{message}"
+            );
+        }
+        let refusal = &message[message.find("refused:").expect("a refusal")..];
+        assert!(!refusal.contains("has-lib"), "has-lib passed:\n{message}");
+        assert!(!message.contains("Run them"), "{message}");
+        assert_eq!(
+            message.contains("running the missing gates"),
+            attempt == "first",
+            "{message}"
+        );
+    }
+    // The log named is the one the failing run wrote.
+    let named = stderr(&push(&p.repo, &["origin", "main"]));
+    let log = named
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("full log: "))
+        .expect("a log path");
+    let content = std::fs::read_to_string(log).unwrap();
+    assert!(content.contains("assertion failed"), "{content}");
 }

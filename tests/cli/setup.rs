@@ -210,9 +210,14 @@ fn passphrase_protected_keys_read_the_environment() {
     assert_stderr_contains(&out, "wrong passphrase");
     assert_eq!(repo.state_tip(), before, "nothing recorded");
 
+    records_with_passphrase(&repo, "s3cret");
+}
+
+/// `evidence add` signs with the passphrase from the environment, and it verifies.
+fn records_with_passphrase(repo: &Repo, passphrase: &str) {
     repo.cmd()
-        .args(add)
-        .env("AUDITOPS_KEY_PASSPHRASE", "s3cret")
+        .args(evidence_add("src/lib.rs", "1", "d"))
+        .env("AUDITOPS_KEY_PASSPHRASE", passphrase)
         .assert()
         .success();
     repo.ok(&["verify"]);
@@ -270,4 +275,115 @@ fn help_and_bad_flags() {
         .args(["evidence", "add", "--bogus"])
         .assert()
         .code(2);
+}
+
+#[test]
+fn init_leads_to_the_next_step_for_the_signing_key() {
+    let repo = Repo::new();
+    let none = repo.ok(&["init"]);
+    assert!(none.contains("git auditops key generate"), "{none}");
+    // A key that is configured but cannot be read does not stop init; it is named.
+    repo.git(&["config", "auditops.signingKey", "/nonexistent/key"]);
+    let broken = repo.run(&["init"]);
+    assert!(broken.status.success(), "{}", stderr(&broken));
+    assert_stderr_contains(
+        &broken,
+        "warning: signing key: cannot read the signing key /nonexistent/key",
+    );
+    repo.git(&["config", "--unset", "auditops.signingKey"]);
+
+    let key = repo.generate_key(None);
+    let untrusted = repo.ok(&["init"]);
+    assert!(!untrusted.contains("key generate"), "{untrusted}");
+    assert!(untrusted.contains("not trusted at HEAD"), "{untrusted}");
+    assert!(untrusted.contains(&key.allowed_signers_line), "{untrusted}");
+    assert!(untrusted.contains("commit it"), "{untrusted}");
+
+    // In the working tree only is not enough: trust is read from HEAD.
+    repo.write(
+        ".auditops/allowed_signers",
+        format!("{}\n", key.allowed_signers_line),
+    );
+    assert!(repo.ok(&["init"]).contains("not trusted at HEAD"));
+    repo.commit_all("trust my key");
+    let trusted = repo.ok(&["init"]);
+    assert!(
+        trusted.contains("trusted at HEAD as tester@example.com"),
+        "{trusted}"
+    );
+    assert!(
+        !trusted.contains("not trusted") && !trusted.contains("key generate"),
+        "{trusted}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&repo.ok(&["init", "--json"])).unwrap();
+    assert_eq!(json["signing_key"]["state"], "found");
+    assert_eq!(json["signing_key"]["trusted"], true);
+    assert_eq!(json["signing_key"]["keyid"], key.keyid);
+}
+
+/// Whether `ssh-keygen` reads the private key `path` with `passphrase`.
+fn opens_with(path: &std::path::Path, passphrase: &str) -> bool {
+    std::process::Command::new("ssh-keygen")
+        .args(["-y", "-P", passphrase, "-f"])
+        .arg(path)
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
+#[test]
+fn key_generate_says_whether_the_key_has_a_passphrase() {
+    let repo = Repo::new();
+    repo.ok(&["init"]);
+    // Scripts: --no-passphrase, even with the variable set.
+    let flagged = repo.home.path().join("keys/flagged");
+    let out = repo
+        .cmd()
+        .args(["key", "generate", "--no-passphrase", "--json", "--out"])
+        .arg(&flagged)
+        .env("AUDITOPS_KEY_PASSPHRASE", "ignored")
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["passphrase_protected"], false);
+    assert_eq!(json["passphrase_from"], "no_passphrase_flag");
+    assert!(opens_with(&flagged, ""));
+
+    // Standard input is not a terminal here: nothing is asked, and it says so.
+    let piped = repo.home.path().join("keys/piped");
+    let text = repo.ok(&["key", "generate", "--out", piped.to_str().unwrap()]);
+    assert!(
+        text.contains("no passphrase (standard input is not a terminal"),
+        "{text}"
+    );
+    assert!(opens_with(&piped, ""));
+
+    // AUDITOPS_KEY_PASSPHRASE protects a new key, and signing reads it back.
+    let locked = repo.home.path().join("keys/locked");
+    let out = repo
+        .cmd()
+        .args(["key", "generate", "--out"])
+        .arg(&locked)
+        .env("AUDITOPS_KEY_PASSPHRASE", "s3cret")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("protected by a passphrase"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(opens_with(&locked, "s3cret") && !opens_with(&locked, ""));
+    repo.git(&["config", "auditops.signingKey", locked.to_str().unwrap()]);
+    let line = repo.ok(&["key", "show", "--signers-line"]);
+    repo.write(".auditops/allowed_signers", line);
+    repo.commit_all("trust the locked key");
+    // Which key, and whether it is trusted, needs no passphrase.
+    assert!(repo.ok(&["init"]).contains("trusted at HEAD"));
+    let add = evidence_add("src/lib.rs", "1", "d");
+    let refused = repo.cmd().args(add).output().unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert_stderr_contains(&refused, "AUDITOPS_KEY_PASSPHRASE");
+    records_with_passphrase(&repo, "s3cret");
 }

@@ -317,3 +317,55 @@ fn verified_records_are_remembered_per_trust_list_and_changed_ones_rechecked() {
     let (code, report) = verify_json(&repo, &[]);
     assert_eq!((code, report["cached"].clone()), (Some(3), 0.into()));
 }
+
+/// Without the state ref there is nothing to verify: exit 3 (a CI job expecting
+/// a trail must not pass on none), saying how to get one; `--allow-empty` is 0.
+#[test]
+fn a_repository_without_the_state_ref_has_nothing_to_verify() {
+    let repo = Repo::new();
+    repo.write(".auditops.toml", "version = 1\n");
+    repo.commit_all("config");
+    assert_eq!(repo.state_tip(), None);
+
+    // No remote: the state is made here, by init.
+    let out = repo.run(&["verify"]);
+    assert_eq!(out.status.code(), Some(3));
+    let message = String::from_utf8_lossy(&out.stderr);
+    assert!(message.contains("nothing to verify"), "{message}");
+    assert!(message.contains(STATE_REF), "{message}");
+    assert!(message.contains("git auditops init"), "{message}");
+    assert!(!message.contains("state pull"), "{message}");
+
+    // With a remote: fetch it.
+    let remote = tempfile::tempdir().unwrap();
+    repo.git(&["init", "-q", "--bare", remote.path().to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
+    let out = repo.run(&["verify", "--json"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(out.stdout.is_empty(), "nothing on stdout");
+    let message = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        message.contains("`git auditops state pull` (from origin)"),
+        "{message}"
+    );
+    assert!(message.contains("--allow-empty"), "{message}");
+
+    let (code, report) = verify_json(&repo, &["--allow-empty"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["records"], 0);
+    assert_eq!(report["failures"], serde_json::json!([]));
+    assert_eq!(report["empty"], true);
+    repo.cmd()
+        .args(["verify", "--allow-empty"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("nothing to verify"));
+    assert_eq!(repo.state_tip(), None, "verify writes nothing");
+
+    // Once the state exists (even with no record yet), it verifies as before.
+    repo.ok(&["init", "--no-hooks"]);
+    let (code, report) = verify_json(&repo, &[]);
+    assert_eq!(code, Some(0));
+    assert_eq!(report["empty"], false);
+}
