@@ -10,6 +10,7 @@ pub(crate) mod atomic_file;
 pub(crate) mod canonical;
 pub mod cli;
 pub mod config;
+pub(crate) mod doctor;
 pub(crate) mod duration;
 pub mod error;
 pub mod evidence;

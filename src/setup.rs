@@ -353,10 +353,7 @@ pub struct KeyShown {
 fn describe_key(repo: &gix::Repository, trust: Option<&TrustSet>) -> Result<KeyShown, SignError> {
     let key = key::find_public(repo)?;
     let keyid = key.public.keyid();
-    let principals = trust.and_then(|set| match set.key(&keyid, None) {
-        trust::KeyLookup::Trusted(k) => Some(k.signer.principals.clone()),
-        _ => None,
-    });
+    let principals = trust.and_then(|set| set.principals_of(&keyid).map(<[String]>::to_vec));
     Ok(KeyShown {
         path: key.path,
         source: key.source,

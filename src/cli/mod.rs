@@ -3,6 +3,7 @@
 
 mod completions;
 mod context;
+mod doctor;
 mod evidence;
 mod github;
 mod hooks;
@@ -91,6 +92,9 @@ enum Command {
     Status,
     /// Held subsystem locks: holder pid, command and since when.
     Locks,
+    /// Check this clone's setup (config, key, trust, hooks, state, GitHub) and
+    /// print the command that fixes each problem. Exit 1 when there is one.
+    Doctor(doctor::DoctorArgs),
     /// Carry out the queued GitHub operations (issues, comments, labels, pull
     /// requests). Exit 5 without permission, 6 when GitHub is unreachable,
     /// rate-limited or the circuit is open; the operations stay queued.
@@ -189,6 +193,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Decisions => patch::decisions(&ctx),
         Command::Locks => patch::locks(&ctx),
         Command::Status => status::run(&ctx),
+        Command::Doctor(args) => doctor::run(&ctx, args),
         Command::Man(_) | Command::Completions(_) => unreachable!("run before the workspace"),
     }
 }

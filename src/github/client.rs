@@ -165,6 +165,28 @@ impl Client {
         })
     }
 
+    /// The client `[github]` describes, with the circuit breaker persisted in
+    /// `breaker_dir`: what the executor and `doctor --online` both talk through.
+    /// Must be called inside the tokio runtime.
+    pub fn for_config(
+        config: &crate::config::GithubConfig,
+        token: &Token,
+        breaker_dir: std::path::PathBuf,
+    ) -> Result<Self, GithubError> {
+        let breaker = Breaker::load(
+            breaker_dir,
+            *config.breaker_threshold.get_ref(),
+            config.breaker_cooldown(),
+        );
+        Client::new(
+            config.api_url(),
+            token,
+            config.timeout(),
+            config.write_interval(),
+            breaker,
+        )
+    }
+
     /// A REST path under the API root: `rest("/repos/o/r")`.
     pub fn rest(&self, path: &str) -> String {
         format!("{}{path}", self.endpoints.rest_prefix)

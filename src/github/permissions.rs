@@ -3,10 +3,11 @@
 //! `permissions`), and the local report written for the operations that could
 //! not run (`.git/auditops/reports/sync-<UTC time>.json`; exit 5).
 
+use super::client::CallError;
 use super::error::GithubError;
 use super::files::{self, Dirs};
 use crate::outbox::{OpId, OpKind, OutboxOp, named_enum};
-use octocrab::models::Permissions;
+use octocrab::models::{Permissions, Repository};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -62,6 +63,41 @@ pub(crate) struct Access {
 }
 
 impl Access {
+    /// What GitHub's answer to reading `repo` says the token may do there.
+    /// Answers that say nothing about access (unreachable, rate-limited, a
+    /// server error) are handed back: the caller decides whether to retry.
+    pub(crate) fn from_answer(
+        repo: &str,
+        answer: Result<Repository, CallError>,
+    ) -> Result<Access, CallError> {
+        let problem = match answer {
+            Ok(found) => match found.permissions.as_ref() {
+                Some(p) => {
+                    return Ok(Access {
+                        repo: repo.to_owned(),
+                        level: granted(p),
+                        problem: None,
+                    });
+                }
+                None => format!(
+                    "GitHub did not say what the token may do on {repo} (is the token valid?)"
+                ),
+            },
+            Err(CallError::NotFound { .. }) => format!(
+                "no access to {repo}: GitHub answers 404 (the repository does not exist, or the token cannot see it)"
+            ),
+            Err(CallError::Forbidden { status, message }) => {
+                format!("the token was refused on {repo} ({status}: {message})")
+            }
+            Err(err) => return Err(err),
+        };
+        Ok(Access {
+            repo: repo.to_owned(),
+            level: None,
+            problem: Some(problem),
+        })
+    }
+
     /// Why `op` cannot run here, if it cannot.
     pub(crate) fn refuses(&self, op: &OutboxOp) -> Option<String> {
         let need = needed(op);

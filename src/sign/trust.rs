@@ -112,6 +112,15 @@ impl TrustSet {
         &self.text_digest
     }
 
+    /// Who the list trusts the key `keyid` as, if it trusts it (at some time):
+    /// what `key show` and `doctor` tell a signer about their own key.
+    pub fn principals_of(&self, keyid: &str) -> Option<&[String]> {
+        match self.key(keyid, None) {
+            KeyLookup::Trusted(key) => Some(&key.signer.principals),
+            _ => None,
+        }
+    }
+
     /// The trusted key with `keyid` that is valid at `unix_seconds` (when known).
     pub(crate) fn key(&self, keyid: &str, unix_seconds: Option<i64>) -> KeyLookup<'_> {
         let Some(candidates) = self.keys.get(keyid) else {

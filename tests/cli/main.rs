@@ -12,6 +12,7 @@ mod support;
 
 mod categories;
 mod concurrency;
+mod doctor;
 mod evidence;
 mod gitconfig;
 mod github;
@@ -23,6 +24,7 @@ mod locks;
 mod manual;
 mod patches;
 mod phases;
+mod quickstart;
 mod setup;
 mod sharing;
 mod verify;

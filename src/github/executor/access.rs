@@ -3,7 +3,6 @@
 
 use super::Executor;
 use crate::github::api;
-use crate::github::client::CallError;
 use crate::github::permissions::{self, Access, Refusal};
 use crate::github::report::OpResult;
 use crate::outbox::Entry;
@@ -26,35 +25,8 @@ impl Executor<'_> {
                 other => break other,
             }
         };
-        let access = match result {
-            Ok(found) => match found.permissions.as_ref() {
-                Some(p) => Access {
-                    repo: repo.to_owned(),
-                    level: permissions::granted(p),
-                    problem: None,
-                },
-                None => Access {
-                    repo: repo.to_owned(),
-                    level: None,
-                    problem: Some(format!(
-                        "GitHub did not say what the token may do on {repo} (is the token valid?)"
-                    )),
-                },
-            },
-            Err(CallError::NotFound { .. }) => Access {
-                repo: repo.to_owned(),
-                level: None,
-                problem: Some(format!(
-                    "no access to {repo}: GitHub answers 404 (the repository does not exist, or the token cannot see it)"
-                )),
-            },
-            Err(CallError::Forbidden { status, message }) => Access {
-                repo: repo.to_owned(),
-                level: None,
-                problem: Some(format!(
-                    "the token was refused on {repo} ({status}: {message})"
-                )),
-            },
+        let access = match Access::from_answer(repo, result) {
+            Ok(access) => access,
             Err(err) => {
                 self.stop_for(&err);
                 return;

@@ -6,7 +6,6 @@
 
 use super::Executor;
 use crate::error::Result;
-use crate::github::breaker::Breaker;
 use crate::github::client::Client;
 use crate::github::error::GithubError;
 use crate::github::perform::{Effect, Job};
@@ -58,17 +57,10 @@ impl Executor<'_> {
             return Err(GithubError::NoToken.into());
         };
         self.report.token_source = Some(source.to_string());
-        let breaker = Breaker::load(
-            self.dirs.github(),
-            *self.config.github.breaker_threshold.get_ref(),
-            self.config.github.breaker_cooldown(),
-        );
-        self.client = Some(Client::new(
-            &api_url,
+        self.client = Some(Client::for_config(
+            &self.config.github,
             &token,
-            self.config.github.timeout(),
-            self.config.github.write_interval(),
-            breaker,
+            self.dirs.github(),
         )?);
         drop(token);
 
