@@ -26,7 +26,7 @@ pub struct Recorded {
 /// Records `request` as signed evidence in the state of `ws`.
 pub fn add(ws: &Workspace, request: &Request<'_>) -> Result<Recorded> {
     // Everything that can fail on bad input happens before the state is touched.
-    let key = key::for_recording(ws.repo(), ws.require_signed()?)?;
+    let key = key::for_recording(ws)?;
     let evidence: Evidence = super::build(ws.repo(), request, Timestamp::now())?;
     let line = sign::seal(&evidence.statement(), key.as_ref());
     let id = RecordId::of(&line);
