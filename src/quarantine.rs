@@ -197,3 +197,46 @@ pub fn quarantine(ws: &Workspace, ids: &[RecordId], reason: &str) -> Result<Quar
         .collect();
     Ok(Quarantined { records })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sign::SigningKey;
+
+    fn line(by: &SigningKey, record: RecordId) -> Vec<u8> {
+        let quarantine = Quarantine {
+            schema_version: 1,
+            record,
+            reason: "bad".into(),
+            timestamp: Timestamp::now(),
+        };
+        match quarantine.put(Some(by)) {
+            crate::store::Op::Put { line, .. } => line,
+            _ => unreachable!("a keyed kind is put"),
+        }
+    }
+
+    #[test]
+    fn a_quarantine_counts_distinct_trusted_keys_only() {
+        let (alice, bob, mallory) = (
+            SigningKey::from_seed([1; 32]),
+            SigningKey::from_seed([2; 32]),
+            SigningKey::from_seed([3; 32]),
+        );
+        let list: Vec<String> = [&alice, &bob]
+            .iter()
+            .map(|k| crate::setup::allowed_signers_line("x@example.com", &k.public))
+            .collect();
+        let trust = TrustSet::parse(&list.join("\n"), "test").unwrap();
+        let bad = RecordId::of(b"bad record");
+        let mut quarantines = Quarantines::new(2);
+        quarantines.add_line(&line(&alice, bad), &trust);
+        quarantines.add_line(&line(&alice, bad), &trust);
+        quarantines.add_line(&line(&mallory, bad), &trust);
+        assert_eq!(quarantines.approvals(bad), 1);
+        assert!(!quarantines.holds(bad));
+        quarantines.add_line(&line(&bob, bad), &trust);
+        assert!(quarantines.holds(bad));
+        assert!(!quarantines.holds(RecordId::of(b"another")));
+    }
+}

@@ -45,6 +45,18 @@ pub struct SigningKey {
 }
 
 impl SigningKey {
+    /// A key made from `seed`, for unit tests that need signed records.
+    #[cfg(test)]
+    pub(crate) fn from_seed(seed: [u8; 32]) -> Self {
+        let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+        SigningKey {
+            public: PublicKey(key.verifying_key().to_bytes()),
+            key,
+            path: PathBuf::from("test"),
+            source: KeySource::DefaultPath,
+        }
+    }
+
     /// The ed25519 signature of `message`.
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
         self.key.sign(message).to_bytes()
