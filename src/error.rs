@@ -92,6 +92,9 @@ pub enum Error {
     /// Installing the manual pages.
     #[error(transparent)]
     Man(#[from] ManError),
+    /// Quarantining records.
+    #[error(transparent)]
+    Quarantine(#[from] crate::quarantine::QuarantineError),
     /// A file outside the state could not be read or written.
     #[error("{}", path.display())]
     Io {
@@ -137,11 +140,19 @@ impl Error {
             Error::Phase(err) => phase(err),
             Error::Verify(err) => verify(err),
             Error::Man(err) => man(err),
+            Error::Quarantine(err) => quarantine(err),
             Error::Io { .. } => ExitCode::Internal,
             Error::Refused(_) => ExitCode::Refused,
             Error::Usage(_) => ExitCode::Usage,
             Error::Verification(_) => ExitCode::Verification,
         }
+    }
+}
+
+fn quarantine(err: &crate::quarantine::QuarantineError) -> ExitCode {
+    use crate::quarantine::QuarantineError;
+    match err {
+        QuarantineError::NoReason | QuarantineError::Unsigned => ExitCode::Usage,
     }
 }
 
@@ -177,6 +188,7 @@ fn sign(err: &SignError) -> ExitCode {
     match err {
         SignError::KeyWrite { .. } | SignError::KeyGenerate { .. } => ExitCode::Internal,
         SignError::TrustGit { source, .. } => git(source),
+        SignError::UntrustedSigner { .. } => ExitCode::Verification,
         SignError::NoKey { .. }
         | SignError::KeyRead { .. }
         | SignError::KeyParse { .. }

@@ -23,6 +23,7 @@ pub(crate) mod manpages;
 pub mod outbox;
 pub mod patch;
 pub mod phase;
+pub mod quarantine;
 pub mod records;
 pub(crate) mod render;
 pub(crate) mod setup;

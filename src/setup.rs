@@ -188,7 +188,7 @@ pub fn check_config(ws: &Workspace) -> Result<ConfigChecked> {
 
 /// Who signs from this clone, for allowed_signers lines: git's `user.email`,
 /// else `$USER@localhost`.
-fn principal(repo: &gix::Repository) -> String {
+pub(crate) fn principal(repo: &gix::Repository) -> String {
     repo.config_snapshot()
         .string("user.email")
         .map(|e| e.to_string())
@@ -200,7 +200,7 @@ fn principal(repo: &gix::Repository) -> String {
 }
 
 /// The allowed_signers line that trusts `public` as `principal` for our namespace.
-fn allowed_signers_line(principal: &str, public: &sign::PublicKey) -> String {
+pub(crate) fn allowed_signers_line(principal: &str, public: &sign::PublicKey) -> String {
     format!(
         "{principal} namespaces=\"{}\" {}",
         trust::NAMESPACE,

@@ -2,6 +2,8 @@
 
 use crate::error::Result;
 use crate::ids::CommitId;
+use crate::quarantine::{Quarantine, Quarantines};
+use crate::records::KeyedKind;
 use crate::store::{self, IntegrateOutcome, StoreError, remote};
 use crate::verify::{Finding, Policy, Report, Verifier};
 
@@ -36,6 +38,9 @@ pub struct Pulled {
     pub state_commit: Option<CommitId>,
     /// Incoming records that passed with a remark.
     pub warnings: Vec<Finding>,
+    /// Incoming records that fail verification but are quarantined (here or
+    /// by quarantines in this pull), so they did not block it.
+    pub quarantined: Vec<Finding>,
 }
 
 /// Fetches `remote`'s state, verifies what would arrive, then merges it.
@@ -65,8 +70,12 @@ pub fn pull(
             arrived: 0,
             state_commit: store.tip()?.map(CommitId::from),
             warnings: Vec::new(),
+            quarantined: Vec::new(),
         }));
     };
+    // Records quarantined here, or by quarantines arriving in this pull, do
+    // not block it: one bad record must not lock the team out.
+    let local_quarantines = Quarantines::local(ws, trust)?;
     let mut report = None;
     let outcome = store.integrate(theirs, &remote_name, |incoming| {
         let mut verifier = Verifier::new(
@@ -81,16 +90,23 @@ pub fn pull(
         for (location, record) in &incoming.records {
             verifier.check(location, &record.line);
         }
-        let result = verifier.finish();
+        let mut result = verifier.finish();
+        let mut quarantines = local_quarantines.clone();
+        for (location, record) in &incoming.records {
+            if location.kind() == Quarantine::KIND {
+                quarantines.add_line(&record.line, trust);
+            }
+        }
+        result.set_aside(&quarantines);
         let ok = result.ok;
         report = Some(result);
         ok
     });
     // The state ref moved (or may have): what was read of it is stale.
     ws.refresh();
-    let warnings = report
+    let (warnings, quarantined) = report
         .as_ref()
-        .map(|r| r.warnings.clone())
+        .map(|r| (r.warnings.clone(), r.quarantined.clone()))
         .unwrap_or_default();
     let (outcome, arrived, commit) = match outcome {
         Ok(IntegrateOutcome::UpToDate) => (PullOutcome::UpToDate, 0, store.tip()?),
@@ -113,6 +129,7 @@ pub fn pull(
         arrived,
         state_commit: commit.map(CommitId::from),
         warnings,
+        quarantined,
     }))
 }
 

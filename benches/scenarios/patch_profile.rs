@@ -100,8 +100,9 @@ pub fn run(ws: &Workspace, measured: &PatchRepo, options: &Options) {
             .expect("read_keyed");
         },
     );
+    let opened = git_auditops::workspace::Workspace::from_repo(repo.open());
     time_step("find + read the signing key", runs, &mut |_| {
-        sign::key::for_recording(&gix_repo, config.trust.require_signed).expect("key");
+        sign::key::for_recording(&opened).expect("key");
     });
     time_step(
         "git2: apply_to_tree (base tree → index, apply)",

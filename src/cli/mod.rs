@@ -14,6 +14,7 @@ mod man;
 mod output;
 mod patch;
 mod phase;
+mod quarantine;
 mod state;
 mod status;
 mod verify;
@@ -65,6 +66,9 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Show the transactions of the state ref, newest first.
     Log(log::LogArgs),
+    /// Set aside records that fail verification (signed by trusted signers), so
+    /// that one bad record does not block `state pull` and `verify`.
+    Quarantine(quarantine::QuarantineArgs),
     /// Share the state with a git remote.
     #[command(subcommand)]
     State(state::StateCommand),
@@ -179,6 +183,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Evidence(command) => evidence::run(&ctx, command),
         Command::Verify(args) => verify::run(&ctx, args),
         Command::Log(args) => log::run(&ctx, args),
+        Command::Quarantine(args) => quarantine::run(&ctx, args),
         Command::State(command) => state::run(&ctx, command),
         Command::Phase(command) => phase::phase(&ctx, command),
         Command::Gate(command) => phase::gate(&ctx, command),

@@ -66,6 +66,9 @@ impl Report for Pulled {
         for w in &self.warnings {
             eprintln!("warning: {} {}: {}", w.id, w.kind, w.reason);
         }
+        for q in &self.quarantined {
+            eprintln!("quarantined: {} {}: {}", q.id, q.kind, q.reason);
+        }
         let how = match self.outcome {
             PullOutcome::RemoteHasNoState => {
                 return say!("{} has no state yet; nothing to pull", self.remote);

@@ -51,6 +51,15 @@ impl output::Report for Report {
         for w in &self.warnings {
             say!("warn  {}  {}: {}", w.id, w.kind, w.reason);
         }
+        if !self.quarantined.is_empty() {
+            say!(
+                "quarantined ({}): set aside by trusted signers, not failures",
+                self.quarantined.len()
+            );
+            for q in &self.quarantined {
+                say!("  {}  {}: {}", q.id, q.kind, q.reason);
+            }
+        }
         let kinds: Vec<String> = self
             .kinds
             .iter()

@@ -74,6 +74,14 @@ pub struct TrustConfig {
     /// Whether records must be signed; `false` allows unsigned records.
     #[serde(default = "default_true")]
     pub require_signed: bool,
+    /// Whether a command refuses to sign with a key the trust list at HEAD does
+    /// not trust (so that no record others cannot verify reaches the remote).
+    #[serde(default = "default_true")]
+    pub require_trusted_signer: bool,
+    /// How many distinct trusted signers must quarantine a record before it
+    /// counts as quarantined.
+    #[serde(default = "default_quarantine_approvals")]
+    pub quarantine_approvals: std::num::NonZeroU32,
 }
 
 /// `[state]`.
@@ -101,6 +109,9 @@ fn default_allowed_signers() -> Spanned<String> {
 fn default_true() -> bool {
     true
 }
+fn default_quarantine_approvals() -> std::num::NonZeroU32 {
+    std::num::NonZeroU32::MIN
+}
 fn default_ref() -> Spanned<String> {
     Spanned::new(0..0, crate::store::DEFAULT_REF.to_owned())
 }
@@ -110,6 +121,8 @@ impl Default for TrustConfig {
         TrustConfig {
             allowed_signers: default_allowed_signers(),
             require_signed: true,
+            require_trusted_signer: true,
+            quarantine_approvals: default_quarantine_approvals(),
         }
     }
 }

@@ -35,7 +35,7 @@ pub fn add(ws: &Workspace, request: &Request<'_>) -> Result<Recorded> {
     if !config.phases.is_empty() {
         crate::phase::lifecycle::phase(config, request.phase)?;
     }
-    let key = key::for_recording(ws.repo(), ws.require_signed()?)?;
+    let key = key::for_recording(ws)?;
     let evidence: Evidence = super::build(ws.repo(), request, Timestamp::now())?;
     if let Some((existing, state_commit)) = find_same(ws, &evidence)? {
         return Ok(Recorded {

@@ -118,7 +118,7 @@ pub fn queue(ws: &Workspace, issue: NewIssue) -> Result<Queued> {
         None => {}
     }
 
-    let key = key::for_recording(ws.repo(), config.trust.require_signed)?;
+    let key = key::for_recording(ws)?;
     let (op_id, op) = queue_op(&request, key.as_ref());
     ws.write(
         &[op],

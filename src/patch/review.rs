@@ -108,7 +108,7 @@ pub fn reject(ws: &Workspace, item_id: &str, reason: &str) -> Result<Resolved> {
         return Err(PatchError::NoReason.into());
     }
     let item = queue::pending_item(queue::load(ws)?, item_id)?;
-    let key = key::for_recording(ws.repo(), ws.require_signed()?)?;
+    let key = key::for_recording(ws)?;
     let resolution = QueueResolution {
         schema_version: 1,
         item_id: item.item_id.clone(),

@@ -144,7 +144,7 @@ pub fn submit(
         return Ok(done);
     }
     // A missing key fails here, before anything runs or is recorded.
-    let key = key::for_recording(repo, config.trust.require_signed)?;
+    let key = key::for_recording(ws)?;
     let mode = config.patch.mode;
     let mut record = DecisionRecord {
         schema_version: 1,

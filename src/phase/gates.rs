@@ -118,7 +118,7 @@ pub(crate) fn run(
     progress: &Progress,
 ) -> Result<RunReport> {
     let (repo, config) = (ws.repo(), ws.config()?);
-    let key = crate::sign::key::for_recording(repo, ws.require_signed()?)?;
+    let key = crate::sign::key::for_recording(ws)?;
     let tree: TreeId = crate::git::tree_of(repo, commit.object_id())?.into();
     let id = *phase.id.get_ref();
     let worktree = Throwaway::create(repo, commit.object_id(), "gate")?;

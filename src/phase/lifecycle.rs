@@ -100,7 +100,7 @@ pub(crate) fn start(ws: &Workspace, id: u32) -> Result<Started> {
             git_commit: started.record.git_commit,
         });
     }
-    let key = key::for_recording(ws.repo(), ws.require_signed()?)?;
+    let key = key::for_recording(ws)?;
     let record = PhaseStart {
         schema_version: 1,
         phase: id,
@@ -135,7 +135,7 @@ pub(crate) fn approve(ws: &Workspace, subject: &str, note: Option<&str>) -> Resu
     let n = approval::parse_subject(subject).map_err(PhaseError::from)?;
     phase(ws.config()?, n)?;
     let subject = approval::phase_subject(n);
-    let key = key::for_recording(ws.repo(), ws.require_signed()?)?;
+    let key = key::for_recording(ws)?;
     let (commit, _) = head(ws.repo())?;
     let record = Approval {
         schema_version: 1,
@@ -287,7 +287,7 @@ pub(crate) fn complete(ws: &Workspace, id: u32, tag: bool) -> Result<Completed> 
         }
         .into());
     }
-    let key = key::for_recording(repo, ws.require_signed()?)?;
+    let key = key::for_recording(ws)?;
     let record = PhaseCompletion {
         schema_version: 1,
         min_schema_version: 1,

@@ -126,4 +126,19 @@ pub enum SignError {
         /// What is wrong.
         message: String,
     },
+    /// A signing command's key is not trusted by the list at HEAD (under
+    /// `[trust] require_trusted_signer`): its records would fail everyone's verify.
+    #[error(
+        "the signing key {path} is not trusted by {trust_source}; nothing was recorded. Add this line to {allowed_signers} and commit it (or set `[trust] require_trusted_signer = false`):\n{line}"
+    )]
+    UntrustedSigner {
+        /// The private key file.
+        path: PathBuf,
+        /// Where the trust list was read from.
+        trust_source: String,
+        /// The repository path of the allowed_signers file.
+        allowed_signers: String,
+        /// The allowed_signers line that would trust the key.
+        line: String,
+    },
 }

@@ -45,6 +45,18 @@ pub struct SigningKey {
 }
 
 impl SigningKey {
+    /// A key made from `seed`, for unit tests that need signed records.
+    #[cfg(test)]
+    pub(crate) fn from_seed(seed: [u8; 32]) -> Self {
+        let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+        SigningKey {
+            public: PublicKey(key.verifying_key().to_bytes()),
+            key,
+            path: PathBuf::from("test"),
+            source: KeySource::DefaultPath,
+        }
+    }
+
     /// The ed25519 signature of `message`.
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
         self.key.sign(message).to_bytes()
@@ -329,16 +341,45 @@ pub fn generate(
     })
 }
 
-/// The key to sign with under `require_signed`: a missing key is an error when
-/// signing is required, and means "record unsigned" otherwise. Any other key
-/// problem (unreadable, wrong passphrase) is always an error.
-pub fn for_recording(
-    repo: &gix::Repository,
-    require_signed: bool,
-) -> Result<Option<SigningKey>, SignError> {
-    match find(repo) {
-        Ok(key) => Ok(Some(key)),
-        Err(SignError::NoKey { .. }) if !require_signed => Ok(None),
-        Err(err) => Err(err),
+/// The key to sign with for a command that records: a missing key is an error
+/// when `[trust] require_signed` holds, and means "record unsigned" otherwise.
+/// Any other key problem (unreadable, wrong passphrase) is always an error.
+///
+/// Under `[trust] require_trusted_signer` (the default) a key the trust list at
+/// HEAD does not trust is refused here, before anything is written: a record
+/// others cannot verify would lock every other clone out of `state pull`.
+pub fn for_recording(ws: &crate::workspace::Workspace) -> crate::error::Result<Option<SigningKey>> {
+    let config = ws.config()?;
+    let key = match find(ws.repo()) {
+        Ok(key) => key,
+        Err(SignError::NoKey { .. }) if !config.trust.require_signed => return Ok(None),
+        Err(err) => return Err(err.into()),
+    };
+    if config.trust.require_trusted_signer {
+        ensure_trusted(ws, &key)?;
+    }
+    Ok(Some(key))
+}
+
+/// Refuses `key` unless the trust list of `ws` trusts it now, naming the
+/// allowed_signers line that would.
+pub(crate) fn ensure_trusted(
+    ws: &crate::workspace::Workspace,
+    key: &SigningKey,
+) -> crate::error::Result<()> {
+    let trust = ws.trust()?;
+    let now = crate::time::Timestamp::now().as_second();
+    match trust.key(&key.public.keyid(), Some(now)) {
+        super::trust::KeyLookup::Trusted(_) => Ok(()),
+        _ => Err(SignError::UntrustedSigner {
+            path: key.path.clone(),
+            trust_source: trust.source.clone(),
+            allowed_signers: ws.config()?.allowed_signers().to_owned(),
+            line: crate::setup::allowed_signers_line(
+                &crate::setup::principal(ws.repo()),
+                &key.public,
+            ),
+        }
+        .into()),
     }
 }

@@ -4,6 +4,7 @@ use crate::approval::Approval;
 use crate::outbox::{OutboxOp, OutboxOutcome};
 use crate::patch::records::{Alert, DecisionRecord, QueueItem, QueueResolution};
 use crate::phase::records::{GateResult, PhaseCompletion, PhaseStart};
+use crate::quarantine::Quarantine;
 use crate::records::KeyedKind;
 use crate::store;
 use serde::{Serialize, Serializer};
@@ -40,6 +41,8 @@ pub enum FindingKind {
     OutboxOp,
     /// An outbox operation's outcome.
     OutboxOutcome,
+    /// A quarantine of a record.
+    Quarantine,
     /// A log or predicate kind this version does not write.
     Other(String),
 }
@@ -59,6 +62,7 @@ impl FindingKind {
             FindingKind::Alert => Alert::KIND,
             FindingKind::OutboxOp => OutboxOp::KIND,
             FindingKind::OutboxOutcome => OutboxOutcome::KIND,
+            FindingKind::Quarantine => Quarantine::KIND,
             FindingKind::Other(name) => name,
         }
     }
@@ -78,6 +82,7 @@ impl From<&str> for FindingKind {
             Alert::KIND => FindingKind::Alert,
             OutboxOp::KIND => FindingKind::OutboxOp,
             OutboxOutcome::KIND => FindingKind::OutboxOutcome,
+            Quarantine::KIND => FindingKind::Quarantine,
             other => FindingKind::Other(other.to_owned()),
         }
     }
@@ -114,6 +119,7 @@ mod tests {
             "alert",
             "outbox-op",
             "outbox-outcome",
+            "quarantine",
             "some-future-log",
         ] {
             let kind = FindingKind::from(name);

@@ -18,6 +18,7 @@ use crate::outbox::{OutboxOp, OutboxOutcome};
 use crate::patch::records::{Alert, DecisionRecord, QueueItem, QueueResolution};
 use crate::phase::records::{GateResult, PhaseCompletion, PhaseStart};
 use crate::phase::status::Reader;
+use crate::quarantine::{Quarantine, Quarantines};
 use crate::records::{KeyedKind, RecordError};
 use crate::sign::batch::{self, SignatureCheck};
 use crate::sign::trust::{self, Plan, TrustedKey};
@@ -58,6 +59,9 @@ pub struct Report {
     pub failures: Vec<Finding>,
     /// Records that passed with a remark.
     pub warnings: Vec<Finding>,
+    /// Records that failed a check but are quarantined by enough trusted
+    /// signers (`[trust] quarantine_approvals`): set aside, not failures.
+    pub quarantined: Vec<Finding>,
     /// Records per kind.
     pub kinds: BTreeMap<String, usize>,
     /// Where the trusted keys came from.
@@ -72,6 +76,18 @@ pub struct Report {
     /// What was verified, for people: the state ref, or `incoming` for a pull.
     #[serde(skip)]
     pub scope: String,
+}
+
+impl Report {
+    /// Moves the failures of records `quarantines` holds to `quarantined`.
+    pub(crate) fn set_aside(&mut self, quarantines: &Quarantines) {
+        let (aside, failures) = std::mem::take(&mut self.failures)
+            .into_iter()
+            .partition(|f: &Finding| quarantines.holds(f.id));
+        self.failures = failures;
+        self.quarantined.extend::<Vec<Finding>>(aside);
+        self.ok = self.failures.is_empty();
+    }
 }
 
 /// Why `verify` could not vouch for the state at all.
@@ -437,6 +453,7 @@ fn keyed_kind_check(
         Alert::KIND => check::<Alert>(statement, key),
         OutboxOp::KIND => check::<OutboxOp>(statement, key),
         OutboxOutcome::KIND => check::<OutboxOutcome>(statement, key),
+        Quarantine::KIND => check::<Quarantine>(statement, key),
         _ => return None,
     })
 }
@@ -521,5 +538,7 @@ pub fn verify(
         }
         report.ok = report.failures.is_empty();
     }
+    let needed = config.trust.quarantine_approvals.get();
+    report.set_aside(&Quarantines::of_view(&view, trust, needed)?);
     Ok(report)
 }

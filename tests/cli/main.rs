@@ -24,6 +24,7 @@ mod locks;
 mod manual;
 mod patches;
 mod phases;
+mod quarantine;
 mod quickstart;
 mod setup;
 mod sharing;

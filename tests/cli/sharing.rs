@@ -12,7 +12,6 @@ struct Team {
 }
 
 fn team() -> Team {
-    let remote = tempfile::tempdir().unwrap();
     let alice = Repo::new();
     alice.ok(&["init"]);
     let alice_key = alice.generate_key(None);
@@ -23,14 +22,7 @@ fn team() -> Team {
         (k, scratch)
     };
     alice.trust(&[&alice_key, &bob_home_key.0]);
-    let out = std::process::Command::new("git")
-        .args(["init", "-q", "--bare", "-b", "main"])
-        .arg(remote.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    alice.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
-    alice.git(&["push", "-q", "origin", "main"]);
+    let remote = alice.publish_to_new_remote();
     alice.ok(&["state", "push"]);
     let bob = Repo::clone_from(remote.path());
     // Bob signs with his own key, copied into his home.

@@ -108,6 +108,15 @@ fn a_record_signed_by_an_untrusted_key_fails() {
     let stranger = repo.home.path().join("stranger");
     let stranger_key = repo.generate_key(Some(&stranger));
     repo.git(&["config", "auditops.signingKey", stranger.to_str().unwrap()]);
+    // Recording with a key not trusted yet is refused unless the team allows it.
+    let config = repo.path().join(".auditops.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let allowed = text.replace(
+        "require_trusted_signer = true",
+        "require_trusted_signer = false",
+    );
+    assert_ne!(allowed, text);
+    std::fs::write(&config, allowed).unwrap();
     let bad = repo.add_evidence("by a stranger");
     let (code, report) = verify_json(&repo, &[]);
     assert_eq!(code, Some(3));

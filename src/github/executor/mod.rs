@@ -123,7 +123,7 @@ impl<'r> Executor<'r> {
     /// The signing key, loaded on first use (before any write is sent).
     fn signing_key(&mut self) -> Result<Option<&SigningKey>> {
         if self.key.is_none() {
-            let loaded = key::for_recording(self.ws.repo(), self.config.trust.require_signed)?;
+            let loaded = key::for_recording(self.ws)?;
             self.key = Some(loaded);
         }
         Ok(self.key.as_ref().and_then(Option::as_ref))

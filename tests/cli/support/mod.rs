@@ -209,6 +209,29 @@ impl Repo {
         }
     }
 
+    /// A new bare repository as this clone's `origin`, with `main` pushed to it.
+    pub fn publish_to_new_remote(&self) -> tempfile::TempDir {
+        let remote = tempfile::tempdir().expect("temp remote");
+        let out = std::process::Command::new("git")
+            .args(["init", "-q", "--bare", "-b", "main"])
+            .arg(remote.path())
+            .output()
+            .expect("git init --bare");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.git(&[
+            "remote",
+            "add",
+            "origin",
+            remote.path().to_str().expect("utf-8"),
+        ]);
+        self.git(&["push", "-q", "origin", "main"]);
+        remote
+    }
+
     /// Commits an allowed_signers file listing exactly `keys`.
     pub fn trust(&self, keys: &[&KeyInfo]) {
         let lines: Vec<&str> = keys
