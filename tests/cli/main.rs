@@ -21,6 +21,7 @@ mod interop;
 mod manual;
 mod patches;
 mod phases;
+mod pool;
 mod setup;
 mod sharing;
 mod verify;
