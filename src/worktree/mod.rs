@@ -2,11 +2,14 @@
 //! slots (patch validation), both where the tool, not the user, works.
 //!
 //! They live under `<git common dir>/auditops/worktrees/`, registered with git so
-//! `git worktree list` stays truthful, and are removed when dropped. The name
+//! `git worktree list` stays truthful (by hand, so that `git fsck` and `git
+//! worktree prune` find nothing wrong at any instant, even after a `kill -9`:
+//! see `admin`), and are removed when dropped. The name
 //! carries the creating process id, so a worktree left by a crashed process is
 //! recognised and swept by the next one. The user's working tree, index and
 //! branch are never touched.
 
+mod admin;
 mod pool;
 
 pub use pool::{PooledWorktree, sweep_pool};
@@ -72,16 +75,6 @@ pub(crate) fn pool_dir(repo: &gix::Repository) -> PathBuf {
     repo.common_dir().join("auditops").join("worktrees")
 }
 
-pub(crate) fn git(git_dir: &Path) -> Command {
-    let mut cmd = Command::new("git");
-    cmd.arg("--git-dir")
-        .arg(git_dir)
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE");
-    cmd
-}
-
 fn process_alive(pid: u32) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;
@@ -113,19 +106,10 @@ impl Throwaway {
             .map(|d| d.subsec_nanos())
             .unwrap_or_default();
         let path = pool.join(format!("{purpose}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&pool).map_err(WorktreeError::io(&pool))?;
-        let out = git(repo.common_dir())
-            .args(["worktree", "add", "--detach", "--quiet"])
-            .arg(&path)
-            .arg(commit.to_string())
-            .output()
-            .map_err(WorktreeError::Spawn)?;
-        if !out.status.success() {
-            return Err(WorktreeError::Create {
-                commit,
-                path,
-                stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-            });
+        let made = admin::register(repo, &path, commit).and_then(|()| check_out(&path, commit));
+        if let Err(err) = made {
+            admin::remove(repo.common_dir(), &path);
+            return Err(err);
         }
         Ok(Throwaway {
             git_dir: repo.common_dir().to_owned(),
@@ -141,37 +125,78 @@ impl Throwaway {
 
 impl Drop for Throwaway {
     fn drop(&mut self) {
-        remove(&self.git_dir, &self.path);
+        admin::remove(&self.git_dir, &self.path);
     }
 }
 
-pub(crate) fn remove(git_dir: &Path, path: &Path) {
-    let removed = git(git_dir)
-        .args(["worktree", "remove", "--force", "--force"])
-        .arg(path)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !removed {
-        let _ = std::fs::remove_dir_all(path);
-        let _ = git(git_dir).args(["worktree", "prune"]).output();
+/// Moves the registered worktree at `path` to `commit`, detached, with the
+/// files git tracks there as in the commit and untracked ones removed
+/// (ignored ones stay). Fills a worktree [`admin::register`] just made.
+pub(crate) fn check_out(path: &Path, commit: ObjectId) -> Result<(), WorktreeError> {
+    let run = |args: &[&str]| {
+        let mut cmd = Command::new("git");
+        cmd.current_dir(path)
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE")
+            .env_remove("GIT_INDEX_FILE")
+            .args(args);
+        die_with_parent(&mut cmd);
+        let out = cmd.output().map_err(WorktreeError::Spawn)?;
+        match out.status.success() {
+            true => Ok(()),
+            false => Err(WorktreeError::Checkout {
+                commit,
+                path: path.to_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+            }),
+        }
+    };
+    let hex = commit.to_string();
+    run(&["checkout", "--quiet", "--detach", "--force", &hex]).and_then(|_| run(&["clean", "-fdq"]))
+}
+
+/// Makes `cmd` die with this process: a `git checkout` orphaned by a
+/// `kill -9` would otherwise go on writing in a worktree the next command is
+/// about to repair or remove.
+fn die_with_parent(cmd: &mut Command) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        let parent = libc::pid_t::try_from(std::process::id()).unwrap_or_default();
+        // SAFETY: between fork and exec the closure only makes two
+        // async-signal-safe system calls and allocates nothing.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // The parent died before the request took effect.
+                if libc::getppid() != parent {
+                    return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+                }
+                Ok(())
+            });
+        }
     }
+    #[cfg(not(target_os = "linux"))]
+    let _ = cmd;
 }
 
 /// Removes worktrees whose creating process is gone (it crashed or was killed).
 /// Returns how many were swept.
 pub(crate) fn sweep(repo: &gix::Repository) -> usize {
     let Ok(entries) = std::fs::read_dir(pool_dir(repo)) else {
-        return 0;
+        return admin::sweep(repo);
     };
     let mut swept = 0;
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if owner_pid(&name).is_some_and(|pid| !process_alive(pid)) {
-            remove(repo.common_dir(), &entry.path());
+            admin::remove(repo.common_dir(), &entry.path());
             swept += 1;
         }
     }
-    swept
+    swept + admin::sweep(repo)
 }
 
 #[cfg(test)]

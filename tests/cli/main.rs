@@ -24,6 +24,7 @@ mod locks;
 mod manual;
 mod patches;
 mod phases;
+mod pool;
 mod quarantine;
 mod quickstart;
 mod setup;

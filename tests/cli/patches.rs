@@ -5,7 +5,7 @@ use crate::support::{Repo, assert_stderr_contains, stderr, stdout};
 use predicates::prelude::*;
 use std::time::Duration;
 
-fn config(mode: &str, extra: &str) -> String {
+pub(crate) fn config(mode: &str, extra: &str) -> String {
     format!(
         r#"version = 1
 
@@ -27,7 +27,7 @@ category = "quality"
 
 /// A repository with `config`, a trusted key, and a `release` branch (not
 /// checked out anywhere) to apply patches to.
-fn project(config: &str) -> Repo {
+pub(crate) fn project(config: &str) -> Repo {
     let repo = Repo::new();
     repo.write(".auditops.toml", config);
     repo.setup_trusted();
@@ -36,7 +36,7 @@ fn project(config: &str) -> Repo {
 }
 
 /// The patch that `edit` makes to the working tree (then undone).
-fn make_patch(repo: &Repo, edit: impl FnOnce(&Repo), diff_args: &[&str]) -> Vec<u8> {
+pub(crate) fn make_patch(repo: &Repo, edit: impl FnOnce(&Repo), diff_args: &[&str]) -> Vec<u8> {
     edit(repo);
     repo.git(&["add", "-A"]);
     let mut args = vec!["diff", "--cached"];
@@ -46,19 +46,23 @@ fn make_patch(repo: &Repo, edit: impl FnOnce(&Repo), diff_args: &[&str]) -> Vec<
     diff.into_bytes()
 }
 
-fn write_patch(repo: &Repo, name: &str, bytes: &[u8]) -> String {
+pub(crate) fn write_patch(repo: &Repo, name: &str, bytes: &[u8]) -> String {
     let path = repo.home.path().join(name);
     std::fs::write(&path, bytes).unwrap();
     path.display().to_string()
 }
 
-fn submit(repo: &Repo, patch: &str, target: &str) -> (Option<i32>, serde_json::Value, String) {
+pub(crate) fn submit(
+    repo: &Repo,
+    patch: &str,
+    target: &str,
+) -> (Option<i32>, serde_json::Value, String) {
     let out = repo.run(&["patch", "submit", patch, "--target", target, "--json"]);
     let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
     (out.status.code(), json, stderr(&out))
 }
 
-fn good_patch(repo: &Repo) -> String {
+pub(crate) fn good_patch(repo: &Repo) -> String {
     let bytes = make_patch(
         repo,
         |r| {
@@ -493,7 +497,7 @@ fn hostile_and_malformed_patches_are_refused_before_anything_is_written() {
 }
 
 /// Runs `patch submit` in the background; returns the child.
-fn spawn_submit(repo: &Repo, patch: &str) -> std::process::Child {
+pub(crate) fn spawn_submit(repo: &Repo, patch: &str) -> std::process::Child {
     let mut cmd = std::process::Command::new(support::BIN);
     support::isolate(&mut cmd, repo.home.path());
     cmd.current_dir(repo.path())
@@ -552,8 +556,7 @@ fn kill_dash_nine_during_a_validator_leaves_no_decision_and_the_orphan_is_swept(
     let status: serde_json::Value = serde_json::from_str(&repo.ok(&["status", "--json"])).unwrap();
     assert_eq!(status["worktrees_swept"], 1);
     assert!(!slot.exists());
-    let prunable = repo.git(&["worktree", "prune", "--dry-run", "-v"]);
-    assert_eq!(prunable, "", "nothing prunable left");
+    crate::pool::assert_git_consistent(&repo, "after the sweep");
     repo.ok(&["verify"]);
 }
 

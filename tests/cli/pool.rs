@@ -1,0 +1,161 @@
+//! The worktree pool stays valid in git's eyes at every instant: a broken slot
+//! is repaired by the next command that uses the pool, and a `kill -9` at any
+//! point of `patch submit` leaves `git fsck` and `git worktree prune` with
+//! nothing to say.
+
+use crate::patches::{config, good_patch, make_patch, project, spawn_submit, submit, write_patch};
+use crate::support::{self, Repo};
+use std::process::Output;
+use std::time::Duration;
+
+const SLOT_ADMIN: &str = ".git/worktrees/slot-0";
+const SLOT: &str = ".git/auditops/worktrees/slot-0";
+
+fn git_output(repo: &Repo, args: &[&str]) -> Output {
+    let mut cmd = std::process::Command::new("git");
+    support::isolate(&mut cmd, repo.home.path());
+    cmd.current_dir(repo.path()).args(args);
+    cmd.output().expect("run git")
+}
+
+/// `git fsck --no-dangling` passes and `git worktree prune --dry-run -v` would
+/// remove nothing (it says what it would remove on stderr).
+#[track_caller]
+pub(crate) fn assert_git_consistent(repo: &Repo, context: &str) {
+    let fsck = git_output(repo, &["fsck", "--no-dangling"]);
+    assert!(
+        fsck.status.success(),
+        "{context}: git fsck failed:\n{}{}",
+        support::stdout(&fsck),
+        support::stderr(&fsck)
+    );
+    let prune = git_output(repo, &["worktree", "prune", "--dry-run", "-v"]);
+    let said = format!("{}{}", support::stdout(&prune), support::stderr(&prune));
+    assert!(
+        prune.status.success() && said.trim().is_empty(),
+        "{context}: git worktree prune would remove something:\n{said}"
+    );
+}
+
+fn other_patch(repo: &Repo, name: &str) -> String {
+    let bytes = make_patch(
+        repo,
+        |r| r.write(&format!("notes/{name}.txt"), format!("{name}\n")),
+        &[],
+    );
+    write_patch(repo, &format!("{name}.patch"), &bytes)
+}
+
+/// A first submit that leaves a slot to break.
+fn project_with_a_slot() -> Repo {
+    let repo = project(&config("analysis_only", ""));
+    let (code, json, err) = submit(&repo, &good_patch(&repo), "release");
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(json["pool_created"], true);
+    assert_git_consistent(&repo, "after the first submit");
+    repo
+}
+
+/// The next submit rebuilds the slot, checks the patch out in it, and leaves
+/// git with nothing to complain about.
+fn assert_repaired_by_a_submit(repo: &Repo) {
+    let (code, json, err) = submit(repo, &other_patch(repo, "second"), "release");
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(json["pool_created"], true, "the broken slot was rebuilt");
+    assert_git_consistent(repo, "after the repairing submit");
+    let slot = repo.path().join(SLOT);
+    assert!(slot.join("notes/second.txt").exists(), "the patch is there");
+    let listed = repo.git(&["worktree", "list", "--porcelain"]);
+    assert!(listed.contains(SLOT), "registered again: {listed}");
+}
+
+#[test]
+fn a_slot_whose_head_is_forty_zeros_is_repaired_by_the_next_submit() {
+    let repo = project_with_a_slot();
+    let head = repo.path().join(SLOT_ADMIN).join("HEAD");
+    std::fs::write(&head, format!("{}\n", "0".repeat(40))).unwrap();
+    let fsck = git_output(&repo, &["fsck", "--no-dangling"]);
+    assert!(!fsck.status.success(), "the breakage is one git sees");
+    assert_repaired_by_a_submit(&repo);
+}
+
+#[test]
+fn a_slot_without_gitdir_is_repaired_by_the_next_submit() {
+    let repo = project_with_a_slot();
+    std::fs::remove_file(repo.path().join(SLOT_ADMIN).join("gitdir")).unwrap();
+    let prune = git_output(&repo, &["worktree", "prune", "--dry-run", "-v"]);
+    assert!(
+        support::stderr(&prune).contains("slot-0"),
+        "the breakage is one git sees"
+    );
+    assert_repaired_by_a_submit(&repo);
+}
+
+#[test]
+fn a_slot_whose_checkout_is_gone_is_repaired_by_the_next_submit() {
+    let repo = project_with_a_slot();
+    std::fs::remove_dir_all(repo.path().join(SLOT)).unwrap();
+    assert_repaired_by_a_submit(&repo);
+}
+
+#[test]
+fn status_removes_a_broken_slot_cleanly() {
+    let repo = project_with_a_slot();
+    let head = repo.path().join(SLOT_ADMIN).join("HEAD");
+    std::fs::write(&head, format!("{}\n", "0".repeat(40))).unwrap();
+    let status: serde_json::Value = serde_json::from_str(&repo.ok(&["status", "--json"])).unwrap();
+    assert_eq!(status["worktrees_swept"], 1);
+    assert_git_consistent(&repo, "after status");
+    assert!(!repo.path().join(SLOT).exists());
+    assert!(!repo.path().join(SLOT_ADMIN).exists());
+}
+
+/// A small xorshift generator: the delays need no more, and the seed is
+/// printed so that a failing run can be replayed (`AUDITOPS_KILL_SEED`).
+struct Delays(u64);
+
+impl Delays {
+    fn next_below(&mut self, bound: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % bound
+    }
+}
+
+fn env_number(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
+/// `AUDITOPS_KILL_TRIALS` (default 30) submits, each killed with SIGKILL
+/// after a random 0–30 ms (`AUDITOPS_KILL_MAX_MS`); git is checked after
+/// every kill, and a last submit must succeed.
+#[test]
+fn kill_dash_nine_at_any_point_of_a_submit_leaves_git_consistent() {
+    let trials = env_number("AUDITOPS_KILL_TRIALS").unwrap_or(30);
+    let max_us = env_number("AUDITOPS_KILL_MAX_MS").unwrap_or(30).max(1) * 1000;
+    let seed = env_number("AUDITOPS_KILL_SEED").unwrap_or_else(|| {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        now.map(|d| d.as_nanos() as u64).unwrap_or(1) | 1
+    });
+    let mut delays = Delays(seed);
+    let repo = project(&config("analysis_only", ""));
+    for trial in 0..trials {
+        let patch = other_patch(&repo, &format!("trial-{trial}"));
+        let mut child = spawn_submit(&repo, &patch);
+        let delay = delays.next_below(max_us);
+        std::thread::sleep(Duration::from_micros(delay));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        assert_git_consistent(
+            &repo,
+            &format!("after kill {trial} ({delay} µs in; AUDITOPS_KILL_SEED={seed})"),
+        );
+    }
+    // A state-ref lock a killed writer left is recovered by the next write.
+    let (code, json, err) = submit(&repo, &good_patch(&repo), "release");
+    assert_eq!(code, Some(0), "the next submit works (seed {seed}): {err}");
+    assert!(json["decision"].is_object(), "{json}");
+    assert_git_consistent(&repo, &format!("after the last submit (seed {seed})"));
+    repo.ok(&["verify"]);
+}
