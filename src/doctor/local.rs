@@ -117,7 +117,7 @@ pub(super) fn state(ws: &Workspace) -> Check {
     match compared {
         Err(err) => Check::problem(
             name,
-            format!("{detail}; cannot compare with {tracking}: {err}"),
+            format!("{detail}; cannot compare with {tracking}: {}", chain(&err)),
             None,
         ),
         Ok((behind @ 1.., _)) => Check::problem(
@@ -140,16 +140,20 @@ pub(super) fn state(ws: &Workspace) -> Check {
 
 /// How many commits `from` reaches that `other` does not: the local history
 /// alone, no network.
-fn only_in(ws: &Workspace, from: ObjectId, other: ObjectId) -> Result<usize, String> {
+fn only_in(
+    ws: &Workspace,
+    from: ObjectId,
+    other: ObjectId,
+) -> Result<usize, crate::store::StoreError> {
     let walk = ws
         .repo()
         .rev_walk([from])
         .with_hidden([other])
         .all()
-        .map_err(|err| chain(&err))?;
+        .map_err(crate::store::StoreError::git)?;
     let mut count = 0;
     for commit in walk {
-        commit.map_err(|err| chain(&err))?;
+        commit.map_err(crate::store::StoreError::git)?;
         count += 1;
     }
     Ok(count)
