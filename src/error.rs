@@ -171,7 +171,9 @@ fn store(err: &StoreError) -> ExitCode {
         | StoreError::UnsupportedVersion { .. }
         | StoreError::IncomingRejected { .. } => ExitCode::Verification,
         StoreError::PushDiverged { .. } => ExitCode::Refused,
-        StoreError::Contention { .. } | StoreError::Locked { .. } => ExitCode::Busy,
+        StoreError::Contention { .. } | StoreError::Locked { .. } | StoreError::GitLock { .. } => {
+            ExitCode::Busy
+        }
         StoreError::InvalidRefName { .. }
         | StoreError::NotUnderRefs { .. }
         | StoreError::InvalidPlace { .. }

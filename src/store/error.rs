@@ -74,6 +74,27 @@ pub enum StoreError {
         /// How long this process waited.
         waited: std::time::Duration,
     },
+    /// A git lock file that a ref update needs (`packed-refs.lock`, or the
+    /// state ref's own lock taken by a plain git command) stayed in place for
+    /// `[state] lock_timeout` with no process of this tool holding it.
+    #[error(
+        "{} is in the way ({} old): a git command is running, or one that died left it; waited {} ([state] lock_timeout). If no git command is running in this repository, remove it (`rm {}`) and try again",
+        path.display(),
+        crate::lock::secs(*age),
+        crate::lock::secs(*waited),
+        path.display()
+    )]
+    GitLock {
+        /// The lock file.
+        path: PathBuf,
+        /// How long ago it was written.
+        age: std::time::Duration,
+        /// How long this process waited.
+        waited: std::time::Duration,
+        /// Why the last attempt failed.
+        #[source]
+        source: Box<gix::Error>,
+    },
     /// A remote name that is not configured.
     #[error("`{remote}` is not a configured git remote (see `git remote -v`)")]
     UnknownRemote {

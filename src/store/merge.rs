@@ -166,7 +166,7 @@ impl Store<'_> {
         mut accept: impl FnMut(&Incoming) -> bool,
     ) -> Result<IntegrateOutcome> {
         let theirs_view = self.view_at(theirs)?;
-        let mut retries = 0;
+        let mut race = super::Race::new();
         loop {
             let ours = self.tip()?;
             if ours == Some(theirs) {
@@ -233,7 +233,7 @@ impl Store<'_> {
                     return Ok(IntegrateOutcome::FastForward { commit, arrived });
                 }
                 Ok(()) => return Ok(IntegrateOutcome::Merged { commit, arrived }),
-                Err(err) => self.after_lost_race(ours, &mut retries, err)?,
+                Err(err) => self.after_lost_race(ours, &mut race, err)?,
             }
         }
     }

@@ -177,7 +177,7 @@ impl<'r> Store<'r> {
     /// Creates the state ref with an empty state if it does not exist.
     /// Returns the tip and whether it was created now.
     pub fn init(&self) -> Result<(ObjectId, bool)> {
-        let mut retries = 0;
+        let mut race = Race::new();
         loop {
             if let Some(tip) = self.tip()? {
                 self.view_at(tip)?;
@@ -187,7 +187,7 @@ impl<'r> Store<'r> {
             let commit = self.write_commit(tree, &[], "init: create the auditops state")?;
             match self.compare_and_swap(None, commit, "init")? {
                 Ok(()) => return Ok((commit, true)),
-                Err(err) => self.after_lost_race(None, &mut retries, err)?,
+                Err(err) => self.after_lost_race(None, &mut race, err)?,
             }
         }
     }
@@ -219,7 +219,7 @@ impl<'r> Store<'r> {
                 });
             }
         }
-        let mut retries = 0;
+        let mut race = Race::new();
         loop {
             let tip = self.tip()?;
             let base_tree = match tip {
@@ -230,33 +230,62 @@ impl<'r> Store<'r> {
             let parents: Vec<ObjectId> = tip.into_iter().collect();
             let commit = self.write_commit(tree, &parents, message)?;
             match self.compare_and_swap(tip, commit, message)? {
-                Ok(()) => return Ok(Written { commit, retries }),
-                Err(err) => self.after_lost_race(tip, &mut retries, err)?,
+                Ok(()) => {
+                    return Ok(Written {
+                        commit,
+                        retries: race.retries,
+                    });
+                }
+                Err(err) => self.after_lost_race(tip, &mut race, err)?,
             }
         }
     }
 
     /// Decides whether a failed ref update was a lost race worth retrying.
+    ///
+    /// A moved tip is a race lost to another writer: retried at once. A ref
+    /// update that fails with the tip in place is waiting on a git lock file
+    /// that is not ours (`packed-refs.lock`, which `git checkout` and every ref
+    /// deletion take, or the ref's lock held by a plain git command): retried
+    /// for `[state] lock_timeout`, then reported with the file's name, since a
+    /// git command that died can leave one that nothing will ever remove.
     fn after_lost_race(
         &self,
         expected: Option<ObjectId>,
-        retries: &mut u32,
+        race: &mut Race,
         err: gix::Error,
     ) -> Result<()> {
         const MAX_RETRIES: u32 = 10_000;
-        *retries += 1;
+        race.retries += 1;
         let moved = self.tip()? != expected;
         let transient = moved || err.is_conflict() || err.can_retry_lenient();
-        if !transient || *retries >= MAX_RETRIES {
+        if !transient || race.retries >= MAX_RETRIES {
             return Err(StoreError::Contention {
                 ref_name: self.ref_name().to_owned(),
-                attempts: *retries,
+                attempts: race.retries,
                 source: Box::new(err),
             });
         }
+        if !moved && race.started.elapsed() >= self.lock_timeout {
+            let common = self.repo.common_dir();
+            let in_the_way = [
+                common.join("packed-refs.lock"),
+                ref_lock::lock_file(self.repo, self.ref_name()),
+            ]
+            .into_iter()
+            .find_map(|path| crate::lock::age(&path).map(|age| (path, age)));
+            if let Some((path, age)) = in_the_way {
+                return Err(StoreError::GitLock {
+                    path,
+                    age,
+                    waited: race.started.elapsed(),
+                    source: Box::new(err),
+                });
+            }
+        }
         // Spread retrying writers apart a little; the pid makes the pattern differ
         // between processes without needing a random number generator.
-        let spread = u64::from(std::process::id() % 7 + (*retries).min(20));
+        let spread = u64::from(std::process::id() % 7 + race.retries.min(20));
         std::thread::sleep(Duration::from_micros(200 * spread));
         Ok(())
     }
@@ -338,6 +367,21 @@ impl<'r> Store<'r> {
             .repo
             .edit_references_as(Some(edit), Some(self.identity.to_ref(&mut time)))
             .map(|_| ()))
+    }
+}
+
+/// How a write's retries are going: how many, and since when.
+struct Race {
+    retries: u32,
+    started: std::time::Instant,
+}
+
+impl Race {
+    fn new() -> Self {
+        Race {
+            retries: 0,
+            started: std::time::Instant::now(),
+        }
     }
 }
 

@@ -43,7 +43,7 @@ pub enum WorktreeError {
     /// git could not be started.
     #[error("could not run git")]
     Spawn(#[source] std::io::Error),
-    /// `git checkout` of the pooled slot failed.
+    /// Checking a commit out in a worktree failed.
     #[error("cannot move the pooled worktree {} to {commit}: {stderr}", path.display())]
     Checkout {
         /// The commit to check out.
@@ -151,13 +151,22 @@ pub(crate) fn check_out(path: &Path, commit: ObjectId) -> Result<(), WorktreeErr
             }),
         }
     };
+    // Not `git checkout --force --detach`: it deletes `AUTO_MERGE`, and every
+    // ref deletion holds the repository-wide `packed-refs.lock` for a moment. A
+    // checkout killed with this process (see `die_with_parent`) could leave
+    // that lock behind and block every ref update in the repository, git's and
+    // ours. These three take only the worktree's own `index.lock` and
+    // `HEAD.lock`, and run no hooks.
     let hex = commit.to_string();
-    run(&["checkout", "--quiet", "--detach", "--force", &hex]).and_then(|_| run(&["clean", "-fdq"]))
+    run(&["read-tree", "-u", "--reset", &hex])
+        .and_then(|_| run(&["update-ref", "--no-deref", "HEAD", &hex]))
+        .and_then(|_| run(&["clean", "-fdq"]))
 }
 
-/// Makes `cmd` die with this process: a `git checkout` orphaned by a
-/// `kill -9` would otherwise go on writing in a worktree the next command is
-/// about to repair or remove.
+/// Makes `cmd` die with this process: a git command orphaned by a `kill -9`
+/// would otherwise go on writing in a worktree the next command is about to
+/// repair or remove. The commands [`check_out`] runs take only the worktree's
+/// own lock files, which the pool's sweep removes with the worktree.
 fn die_with_parent(cmd: &mut Command) {
     #[cfg(target_os = "linux")]
     {

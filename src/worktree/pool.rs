@@ -1,10 +1,10 @@
 //! The worktree pool: reusable checkouts for patch validation.
 //!
 //! A slot is created once (registered by hand, see [`super::admin`], then
-//! filled by `git checkout`) and later moved to the next commit with `git
-//! checkout`, which rewrites only the files that differ: on a large repository
-//! that is most of the cost of getting a patched tree ready. Ignored files
-//! (build caches) stay; untracked ones are removed.
+//! filled by [`check_out`]) and later moved to the next commit the same way;
+//! `git read-tree -u --reset` rewrites only the files that differ: on a large
+//! repository that is most of the cost of getting a patched tree ready.
+//! Ignored files (build caches) stay; untracked ones are removed.
 //!
 //! Users of the pool hold the `worktrees` lock. Before each use the slot's
 //! registration is checked (see [`admin::health`]): a broken one — a HEAD

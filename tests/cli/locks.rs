@@ -115,6 +115,33 @@ fn a_live_writers_lock_is_waited_for_then_reported_with_exit_4() {
     assert!(!ref_lock(&repo).exists());
 }
 
+/// `git checkout` and every ref deletion take `packed-refs.lock`; a git
+/// command that died left one here. A write waits `[state] lock_timeout`, then
+/// names the file and the way out (exit 4), and writes once it is gone.
+#[test]
+fn a_packed_refs_lock_git_left_is_named_after_the_timeout() {
+    let repo = repo_with_short_timeout();
+    repo.git(&["pack-refs", "--all"]);
+    let tip = repo.state_tip();
+    let stale = repo.path().join(".git/packed-refs.lock");
+    std::fs::write(&stale, b"").unwrap();
+
+    let out = output_with_hang_guard(&mut bin(
+        &repo,
+        &evidence_add("src/lib.rs", "1-3", "blocked by git"),
+    ));
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert_stderr_contains(&out, "packed-refs.lock");
+    assert_stderr_contains(&out, "lock_timeout");
+    assert_stderr_contains(&out, "rm ");
+    assert_eq!(repo.state_tip(), tip, "nothing written");
+    assert!(stale.exists(), "a lock file git owns is not ours to remove");
+
+    std::fs::remove_file(&stale).unwrap();
+    repo.add_evidence("after the lock was removed");
+    assert_eq!(repo.evidence_json().len(), 1);
+}
+
 /// A tiny deterministic generator for the kill delays (no dependency needed).
 fn next(seed: &mut u64) -> u64 {
     *seed = seed
@@ -130,7 +157,7 @@ fn writers_killed_at_random_instants_never_block_the_next_write() {
     let trials: u64 = std::env::var("AUDITOPS_KILL_TRIALS")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(30);
+        .unwrap_or(50);
     let repo = repo_with_short_timeout();
     let mut seed = u64::from(std::process::id());
     for trial in 0..trials {

@@ -18,10 +18,17 @@ fn git_output(repo: &Repo, args: &[&str]) -> Output {
     cmd.output().expect("run git")
 }
 
-/// `git fsck --no-dangling` passes and `git worktree prune --dry-run -v` would
+/// No `packed-refs.lock` is left, `git fsck --no-dangling` passes and `git worktree prune --dry-run -v` would
 /// remove nothing (it says what it would remove on stderr).
 #[track_caller]
 pub(crate) fn assert_git_consistent(repo: &Repo, context: &str) {
+    // A git command killed while it held the repository-wide packed-refs lock
+    // would block every later ref update; an orphaned one removes its lock as it
+    // dies, which may take a moment after our process was killed.
+    let packed_refs_lock = repo.path().join(".git/packed-refs.lock");
+    support::wait_for(&format!("{context}: .git/packed-refs.lock to go"), || {
+        !packed_refs_lock.exists()
+    });
     let fsck = git_output(repo, &["fsck", "--no-dangling"]);
     assert!(
         fsck.status.success(),
@@ -127,12 +134,12 @@ fn env_number(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
 
-/// `AUDITOPS_KILL_TRIALS` (default 30) submits, each killed with SIGKILL
+/// `AUDITOPS_KILL_TRIALS` (default 50) submits, each killed with SIGKILL
 /// after a random 0–30 ms (`AUDITOPS_KILL_MAX_MS`); git is checked after
 /// every kill, and a last submit must succeed.
 #[test]
 fn kill_dash_nine_at_any_point_of_a_submit_leaves_git_consistent() {
-    let trials = env_number("AUDITOPS_KILL_TRIALS").unwrap_or(30);
+    let trials = env_number("AUDITOPS_KILL_TRIALS").unwrap_or(50);
     let max_us = env_number("AUDITOPS_KILL_MAX_MS").unwrap_or(30).max(1) * 1000;
     let seed = env_number("AUDITOPS_KILL_SEED").unwrap_or_else(|| {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);

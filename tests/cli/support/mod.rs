@@ -116,8 +116,22 @@ impl Repo {
         Command::from_std(std_cmd)
     }
 
+    /// Runs our binary; a run that outlives [`HANG_GUARD`] is killed and fails
+    /// the test as hung, so that no hang can stall the whole suite.
     pub fn run(&self, args: &[&str]) -> Output {
-        self.cmd().args(args).output().expect("run git-auditops")
+        let started = std::time::Instant::now();
+        let out = self
+            .cmd()
+            .timeout(HANG_GUARD)
+            .args(args)
+            .output()
+            .expect("run git-auditops");
+        assert!(
+            out.status.code().is_some() || started.elapsed() < HANG_GUARD,
+            "hung: git-auditops {args:?} still running after {HANG_GUARD:?}\nstderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
     }
 
     /// Runs our binary and expects success; returns stdout.
