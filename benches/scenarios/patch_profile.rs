@@ -16,7 +16,8 @@ use crate::support::measure::{run_timed, time_interleaved, time_step};
 use crate::support::patches::{self, clock_reading, pool_slot};
 use crate::support::report::section;
 use git_auditops::config::Config;
-use git_auditops::patch::parse::{self, ParsedPatch};
+use git_auditops::patch::PatchId;
+use git_auditops::patch::parse::{self, ParsedDiff};
 use git_auditops::patch::records::DecisionRecord;
 use git_auditops::sign;
 use git_auditops::store::Store;
@@ -80,11 +81,11 @@ pub fn run(ws: &Workspace, measured: &PatchRepo, options: &Options) {
         .map(|p| std::fs::read(p).expect("read a patch"))
         .collect();
     time_step("parse the patch (patch::parse::parse)", runs, &mut |i| {
-        parse::parse(&bytes[i], &base_tree).expect("parse");
+        parse::parse(&bytes[i]).expect("parse");
     });
     let parsed = bytes
         .iter()
-        .map(|b| parse::parse(b, &base_tree).expect("parse"))
+        .map(|b| parse::parse(b).expect("parse"))
         .collect::<Vec<_>>();
     let store = Store::new(&gix_repo, config.ref_name()).expect("store");
     time_step(
@@ -94,7 +95,7 @@ pub fn run(ws: &Workspace, measured: &PatchRepo, options: &Options) {
             let view = store.view().expect("view").expect("the state exists");
             git_auditops::records::read_keyed::<DecisionRecord>(
                 &view,
-                &[parsed[i].id.to_hex()],
+                &[PatchId::of_bytes(&bytes[i]).to_hex()],
                 &trust,
             )
             .expect("read_keyed");
@@ -201,13 +202,13 @@ fn apply(
     base_tree: &git2::Tree<'_>,
     parent: &git2::Commit<'_>,
     signature: &git2::Signature<'_>,
-    patch: &ParsedPatch,
+    patch: &ParsedDiff,
 ) -> git2::Oid {
     let mut index = repo
         .apply_to_tree(base_tree, &patch.diff, None)
         .expect("apply_to_tree");
     let tree = index.write_tree_to(repo).expect("write_tree_to");
     let tree = repo.find_tree(tree).expect("the new tree");
-    repo.commit(None, signature, signature, &patch.message, &tree, &[parent])
+    repo.commit(None, signature, signature, "a patch\n", &tree, &[parent])
         .expect("commit")
 }
