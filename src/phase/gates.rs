@@ -1,5 +1,9 @@
-//! Running a phase's gates against a commit, in a throwaway worktree, and
-//! recording each result signed.
+//! Running a phase's gates against a commit and recording each result signed.
+//!
+//! Gates run in the pooled worktree, as patch validators do: ignored build
+//! output (`target/`, `node_modules/`, `.venv/`) survives from one run to the
+//! next, so a second `cargo test` is incremental. A gate that needs a pristine
+//! tree says `clean = true` and gets a throwaway worktree of its own.
 
 use super::PhaseError;
 use super::records::{GateResult, definition_sha256};
@@ -11,7 +15,7 @@ use crate::ids::{CommitId, TreeId};
 use crate::records::KeyedKind;
 use crate::time::Timestamp;
 use crate::workspace::Workspace;
-use crate::worktree::Throwaway;
+use crate::worktree::{PooledWorktree, Throwaway};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -121,7 +125,7 @@ pub(crate) fn run(
     let key = crate::sign::key::for_recording(ws)?;
     let tree: TreeId = crate::git::tree_of(repo, commit.object_id())?.into();
     let id = *phase.id.get_ref();
-    let worktree = Throwaway::create(repo, commit.object_id(), "gate")?;
+    let mut pooled: Option<PooledWorktree> = None;
     let mut report = RunReport {
         phase: id,
         commit,
@@ -145,13 +149,30 @@ pub(crate) fn run(
         env.insert("AUDITOPS_GATE".into(), gate_id.to_owned());
         env.insert("AUDITOPS_COMMIT".into(), commit.to_string());
         env.insert("AUDITOPS_TREE".into(), tree.to_string());
+        let fresh;
+        let cwd = match gate.clean {
+            true => {
+                fresh = Throwaway::create(repo, commit.object_id(), "gate")?;
+                fresh.path()
+            }
+            false => match &mut pooled {
+                Some(pool) => pool.path(),
+                slot => slot
+                    .insert(PooledWorktree::checkout(
+                        repo,
+                        commit.object_id(),
+                        config.patch.lock_timeout(),
+                    )?)
+                    .path(),
+            },
+        };
         let outcome = runner::run(
             &Job {
                 name: gate_id,
                 command: gate.run.get_ref(),
                 timeout: gate.timeout(),
                 env: &env,
-                cwd: worktree.path(),
+                cwd,
                 log_file: report.log_dir.join(log_name(tree, gate_id, &stamp)),
             },
             progress,

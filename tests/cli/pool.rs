@@ -166,3 +166,55 @@ fn kill_dash_nine_at_any_point_of_a_submit_leaves_git_consistent() {
     assert_git_consistent(&repo, &format!("after the last submit (seed {seed})"));
     repo.ok(&["verify"]);
 }
+
+/// A gate that reports whether its ignored cache (`target/cache`) was there,
+/// then makes it; and the same command as a `clean = true` gate.
+const GATE_CONFIG: &str = r#"version = 1
+
+[[phases]]
+id = 0
+name = "Build"
+gates = ["build", "pristine"]
+
+[gates.build]
+run = "if test -f target/cache; then echo cache-found; else echo cache-made; fi; mkdir -p target && echo warm > target/cache"
+
+[gates.pristine]
+run = "if test -f target/cache; then echo cache-found; else echo cache-made; fi; mkdir -p target && echo warm > target/cache"
+clean = true
+"#;
+
+fn gate_tails(repo: &Repo) -> Vec<String> {
+    let out = repo.run(&["gate", "run", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", support::stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["output_tail"].as_str().unwrap().trim().to_owned())
+        .collect()
+}
+
+#[test]
+fn gates_run_in_the_pool_so_ignored_build_output_survives_unless_clean() {
+    let repo = Repo::new();
+    repo.write(".auditops.toml", GATE_CONFIG);
+    repo.write(".gitignore", "target/\n");
+    repo.setup_trusted();
+    assert_eq!(gate_tails(&repo), ["cache-made", "cache-made"]);
+    // A new commit: the pooled checkout moves, its ignored files stay.
+    repo.write("src/more.rs", "pub fn more() {}\n");
+    repo.commit_all("more");
+    assert_eq!(
+        gate_tails(&repo),
+        ["cache-found", "cache-made"],
+        "the pooled gate finds its cache; the clean one never does"
+    );
+    assert!(repo.path().join(SLOT).join("target/cache").exists());
+    assert!(
+        !repo.path().join("target").exists(),
+        "the user's tree is untouched"
+    );
+    assert_git_consistent(&repo, "after two gate runs");
+}
