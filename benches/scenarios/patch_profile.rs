@@ -4,15 +4,16 @@
 //! ref, libgit2's open, parse and apply on patches never submitted, the
 //! state lookup, the key, `PooledWorktree::checkout`), then, as processes
 //! interleaved, start-up (`--version`, a submit of an already decided
-//! patch), the two git commands the pool runs in the slot, and the shell the
-//! validator runs in. No baseline and no table row: it shows what the ratio
+//! patch), the two git commands the pool runs in the slot, the shell the
+//! validator runs in, and `git patch-id --stable` (every submit runs it for
+//! the patch id). No baseline and no table row: it shows what the ratio
 //! of 5. is made of and what a faster command would have to cut
 //! (docs/performance.md, "`patch submit`: where its ~80 ms go").
 
 use crate::Options;
 use crate::scenarios::patch_submit::PatchRepo;
 use crate::support::fixture::Workspace;
-use crate::support::measure::{run_timed, time_interleaved, time_step};
+use crate::support::measure::{run_timed, run_with_input, time_interleaved, time_step};
 use crate::support::patches::{self, clock_reading, pool_slot};
 use crate::support::report::section;
 use git_auditops::config::Config;
@@ -163,6 +164,7 @@ pub fn run(ws: &Workspace, measured: &PatchRepo, options: &Options) {
             "process: git checkout --detach --force (pooled worktree)",
             "process: git clean -fdq (pooled worktree)",
             "process: /bin/sh -c 'date +%s%N', spawn → its reading",
+            "process: git patch-id --stable (every submit: the patch id)",
         ],
         runs,
         &mut |round| {
@@ -189,7 +191,12 @@ pub fn run(ws: &Workspace, measured: &PatchRepo, options: &Options) {
             let shell = reading
                 .duration_since(spawned)
                 .expect("the clock reading is after the spawn");
-            [version, again, checkout, clean, shell]
+            let patch_id = run_with_input(
+                ws.git(&repo.dir).args(["patch-id", "--stable"]),
+                &bytes[round % bytes.len()],
+            )
+            .1;
+            [version, again, checkout, clean, shell, patch_id]
         },
     );
 }
