@@ -3,7 +3,8 @@
 //! Gates run in the pooled worktree, as patch validators do: ignored build
 //! output (`target/`, `node_modules/`, `.venv/`) survives from one run to the
 //! next, so a second `cargo test` is incremental. A gate that needs a pristine
-//! tree says `clean = true` and gets a throwaway worktree of its own.
+//! tree says `clean = true` and gets a throwaway worktree of its own, and so do
+//! the gates of a run that finds the pool in use: they never wait for it.
 
 use super::PhaseError;
 use super::records::{GateResult, definition_sha256};
@@ -37,6 +38,36 @@ pub struct RunReport {
     /// Where the full logs are.
     #[serde(skip)]
     pub log_dir: PathBuf,
+}
+
+/// Where the gates that do not ask for a clean tree run.
+enum GateTree {
+    /// The pool's slot: build caches survive.
+    Pooled(PooledWorktree),
+    /// A fresh worktree, when the pool is in use (a patch being validated):
+    /// a gate — a push waiting on it — never waits for the pool.
+    Fresh(Throwaway),
+}
+
+impl GateTree {
+    fn take(repo: &gix::Repository, commit: CommitId) -> Result<GateTree> {
+        match PooledWorktree::checkout(repo, commit.object_id(), std::time::Duration::ZERO) {
+            Ok(pool) => Ok(GateTree::Pooled(pool)),
+            Err(crate::worktree::WorktreeError::Lock(_)) => Ok(GateTree::Fresh(Throwaway::create(
+                repo,
+                commit.object_id(),
+                "gate",
+            )?)),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    fn path(&self) -> &std::path::Path {
+        match self {
+            GateTree::Pooled(pool) => pool.path(),
+            GateTree::Fresh(fresh) => fresh.path(),
+        }
+    }
 }
 
 /// Where full gate logs go: `<git dir>/auditops/logs/`.
@@ -125,7 +156,7 @@ pub(crate) fn run(
     let key = crate::sign::key::for_recording(ws)?;
     let tree: TreeId = crate::git::tree_of(repo, commit.object_id())?.into();
     let id = *phase.id.get_ref();
-    let mut pooled: Option<PooledWorktree> = None;
+    let mut shared: Option<GateTree> = None;
     let mut report = RunReport {
         phase: id,
         commit,
@@ -155,15 +186,9 @@ pub(crate) fn run(
                 fresh = Throwaway::create(repo, commit.object_id(), "gate")?;
                 fresh.path()
             }
-            false => match &mut pooled {
-                Some(pool) => pool.path(),
-                slot => slot
-                    .insert(PooledWorktree::checkout(
-                        repo,
-                        commit.object_id(),
-                        config.patch.lock_timeout(),
-                    )?)
-                    .path(),
+            false => match &mut shared {
+                Some(tree) => tree.path(),
+                slot => slot.insert(GateTree::take(repo, commit)?).path(),
             },
         };
         let outcome = runner::run(

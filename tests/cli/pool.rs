@@ -218,3 +218,34 @@ fn gates_run_in_the_pool_so_ignored_build_output_survives_unless_clean() {
     );
     assert_git_consistent(&repo, "after two gate runs");
 }
+
+#[test]
+fn a_gate_run_never_waits_for_a_pool_a_patch_validation_holds() {
+    let repo = Repo::new();
+    let started = repo.home.path().join("validator-started");
+    let config = format!(
+        "{GATE_CONFIG}\n[patch]\nmode = \"analysis_only\"\n\n[patch.validators.tests]\nrun = \"touch '{}'; sleep 30\"\n",
+        started.display()
+    );
+    repo.write(".auditops.toml", config);
+    repo.write(".gitignore", "target/\n");
+    repo.setup_trusted();
+    repo.git(&["branch", "release"]);
+    assert_eq!(gate_tails(&repo), ["cache-made", "cache-made"]);
+    let mut child = spawn_submit(&repo, &other_patch(&repo, "slow"));
+    support::wait_for("the validator to start", || started.exists());
+    // The pool is held: the gates run in a fresh worktree (no cache there).
+    assert_eq!(gate_tails(&repo), ["cache-made", "cache-made"]);
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the validation still runs"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The next run repairs the abandoned slot and uses the pool again.
+    assert_eq!(gate_tails(&repo), ["cache-made", "cache-made"]);
+    repo.write("src/more.rs", "pub fn more() {}\n");
+    repo.commit_all("more");
+    assert_eq!(gate_tails(&repo), ["cache-found", "cache-made"]);
+    assert_git_consistent(&repo, "after the gate runs");
+}
