@@ -241,3 +241,40 @@ fn describe(stderr: &str, diff: &git2::Diff<'_>) -> String {
     }
     said.join("; ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DIFF: &[u8] = b"diff --git a/notes.txt b/notes.txt\n--- a/notes.txt\n+++ b/notes.txt\n@@ -14,7 +14,7 @@ fn context\n a\n b\n c\n-d\n+D\n e\n f\n g\n";
+
+    #[test]
+    fn a_failed_hunk_is_named_by_file_and_header() {
+        let diff = git2::Diff::from_buffer(DIFF).unwrap();
+        let said = describe(
+            "error: patch failed: notes.txt:14\nerror: notes.txt: patch does not apply\n",
+            &diff,
+        );
+        assert_eq!(
+            said,
+            "`notes.txt`: hunk `@@ -14,7 +14,7 @@ fn context` does not apply"
+        );
+        let said = describe(
+            "Applied patch to 'notes.txt' with conflicts.\nU notes.txt\nerror: patch failed: notes.txt:14\n",
+            &diff,
+        );
+        assert!(
+            said.ends_with("the three-way merge conflicts in `notes.txt`"),
+            "{said}"
+        );
+    }
+
+    #[test]
+    fn anything_else_git_says_is_kept() {
+        let diff = git2::Diff::from_buffer(DIFF).unwrap();
+        assert_eq!(
+            describe("error: notes.txt: does not exist in index\n", &diff),
+            "notes.txt: does not exist in index"
+        );
+    }
+}
