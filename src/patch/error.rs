@@ -79,7 +79,10 @@ pub enum PatchError {
     },
     /// `queue approve` of an item a validator failed or that changes a
     /// protected path, without `--override` (exit 1).
-    #[error("queue item {item} needs --override TEXT to be approved: {}", reasons.join("; "))]
+    #[error(
+        "queue item {item} was not approved: {}; to approve it anyway, say why: `git auditops queue approve {item} --override TEXT`",
+        reasons.join("; ")
+    )]
     NeedsOverride {
         /// The item.
         item: String,
