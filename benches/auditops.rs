@@ -57,8 +57,8 @@ mod scenarios;
 mod support;
 
 use scenarios::{
-    add_profile, append_growth, evidence_add, fill, hook_tools, patch_profile, patch_submit,
-    prepush, prepush_profile, verify,
+    add_profile, append_growth, evidence_add, fill, gate_pool, hook_tools, patch_profile,
+    patch_submit, prepush, prepush_profile, verify,
 };
 use std::path::Path;
 use support::fixture::{Workspace, isolate_environment};
@@ -275,6 +275,7 @@ fn main() {
     }
     let measured = patch_submit::run(&ws, &options, &mut table);
     patch_profile::run(&ws, &measured, &options);
+    gate_pool::run(&ws, &options, &mut table);
 
     println!();
     println!(

@@ -19,6 +19,11 @@ pub struct Approval {
     pub git_commit: CommitId,
     /// What the approver said with it.
     pub note: Option<String>,
+    /// Why a review-queue item a validator failed, or that changes a
+    /// protected path, is approved anyway (`queue approve --override`).
+    /// Absent from every other approval, so their bytes are as before.
+    #[serde(default, rename = "override", skip_serializing_if = "Option::is_none")]
+    pub override_reason: Option<String>,
     /// When it was signed.
     pub timestamp: Timestamp,
 }

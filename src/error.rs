@@ -262,10 +262,15 @@ fn worktree(err: &WorktreeError) -> ExitCode {
 
 fn patch(err: &PatchError) -> ExitCode {
     match err {
+        PatchError::Recorded { kind, .. } => match kind {
+            crate::patch::RefusalKind::Malformed => ExitCode::Usage,
+            _ => ExitCode::Refused,
+        },
         PatchError::Refused(_)
         | PatchError::DoesNotApply { .. }
         | PatchError::Rejected
-        | PatchError::AlreadyResolved { .. } => ExitCode::Refused,
+        | PatchError::AlreadyResolved { .. }
+        | PatchError::NeedsOverride { .. } => ExitCode::Refused,
         PatchError::Malformed(_)
         | PatchError::Unreadable(_)
         | PatchError::Read { .. }
@@ -273,8 +278,12 @@ fn patch(err: &PatchError) -> ExitCode {
         | PatchError::NoBranch(_)
         | PatchError::RefUpdate(_)
         | PatchError::NoItem(_)
-        | PatchError::NoReason => ExitCode::Usage,
-        PatchError::Git { .. } => ExitCode::Internal,
+        | PatchError::NoReason
+        | PatchError::BadAuthor(_) => ExitCode::Usage,
+        PatchError::Git { .. }
+        | PatchError::Scratch { .. }
+        | PatchError::Spawn(_)
+        | PatchError::GitCommand { .. } => ExitCode::Internal,
     }
 }
 

@@ -4,19 +4,21 @@
 //! ref, libgit2's open, parse and apply on patches never submitted, the
 //! state lookup, the key, `PooledWorktree::checkout`), then, as processes
 //! interleaved, start-up (`--version`, a submit of an already decided
-//! patch), the two git commands the pool runs in the slot, and the shell the
-//! validator runs in. No baseline and no table row: it shows what the ratio
+//! patch), the two git commands the pool runs in the slot, the shell the
+//! validator runs in, and `git patch-id --stable` (every submit runs it for
+//! the patch id). No baseline and no table row: it shows what the ratio
 //! of 5. is made of and what a faster command would have to cut
 //! (docs/performance.md, "`patch submit`: where its ~80 ms go").
 
 use crate::Options;
 use crate::scenarios::patch_submit::PatchRepo;
 use crate::support::fixture::Workspace;
-use crate::support::measure::{run_timed, time_interleaved, time_step};
+use crate::support::measure::{run_timed, run_with_input, time_interleaved, time_step};
 use crate::support::patches::{self, clock_reading, pool_slot};
 use crate::support::report::section;
 use git_auditops::config::Config;
-use git_auditops::patch::parse::{self, ParsedPatch};
+use git_auditops::patch::PatchId;
+use git_auditops::patch::parse::{self, ParsedDiff};
 use git_auditops::patch::records::DecisionRecord;
 use git_auditops::sign;
 use git_auditops::store::Store;
@@ -80,11 +82,11 @@ pub fn run(ws: &Workspace, measured: &PatchRepo, options: &Options) {
         .map(|p| std::fs::read(p).expect("read a patch"))
         .collect();
     time_step("parse the patch (patch::parse::parse)", runs, &mut |i| {
-        parse::parse(&bytes[i], &base_tree).expect("parse");
+        parse::parse(&bytes[i]).expect("parse");
     });
     let parsed = bytes
         .iter()
-        .map(|b| parse::parse(b, &base_tree).expect("parse"))
+        .map(|b| parse::parse(b).expect("parse"))
         .collect::<Vec<_>>();
     let store = Store::new(&gix_repo, config.ref_name()).expect("store");
     time_step(
@@ -94,7 +96,7 @@ pub fn run(ws: &Workspace, measured: &PatchRepo, options: &Options) {
             let view = store.view().expect("view").expect("the state exists");
             git_auditops::records::read_keyed::<DecisionRecord>(
                 &view,
-                &[parsed[i].id.to_hex()],
+                &[PatchId::of_bytes(&bytes[i]).to_hex()],
                 &trust,
             )
             .expect("read_keyed");
@@ -162,6 +164,7 @@ pub fn run(ws: &Workspace, measured: &PatchRepo, options: &Options) {
             "process: git checkout --detach --force (pooled worktree)",
             "process: git clean -fdq (pooled worktree)",
             "process: /bin/sh -c 'date +%s%N', spawn → its reading",
+            "process: git patch-id --stable (every submit: the patch id)",
         ],
         runs,
         &mut |round| {
@@ -188,7 +191,12 @@ pub fn run(ws: &Workspace, measured: &PatchRepo, options: &Options) {
             let shell = reading
                 .duration_since(spawned)
                 .expect("the clock reading is after the spawn");
-            [version, again, checkout, clean, shell]
+            let patch_id = run_with_input(
+                ws.git(&repo.dir).args(["patch-id", "--stable"]),
+                &bytes[round % bytes.len()],
+            )
+            .1;
+            [version, again, checkout, clean, shell, patch_id]
         },
     );
 }
@@ -201,13 +209,13 @@ fn apply(
     base_tree: &git2::Tree<'_>,
     parent: &git2::Commit<'_>,
     signature: &git2::Signature<'_>,
-    patch: &ParsedPatch,
+    patch: &ParsedDiff,
 ) -> git2::Oid {
     let mut index = repo
         .apply_to_tree(base_tree, &patch.diff, None)
         .expect("apply_to_tree");
     let tree = index.write_tree_to(repo).expect("write_tree_to");
     let tree = repo.find_tree(tree).expect("the new tree");
-    repo.commit(None, signature, signature, &patch.message, &tree, &[parent])
+    repo.commit(None, signature, signature, "a patch\n", &tree, &[parent])
         .expect("commit")
 }

@@ -86,7 +86,7 @@ struct Submitted {
 /// that the patch was validated (not already decided) and nothing was done.
 fn submit_patch(ws: &Workspace, repo: &BenchRepo, patch: &Path) -> Submitted {
     let (json, wall, spawned) = patches::submit(ws, repo, patch);
-    let decision = &json["decision"];
+    let decision = &json; // the decision record's fields are at the top level
     assert!(
         json["already_decided"] == false
             && decision["action"] == "none"

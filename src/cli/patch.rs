@@ -6,7 +6,8 @@ use crate::error::{ExitCode, Result};
 use crate::lock::LockStates;
 use crate::patch::parse::FileChange;
 use crate::patch::queue::{self, Listing, Shown};
-use crate::patch::records::{Alert, DecisionRecord, files_summary};
+use crate::patch::records::{Action, Alert, DecisionRecord, files_summary};
+use crate::patch::validate::Score;
 use crate::patch::{self, DecisionLog, PatchError, Resolved, Standing, Submitted};
 use crate::phase::runner::Progress;
 use clap::Subcommand;
@@ -23,6 +24,18 @@ pub enum PatchCommand {
         /// The branch to apply it to (default: the current branch).
         #[arg(long, value_name = "BRANCH")]
         target: Option<String>,
+        /// The author of a plain diff, "NAME <EMAIL>" (default: your git
+        /// identity). Mail input keeps the authors it names.
+        #[arg(long, value_name = "NAME <EMAIL>")]
+        author: Option<String>,
+        /// The commit message of a plain diff; its first line is the subject
+        /// (default: a subject naming the files).
+        #[arg(long, value_name = "TEXT")]
+        message: Option<String>,
+        /// Validate again even though this patch was decided for this target
+        /// at this base; the new decision says so.
+        #[arg(long)]
+        again: bool,
     },
 }
 
@@ -38,6 +51,10 @@ pub enum QueueCommand {
         id: String,
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
+        /// Required when a validator failed or a protected path is touched:
+        /// why it is approved anyway (signed with the approval).
+        #[arg(long = "override", value_name = "TEXT")]
+        override_reason: Option<String>,
     },
     /// Reject an item, saying why.
     Reject {
@@ -82,44 +99,91 @@ fn print_about(subject: &str, files: &[FileChange], reasons: &[String]) {
 }
 
 pub fn patch(ctx: &Context, command: PatchCommand) -> Result<ExitCode> {
-    let PatchCommand::Submit { file, target } = command;
+    let PatchCommand::Submit {
+        file,
+        target,
+        author,
+        message,
+        again,
+    } = command;
     let bytes = read_patch(&file)?;
     let progress = match ctx.json {
         true => Progress::quiet(),
         false => Progress::for_stderr(),
     };
-    let submitted = patch::submit(ctx, &bytes, target.as_deref(), &progress)?;
+    let options = patch::Options {
+        target: target.as_deref(),
+        author: author.as_deref(),
+        message: message.as_deref(),
+        again,
+    };
+    let submitted = patch::submit(ctx, &bytes, options, &progress)?;
     output::report(ctx, &submitted);
     print_alert(submitted.health_alert.as_ref());
-    match submitted.rejected() {
-        true => Err(PatchError::Rejected.into()),
-        false => Ok(ExitCode::Success),
+    match submitted.failure() {
+        Some(err) => Err(err.into()),
+        None => Ok(ExitCode::Success),
     }
 }
 
-fn print_decision(d: &DecisionRecord) {
-    say!(
-        "patch {} for {}: {} (confidence {:.2}, mode {})",
-        d.patch_id.short(),
-        d.target,
-        d.decision,
-        d.confidence,
-        d.mode
-    );
-    for s in &d.validators {
+/// One line per validator, and the tail of a failed one's output.
+fn print_validators<'a>(validators: impl IntoIterator<Item = &'a Score>, indent: &str) {
+    for s in validators {
         say!(
-            "  {:<12} score {:.2} × weight {:.2}  {}{}",
+            "{indent}{:<12} {:<6} score {:.2} × weight {:.2}  {}in {}{}",
             s.name,
+            if s.passed() { "passed" } else { "FAILED" },
             s.score,
             s.weight,
-            s.outcome,
+            match s.passed() {
+                true => String::new(),
+                false => format!("{} ", s.outcome),
+            },
+            crate::duration::format(std::time::Duration::from_millis(s.duration_ms)),
             if s.attempts > 1 {
                 format!(" after {} attempts", s.attempts)
             } else {
                 String::new()
             }
         );
+        if !s.passed() {
+            if let Some(tail) = &s.output_tail {
+                for line in tail
+                    .lines()
+                    .rev()
+                    .take(5)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                {
+                    say!("{indent}  | {line}");
+                }
+            }
+            if let Some(log) = &s.log {
+                say!("{indent}  log: {log}");
+            }
+        }
     }
+}
+
+fn print_decision(d: &DecisionRecord) {
+    say!(
+        "patch {} for {} at {}: {} (confidence {:.2}, mode {})",
+        d.patch_id.short(),
+        d.target,
+        d.base_commit.short(),
+        d.decision,
+        d.confidence,
+        d.mode
+    );
+    say!("  {}", d.title());
+    if let Some(author) = &d.author {
+        say!("  author: {author}");
+    }
+    if d.commits.len() > 1 {
+        say!("  series of {} commits", d.commits.len());
+    }
+    print_validators(&d.validators, "  ");
     for reason in &d.reasons {
         say!("  why: {reason}");
     }
@@ -129,7 +193,10 @@ fn print_decision(d: &DecisionRecord) {
 impl Report for Submitted {
     fn text(&self) {
         if self.already_decided {
-            say!("already decided at {}:", self.decision.timestamp);
+            say!(
+                "already decided at {} for this target and base (`--again` to validate again):",
+                self.decision.timestamp
+            );
         }
         print_decision(&self.decision);
         if let Some(branch) = &self.branch {
@@ -145,8 +212,12 @@ pub fn queue_command(ctx: &Context, command: QueueCommand) -> Result<ExitCode> {
     match command {
         QueueCommand::List {} => output::report(ctx, &queue::list(ctx)?),
         QueueCommand::Show { id } => output::report(ctx, &queue::show(ctx, &id)?),
-        QueueCommand::Approve { id, note } => {
-            let done = patch::approve(ctx, &id, note.as_deref())?;
+        QueueCommand::Approve {
+            id,
+            note,
+            override_reason,
+        } => {
+            let done = patch::approve(ctx, &id, note.as_deref(), override_reason.as_deref())?;
             output::report(ctx, &done);
             print_alert(done.health_alert.as_ref());
         }
@@ -185,6 +256,10 @@ impl Report for Listing {
                 item.created_at
             );
             print_about(&listed.about.subject, &listed.about.files, &item.reasons);
+            if let Some(author) = &listed.about.author {
+                say!("    author: {author}");
+            }
+            print_validators(listed.about.validators.iter().map(|v| &v.score), "    ");
         }
     }
 }
@@ -195,6 +270,9 @@ impl Report for Shown {
         let id = &item.item_id;
         say!("item {id}: {}", self.about.subject);
         say!("  patch {}", item.patch_id);
+        if let Some(author) = &self.about.author {
+            say!("  author: {author}");
+        }
         if !self.about.files.is_empty() {
             let files: Vec<&str> = self.about.files.iter().map(|f| f.path.as_str()).collect();
             say!("  files: {}", files.join(", "));
@@ -213,6 +291,7 @@ impl Report for Shown {
         for reason in &item.reasons {
             say!("  why: {reason}");
         }
+        print_validators(self.about.validators.iter().map(|v| &v.score), "  ");
         match &self.resolution {
             None => say!(
                 "  pending: `git auditops queue approve {id}` or `queue reject {id} --reason …`"
@@ -224,7 +303,30 @@ impl Report for Shown {
 
 impl Report for Resolved {
     fn text(&self) {
-        say!("{} {}: {}", self.resolution, self.item_id, self.action);
+        let what = match self.action {
+            Action::Merged => format!("merged into {}", self.target),
+            Action::PullRequestQueued => format!("a pull request to {} queued", self.target),
+            _ => format!("nothing merged into {}", self.target),
+        };
+        say!(
+            "{} {} ({}): {what}",
+            self.resolution,
+            self.item_id,
+            self.subject
+        );
+        if let Some(text) = &self.override_reason {
+            say!("  override: {text}");
+        }
+        if let Some(note) = &self.note {
+            say!(
+                "  {}: {note}",
+                if self.action == Action::None {
+                    "reason"
+                } else {
+                    "note"
+                }
+            );
+        }
         if let Some(branch) = &self.branch {
             say!("  branch {branch}; pull request queued (run `git auditops sync` to open it)");
         }

@@ -203,6 +203,7 @@ pub fn approve(ctx: &Context, args: ApproveArgs) -> Result<ExitCode> {
             super::patch::QueueCommand::Approve {
                 id: item.to_owned(),
                 note: args.note,
+                override_reason: None,
             },
         );
     }

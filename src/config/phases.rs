@@ -52,6 +52,10 @@ pub struct GateConfig {
     /// What kind of check it is, as written; see [`GateConfig::category`].
     #[serde(default)]
     pub category: Option<Category>,
+    /// Run in a fresh worktree rather than the pooled one, whose ignored
+    /// build output (`target/`, `node_modules/`) survives between runs.
+    #[serde(default)]
+    pub clean: bool,
 }
 
 fn default_timeout() -> Setting {

@@ -200,6 +200,8 @@ pub fn pull_request(
         workdir,
         &json!({
             "title": p.title,
+            "message": p.body,
+            "author": p.author,
             "reason": p.reason,
             "decision": p.decision,
             "confidence": p.confidence,

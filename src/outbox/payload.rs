@@ -260,6 +260,13 @@ pub struct PullRequestPayload {
     /// Ask GitHub to merge once the checks pass.
     #[serde(default)]
     pub auto_merge: bool,
+    /// The patch's message below its subject: the pull request's body opens
+    /// with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// The patch's author (`NAME <EMAIL>`), when it named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
 }
 
 /// Numbers that are not integers are stored as decimal strings; read either.

@@ -67,7 +67,9 @@ pub(crate) fn move_branch(
     }
 }
 
-/// Creates `refs/heads/<branch>` at `commit` (fine if it already points there).
+/// Creates `refs/heads/<branch>` at `commit`, or moves it there: the branch is
+/// the tool's own (`auditops/patch/…`), and a patch validated again makes a
+/// new commit.
 pub(crate) fn create_branch(
     repo: &gix::Repository,
     branch: &str,
@@ -75,13 +77,13 @@ pub(crate) fn create_branch(
 ) -> Result<(), RefUpdateError> {
     let commit = commit.object_id();
     let name = format!("refs/heads/{branch}");
-    match edit(
-        repo,
-        &name,
-        PreviousValue::MustNotExist,
-        commit,
-        "auditops: patch branch",
-    ) {
+    let current = crate::store::read_ref(repo, &name).ok().flatten();
+    let expected = match current {
+        Some(now) if now == commit => return Ok(()),
+        Some(now) => PreviousValue::MustExistAndMatch(Target::Object(now)),
+        None => PreviousValue::MustNotExist,
+    };
+    match edit(repo, &name, expected, commit, "auditops: patch branch") {
         Ok(()) => Ok(()),
         Err(_) if crate::store::read_ref(repo, &name).ok().flatten() == Some(commit) => Ok(()),
         Err(source) => Err(RefUpdateError { name, source }),

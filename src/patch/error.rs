@@ -4,6 +4,18 @@
 use crate::ids::CommitId;
 use std::path::PathBuf;
 
+/// What kind of refusal a recorded rejection was, for its exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalKind {
+    /// Not a patch (exit 2).
+    Malformed,
+    /// A patch never applied: binary, hostile path, escaping symlink (exit 1).
+    Refused,
+    /// A hunk does not apply to the target (exit 1).
+    DoesNotApply,
+}
+
 /// Why a patch was not decided, or a queue item not resolved.
 #[derive(Debug, thiserror::Error)]
 pub enum PatchError {
@@ -33,15 +45,58 @@ pub enum PatchError {
     NoBranch(String),
     /// The patch does not apply to the target's tip; the rejection was recorded
     /// (exit 1).
-    #[error("the patch does not apply to {target} at {}", base.short())]
+    #[error("the patch does not apply to {target} at {}: {detail}", base.short())]
     DoesNotApply {
         /// The target branch.
         target: String,
         /// Its tip.
         base: CommitId,
-        /// What libgit2 said.
+        /// Which file and hunk, and what git said.
+        detail: String,
+    },
+    /// `--author` is not `NAME <EMAIL>` (exit 2).
+    #[error("--author `{0}` is not of the form \"NAME <EMAIL>\"")]
+    BadAuthor(String),
+    /// A scratch file of the patch pipeline could not be written or read (exit 7).
+    #[error("cannot use the scratch file {}", path.display())]
+    Scratch {
+        /// The file or folder.
+        path: PathBuf,
+        /// What the system said.
         #[source]
-        source: git2::Error,
+        source: std::io::Error,
+    },
+    /// git could not be started (exit 7).
+    #[error("could not run git")]
+    Spawn(#[source] std::io::Error),
+    /// A git command that should not fail did (exit 7).
+    #[error("git failed to {action}: {stderr}")]
+    GitCommand {
+        /// What was being done.
+        action: &'static str,
+        /// What git said.
+        stderr: String,
+    },
+    /// `queue approve` of an item a validator failed or that changes a
+    /// protected path, without `--override` (exit 1).
+    #[error(
+        "queue item {item} was not approved: {}; to approve it anyway, say why: `git auditops queue approve {item} --override TEXT`",
+        reasons.join("; ")
+    )]
+    NeedsOverride {
+        /// The item.
+        item: String,
+        /// The failed validators and protected paths.
+        reasons: Vec<String>,
+    },
+    /// A refusal recorded as a `rejected` decision and printed (exit 2 when
+    /// malformed, else 1).
+    #[error("{message}")]
+    Recorded {
+        /// What kind.
+        kind: RefusalKind,
+        /// The recorded reason.
+        message: String,
     },
     /// The validators ran and the patch was rejected; the decision was recorded
     /// and printed (exit 1).

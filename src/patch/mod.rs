@@ -7,6 +7,9 @@ mod act;
 mod apply;
 pub mod decide;
 mod error;
+mod git_cli;
+pub mod id;
+pub mod input;
 pub mod parse;
 mod paths;
 pub mod queue;
@@ -17,11 +20,12 @@ pub mod validate;
 
 pub use act::RefUpdateError;
 pub use error::PatchError;
+pub use error::RefusalKind;
+pub use id::PatchId;
 pub use review::{Resolved, approve, reject};
-pub use submit::{Submitted, submit};
+pub use submit::{Options, Submitted, submit};
 
 use crate::error::Result;
-use crate::ids::Sha256;
 use crate::outbox::{OpKind, OpRequest};
 use crate::records::read_all;
 use crate::sign::{SignatureStatus, SigningKey};
@@ -31,25 +35,34 @@ use decide::Decision;
 use records::{DecisionRecord, display_as_serialized};
 use serde::Serialize;
 
-/// The branch a pull request for a patch comes from.
-pub(crate) fn branch_name(patch_id: &Sha256) -> String {
-    format!("auditops/patch/{}", patch_id.short())
+/// The branch a pull request for a patch to `target` comes from (one per
+/// target: a patch may be proposed to several).
+pub(crate) fn branch_name(patch_id: &PatchId, target: &str) -> String {
+    format!(
+        "auditops/patch/{}-{}",
+        patch_id.short(),
+        target.replace('/', "-")
+    )
 }
 
+/// The outbox operation that opens the pull request of `record`: its title is
+/// the patch's subject, its body the patch's message.
 fn pull_request_op(
     record: &DecisionRecord,
     record_id: RecordId,
-    title: &str,
     key: Option<&SigningKey>,
 ) -> (String, Op) {
+    let title = record.title();
     let request = OpRequest {
         kind: OpKind::CreatePullRequest,
-        dedupe_key: format!("patch:{}", record.patch_id),
+        dedupe_key: format!("patch:{}:{}", record.patch_id, record.target),
         repo: None,
         payload: serde_json::json!({
-            "head": branch_name(&record.patch_id),
+            "head": branch_name(&record.patch_id, &record.target),
             "base": record.target,
             "title": title,
+            "body": record.body,
+            "author": record.author,
             "patch_id": record.patch_id,
             "decision_id": record_id,
             "decision": record.decision,

@@ -3,7 +3,6 @@
 
 use super::error::PatchError;
 use super::paths;
-use crate::ids::Sha256;
 use git2::{Delta, FileMode};
 use serde::{Deserialize, Serialize};
 
@@ -50,19 +49,12 @@ pub struct FileChange {
     pub status: ChangeStatus,
 }
 
-/// A patch read and checked, ready to apply.
-pub struct ParsedPatch {
-    /// SHA-256 of the patch bytes.
-    pub id: Sha256,
-    /// The patch as libgit2 applies it.
+/// One diff read and checked, ready to apply.
+pub struct ParsedDiff {
+    /// The diff as libgit2 applies it.
     pub diff: git2::Diff<'static>,
     /// What it changes.
     pub changes: Vec<FileChange>,
-    /// The commit message: the patch's subject (from `git format-patch`
-    /// output), or a generated one.
-    pub message: String,
-    /// The patch's own subject, when it has one (`git format-patch` output).
-    pub subject: Option<String>,
 }
 
 fn status_of(delta: Delta) -> Result<ChangeStatus, PatchError> {
@@ -79,20 +71,6 @@ fn status_of(delta: Delta) -> Result<ChangeStatus, PatchError> {
             )));
         }
     })
-}
-
-/// The `Subject:` of a `git format-patch` mail, without its `[PATCH …]` tag.
-fn subject(bytes: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(16 * 1024)]);
-    let line = text
-        .lines()
-        .take_while(|l| !l.starts_with("diff --git"))
-        .find_map(|l| l.strip_prefix("Subject: "))?;
-    let line = match line.strip_prefix('[') {
-        Some(rest) => rest.split_once(']').map(|(_, s)| s).unwrap_or(rest),
-        None => line,
-    };
-    Some(line.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
 /// The target of a symlink added or changed by delta `index`: its added line.
@@ -119,9 +97,11 @@ fn symlink_target(diff: &git2::Diff<'_>, index: usize) -> Result<Vec<u8>, PatchE
     Ok(target)
 }
 
-/// Parses `bytes` and checks every change against `base` (the tree the patch
-/// will be applied to).
-pub fn parse(bytes: &[u8], base: &git2::Tree<'_>) -> Result<ParsedPatch, PatchError> {
+/// Parses one diff and refuses what must never be applied: binary changes,
+/// submodules, paths outside the repository or into `.git/`, symlinks that
+/// point out of it. Whether a new file already exists is checked where the
+/// tree it applies to is known ([`super::apply`]).
+pub fn parse(bytes: &[u8]) -> Result<ParsedDiff, PatchError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(PatchError::Malformed("the patch is empty".into()));
     }
@@ -162,15 +142,6 @@ pub fn parse(bytes: &[u8], base: &git2::Tree<'_>) -> Result<ParsedPatch, PatchEr
             }
             _ => {}
         }
-        if matches!(
-            delta.status(),
-            Delta::Added | Delta::Copied | Delta::Renamed
-        ) && base.get_path(std::path::Path::new(&shown)).is_ok()
-        {
-            return Err(PatchError::Refused(format!(
-                "`{shown}` is a new file in the patch but already exists in the target"
-            )));
-        }
         let old_path = (old_path != new_path)
             .then(|| String::from_utf8_lossy(&old_path).into_owned())
             .filter(|p| !p.is_empty() && status != ChangeStatus::Added);
@@ -180,28 +151,13 @@ pub fn parse(bytes: &[u8], base: &git2::Tree<'_>) -> Result<ParsedPatch, PatchEr
             status,
         });
     }
-    let id = Sha256::of(bytes);
-    let subject = subject(bytes);
-    let message = subject
-        .clone()
-        .unwrap_or_else(|| format!("auditops: apply patch {}", id.short()));
-    Ok(ParsedPatch {
-        id,
-        diff,
-        changes,
-        message,
-        subject,
-    })
+    Ok(ParsedDiff { diff, changes })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn subjects_come_from_format_patch_mail() {
-        let mail = b"From 1234 Mon Sep 17 00:00:00 2001\nSubject: [PATCH 1/2] Fix the thing\n\n---\ndiff --git a/x b/x\n";
-        assert_eq!(subject(mail).as_deref(), Some("Fix the thing"));
-        assert_eq!(subject(b"diff --git a/x b/x\n"), None);
-    }
+/// Whether the change would create `path` (so it must not exist yet).
+pub(crate) fn creates(status: ChangeStatus) -> bool {
+    matches!(
+        status,
+        ChangeStatus::Added | ChangeStatus::Copied | ChangeStatus::Renamed
+    )
 }

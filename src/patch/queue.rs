@@ -10,6 +10,7 @@ use super::parse::FileChange;
 use super::records::{
     Alert, AlertKind, DecisionRecord, ItemId, QueueItem, QueueResolution, display_as_serialized,
 };
+use super::validate::Score;
 use crate::config::QueueConfig;
 use crate::error::Result;
 use crate::records::{KeyedKind, Read, read_all, read_keyed};
@@ -295,28 +296,64 @@ pub struct About {
     /// The patch's subject, or what it does to its files
     /// ([`DecisionRecord::title`]).
     pub subject: String,
+    /// Its author, when the patch named one.
+    pub author: Option<String>,
     /// The files it changes.
     pub files: Vec<FileChange>,
+    /// Each validator's result: passed or not, weight, duration, output tail,
+    /// log.
+    pub validators: Vec<ValidatorResult>,
 }
 
-/// [`About`] the patch of `item` (its decision is written with it, so it is
-/// found; should it not be, the patch is named by its id).
-fn about(ws: &Workspace, item: &QueueItem) -> Result<About> {
+/// A validator's score as a queue shows it: with whether it passed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ValidatorResult {
+    /// The score as recorded.
+    #[serde(flatten)]
+    pub score: Score,
+    /// Whether it exited 0.
+    pub passed: bool,
+}
+
+/// The decision that queued `item` (its decision is written with it, so it is
+/// found): the counted decision about its patch that made its result commit.
+pub(crate) fn decision_of(
+    ws: &Workspace,
+    item: &QueueItem,
+) -> Result<Option<Read<DecisionRecord>>> {
     let require_signed = ws.require_signed()?;
-    let decision = match ws.view()? {
+    Ok(match ws.view()? {
         Some(view) => read_keyed::<DecisionRecord>(&view, &[item.patch_id.to_hex()], ws.trust()?)?
             .into_iter()
-            .find(|d| d.counts(require_signed)),
+            .filter(|d| d.counts(require_signed))
+            .find(|d| d.record.result_commit == Some(item.result_commit)),
         None => None,
-    };
-    Ok(match decision {
+    })
+}
+
+/// [`About`] the patch of `item` (should its decision not be found, the patch
+/// is named by its id).
+fn about(ws: &Workspace, item: &QueueItem) -> Result<About> {
+    Ok(match decision_of(ws, item)? {
         Some(d) => About {
             subject: d.record.title(),
+            author: d.record.author,
             files: d.record.files,
+            validators: d
+                .record
+                .validators
+                .into_iter()
+                .map(|score| ValidatorResult {
+                    passed: score.passed(),
+                    score,
+                })
+                .collect(),
         },
         None => About {
             subject: format!("patch {}", item.patch_id.short()),
+            author: None,
             files: Vec::new(),
+            validators: Vec::new(),
         },
     })
 }

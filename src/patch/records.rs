@@ -3,6 +3,8 @@
 //! fate are found without a scan.
 
 use super::decide::Decision;
+use super::id::PatchId;
+use super::input::InputForm;
 use super::parse::FileChange;
 use super::queue::Health;
 use super::validate::Score;
@@ -45,18 +47,21 @@ pub enum Action {
     None,
 }
 
-/// The decision about one patch: keyed by the patch id.
+/// The decision about one patch for one target at one base: keyed by the patch
+/// id, and found again by (patch id, target, base commit).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DecisionRecord {
     /// Version of this record's shape.
     pub schema_version: u32,
-    /// SHA-256 of the patch bytes.
-    pub patch_id: Sha256,
+    /// git's stable patch id (`git patch-id --stable`); the SHA-256 of the
+    /// patch bytes in records made before.
+    pub patch_id: PatchId,
     /// The target branch (short name).
     pub target: String,
     /// The target's tip the patch was applied to.
     pub base_commit: CommitId,
-    /// The commit with the patch applied (absent when it did not apply).
+    /// The commit with the patch applied (absent when it did not apply); for
+    /// a series, its last commit.
     pub result_commit: Option<CommitId>,
     /// The `[patch] mode` in force.
     pub mode: PatchMode,
@@ -77,6 +82,22 @@ pub struct DecisionRecord {
     /// bytes stay as they were.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
+    /// The author (`NAME <EMAIL>`) of the patch's (first) commit, when the
+    /// patch named one. Absent from older records, as `subject`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    /// The message below the subject, when there is one (a pull request's body).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// The form the patch came in. Absent from older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<InputForm>,
+    /// For a patch refused before validation: what kind of refusal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<super::error::RefusalKind>,
+    /// Every commit made, in order, when there were several (a series).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commits: Vec<CommitId>,
     /// When it was decided.
     pub timestamp: Timestamp,
 }
@@ -117,7 +138,11 @@ impl KeyedKind for DecisionRecord {
     }
 
     fn subjects(&self) -> Vec<Subject> {
-        let mut subjects = vec![Subject::new("patch", "sha256", self.patch_id.to_hex())];
+        let mut subjects = vec![Subject::new(
+            "patch",
+            self.patch_id.algorithm(),
+            self.patch_id.to_hex(),
+        )];
         if let Some(result) = &self.result_commit {
             subjects.push(Subject::new("result", "gitCommit", result.to_string()));
         }
@@ -134,14 +159,16 @@ impl KeyedKind for DecisionRecord {
 #[error("`{0}` is not a queue item id (12 lowercase hex digits)")]
 pub struct ItemIdError(String);
 
-/// A review-queue item's id: the first 12 hex digits of its patch id.
+/// A review-queue item's id: 12 hex digits of a digest of its patch id,
+/// target, base and the time it was decided (one patch may wait for several
+/// targets).
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ItemId(String);
 
 impl ItemId {
-    /// The item id of a patch.
-    pub fn of(patch_id: &Sha256) -> Self {
-        ItemId(patch_id.short())
+    /// The item id of a decision about a patch.
+    pub fn of(digest: &Sha256) -> Self {
+        ItemId(digest.short())
     }
 
     /// The id as text.
@@ -195,8 +222,8 @@ pub struct QueueItem {
     pub schema_version: u32,
     /// The item's id (also the key).
     pub item_id: ItemId,
-    /// SHA-256 of the patch bytes.
-    pub patch_id: Sha256,
+    /// The patch id (see [`DecisionRecord::patch_id`]).
+    pub patch_id: PatchId,
     /// The target branch (short name).
     pub target: String,
     /// The target's tip the patch was applied to.
@@ -220,7 +247,7 @@ impl KeyedKind for QueueItem {
 
     fn subjects(&self) -> Vec<Subject> {
         vec![
-            Subject::new("patch", "sha256", self.patch_id.to_hex()),
+            Subject::new("patch", self.patch_id.algorithm(), self.patch_id.to_hex()),
             Subject::new("result", "gitCommit", self.result_commit.to_string()),
         ]
     }

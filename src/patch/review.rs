@@ -5,7 +5,7 @@ use super::queue::{self, Change};
 use super::records::{Action, Alert, DecisionRecord, QueueResolution, Resolution};
 use super::{act, branch_name, pull_request_op};
 use crate::error::Result;
-use crate::records::{KeyedKind, read_keyed};
+use crate::records::KeyedKind;
 use crate::sign::key;
 use crate::time::Timestamp;
 use crate::workspace::Workspace;
@@ -15,6 +15,15 @@ use crate::workspace::Workspace;
 pub struct Resolved {
     /// The item resolved.
     pub item_id: String,
+    /// What the patch is about.
+    pub subject: String,
+    /// The target branch.
+    pub target: String,
+    /// The reviewer's note (approve) or reason (reject).
+    pub note: Option<String>,
+    /// `--override`: why a failing or protected patch was approved anyway.
+    #[serde(rename = "override")]
+    pub override_reason: Option<String>,
     /// Approved or rejected.
     pub resolution: Resolution,
     /// What was done about it.
@@ -28,11 +37,48 @@ pub struct Resolved {
     pub health_alert: Option<Alert>,
 }
 
+/// Why approving the item of `decision` needs `--override`: its failed
+/// validators and the protected paths it changes.
+fn needs_override(ws: &Workspace, decision: Option<&DecisionRecord>) -> Result<Vec<String>> {
+    let Some(decision) = decision else {
+        return Ok(Vec::new());
+    };
+    let failed = decision
+        .validators
+        .iter()
+        .filter(|s| !s.passed())
+        .map(|s| format!("validator `{}` {}", s.name, s.outcome));
+    let protected = super::submit::protected_changes(ws.config()?, &decision.files)
+        .into_iter()
+        .map(|p| format!("it changes protected `{p}`"));
+    Ok(failed.chain(protected).collect())
+}
+
 /// Approves a pending item: a signed approval, then the merge (when the target
-/// has not moved and is not checked out) or else a pull request.
-pub fn approve(ws: &Workspace, item_id: &str, note: Option<&str>) -> Result<Resolved> {
+/// has not moved and is not checked out) or else a pull request. An item a
+/// validator failed, or that changes a protected path, is refused unless
+/// `override_reason` says why; that text is signed with the approval.
+pub fn approve(
+    ws: &Workspace,
+    item_id: &str,
+    note: Option<&str>,
+    override_reason: Option<&str>,
+) -> Result<Resolved> {
     let repo = ws.repo();
     let item = queue::pending_item(queue::load(ws)?, item_id)?;
+    let decision = queue::decision_of(ws, &item)?;
+    let override_reason = override_reason
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned);
+    let blockers = needs_override(ws, decision.as_ref().map(|d| &d.record))?;
+    if !blockers.is_empty() && override_reason.is_none() {
+        return Err(PatchError::NeedsOverride {
+            item: item_id.to_owned(),
+            reasons: blockers,
+        }
+        .into());
+    }
     // An approval is a person's signature: a key is needed even where unsigned
     // records are allowed.
     let key = key::find(repo)?;
@@ -41,6 +87,7 @@ pub fn approve(ws: &Workspace, item_id: &str, note: Option<&str>) -> Result<Reso
         subject: format!("queue:{item_id}"),
         git_commit: item.result_commit,
         note: note.map(str::to_owned),
+        override_reason: override_reason.clone(),
         timestamp: Timestamp::now(),
     };
     let mut ops = vec![approval.put(Some(&key))];
@@ -57,23 +104,10 @@ pub fn approve(ws: &Workspace, item_id: &str, note: Option<&str>) -> Result<Reso
     let action = if merged {
         Action::Merged
     } else {
-        let name = branch_name(&item.patch_id);
+        let name = branch_name(&item.patch_id, &item.target);
         act::create_branch(repo, &name, item.result_commit).map_err(PatchError::from)?;
-        let decision = match ws.view()? {
-            Some(view) => {
-                read_keyed::<DecisionRecord>(&view, &[item.patch_id.to_hex()], ws.trust()?)?
-                    .into_iter()
-                    .next()
-            }
-            None => None,
-        };
-        if let Some(decision) = decision {
-            let (op_id, op) = pull_request_op(
-                &decision.record,
-                decision.id,
-                &format!("auditops: approved patch {item_id}"),
-                Some(&key),
-            );
+        if let Some(decision) = &decision {
+            let (op_id, op) = pull_request_op(&decision.record, decision.id, Some(&key));
             ops.push(op);
             outbox_op = Some(op_id);
         }
@@ -94,12 +128,22 @@ pub fn approve(ws: &Workspace, item_id: &str, note: Option<&str>) -> Result<Reso
     ws.write(&ops, &format!("queue: approve {item_id}"))?;
     Ok(Resolved {
         item_id: item_id.to_owned(),
+        subject: title(decision.as_ref().map(|d| &d.record), &item),
+        target: item.target.clone(),
+        note: note.map(str::to_owned),
+        override_reason,
         resolution: Resolution::Approved,
         action,
         branch,
         outbox_op,
         health_alert,
     })
+}
+
+fn title(decision: Option<&DecisionRecord>, item: &super::records::QueueItem) -> String {
+    decision
+        .map(DecisionRecord::title)
+        .unwrap_or_else(|| format!("patch {}", item.patch_id.short()))
 }
 
 /// Rejects a pending item, with a reason.
@@ -121,8 +165,13 @@ pub fn reject(ws: &Workspace, item_id: &str, reason: &str) -> Result<Resolved> {
     let health_alert = queue::alert_for(ws, Change::Resolved(&item.item_id))?;
     ops.extend(health_alert.iter().map(|a| a.put(key.as_ref())));
     ws.write(&ops, &format!("queue: reject {item_id}"))?;
+    let decision = queue::decision_of(ws, &item)?;
     Ok(Resolved {
         item_id: item_id.to_owned(),
+        subject: title(decision.as_ref().map(|d| &d.record), &item),
+        target: item.target.clone(),
+        note: Some(reason.trim().to_owned()),
+        override_reason: None,
         resolution: Resolution::Rejected,
         action: Action::None,
         branch: None,

@@ -1,30 +1,52 @@
-//! `patch submit`: apply, validate, decide, act, record.
+//! `patch submit`: read, apply, validate, decide, act, record. Every
+//! submission leaves a decision: a patch refused before it was applied
+//! (malformed, binary, hostile path, a hunk that does not apply) is recorded
+//! as `rejected` with its reason, the same shape as any other decision.
 
 use super::apply::{self, ApplyError};
 use super::decide::{self, Decision, Inputs};
-use super::error::PatchError;
-use super::parse::{self, ChangeStatus, FileChange};
+use super::error::{PatchError, RefusalKind};
+use super::git_cli::Scratch;
+use super::id::PatchId;
+use super::input::{self, Input, Person};
+use super::parse::{self, ChangeStatus, FileChange, ParsedDiff};
 use super::queue::{self, Change};
 use super::records::{Action, Alert, AlertKind, DecisionRecord, ItemId, QueueItem};
 use super::{act, branch_name, paths, pull_request_op, validate};
 use crate::config::{ALWAYS_PROTECTED, Config, PatchMode};
 use crate::error::Result;
-use crate::ids::CommitId;
+use crate::ids::{CommitId, Sha256};
 use crate::phase::runner::Progress;
 use crate::records::{KeyedKind, read_keyed};
-use crate::sign::key;
+use crate::sign::{SigningKey, key};
 use crate::store::{Op, RecordId};
 use crate::time::Timestamp;
 use crate::workspace::Workspace;
 use crate::worktree::PooledWorktree;
 use std::time::Instant;
 
-/// What `patch submit` did.
+/// What `patch submit` was asked.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options<'a> {
+    /// The branch to apply to (default: the current branch).
+    pub target: Option<&'a str>,
+    /// `NAME <EMAIL>` for a plain diff (mail names its own authors).
+    pub author: Option<&'a str>,
+    /// The commit message for a plain diff (first line: the subject).
+    pub message: Option<&'a str>,
+    /// Validate again even when a decision for this patch, target and base is
+    /// recorded.
+    pub again: bool,
+}
+
+/// What `patch submit` did: the decision record's fields at the top level, as
+/// every decision document (`--json`) is shaped.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Submitted {
     /// The decision record's id.
     pub id: RecordId,
     /// The decision, as recorded.
+    #[serde(flatten)]
     pub decision: DecisionRecord,
     /// The branch made for a pull request, if any.
     pub branch: Option<String>,
@@ -32,8 +54,11 @@ pub struct Submitted {
     pub outbox_op: Option<String>,
     /// The queue item created, if any.
     pub queue_item: Option<ItemId>,
-    /// The patch had been decided before; nothing was run again.
+    /// The patch had been decided before for this target and base; nothing
+    /// was run again.
     pub already_decided: bool,
+    /// With `--again`: the earlier decision this one was made after.
+    pub again_of: Option<RecordId>,
     /// Milliseconds from the start of the command until the first validator started.
     pub ready_ms: Option<u64>,
     /// Whether the pooled worktree was created (first use) rather than reused.
@@ -47,6 +72,36 @@ impl Submitted {
     /// The patch was rejected: the command fails once the decision is shown.
     pub fn rejected(&self) -> bool {
         self.decision.decision == Decision::Rejected
+    }
+
+    /// The error the command exits with once the decision is printed: the
+    /// refusal (malformed input exits 2), or a plain rejection.
+    pub fn failure(&self) -> Option<PatchError> {
+        if !self.rejected() {
+            return None;
+        }
+        Some(match self.decision.refused {
+            Some(kind) => PatchError::Recorded {
+                kind,
+                message: self.decision.reasons.join("; "),
+            },
+            None => PatchError::Rejected,
+        })
+    }
+
+    fn new(id: RecordId, decision: DecisionRecord) -> Self {
+        Submitted {
+            id,
+            decision,
+            branch: None,
+            outbox_op: None,
+            queue_item: None,
+            already_decided: false,
+            again_of: None,
+            ready_ms: None,
+            pool_created: false,
+            health_alert: None,
+        }
     }
 }
 
@@ -65,7 +120,7 @@ fn target_branch(repo: &gix::Repository, target: Option<&str>) -> Result<(String
     Ok((branch, tip.into()))
 }
 
-fn protected_changes(config: &Config, changes: &[FileChange]) -> Vec<String> {
+pub(crate) fn protected_changes(config: &Config, changes: &[FileChange]) -> Vec<String> {
     let globs: Vec<&str> = ALWAYS_PROTECTED
         .iter()
         .copied()
@@ -102,53 +157,138 @@ fn rejection_alert(record: &DecisionRecord) -> Alert {
     }
 }
 
-/// The decision already recorded for `record.patch_id`, if one counts.
-fn decided_before(ws: &Workspace, patch_id: &crate::ids::Sha256) -> Result<Option<Submitted>> {
+/// The latest counted decision about `patch_id` for `target` at `base`, or
+/// the merge of it that `base` already contains (a merged patch sent again is
+/// not applied twice).
+fn decided_before(
+    ws: &Workspace,
+    patch_id: &PatchId,
+    target: &str,
+    base: CommitId,
+) -> Result<Option<(RecordId, DecisionRecord)>> {
     let Some(view) = ws.view()? else {
         return Ok(None);
     };
     let require_signed = ws.require_signed()?;
-    let done = read_keyed::<DecisionRecord>(&view, &[patch_id.to_hex()], ws.trust()?)?
+    let records: Vec<_> = read_keyed::<DecisionRecord>(&view, &[patch_id.to_hex()], ws.trust()?)?
         .into_iter()
-        .find(|r| r.counts(require_signed));
-    Ok(done.map(|done| Submitted {
-        id: done.id,
-        decision: done.record,
-        branch: None,
-        outbox_op: None,
-        queue_item: None,
-        already_decided: true,
-        ready_ms: None,
-        pool_created: false,
-        health_alert: None,
-    }))
+        .filter(|r| r.counts(require_signed) && r.record.target == target)
+        .collect();
+    let same_base = records
+        .iter()
+        .filter(|r| r.record.base_commit == base)
+        .max_by_key(|r| r.record.timestamp);
+    let merged = || {
+        records
+            .iter()
+            .filter(|r| r.record.action == Action::Merged)
+            .find(|r| {
+                r.record
+                    .result_commit
+                    .is_some_and(|result| contains(ws.repo(), base, result))
+            })
+    };
+    Ok(same_base.or_else(merged).map(|r| (r.id, r.record.clone())))
 }
 
-/// Applies, validates and decides `patch` against `target` (default: the
-/// current branch). A patch that does not apply is recorded as rejected and
-/// returned as [`PatchError::DoesNotApply`]; one the validators reject is
-/// returned as decided ([`Submitted::rejected`]).
+/// Whether `commit` is `ancestor` or descends from it.
+fn contains(repo: &gix::Repository, commit: CommitId, ancestor: CommitId) -> bool {
+    let (commit, ancestor) = (commit.object_id(), ancestor.object_id());
+    ancestor == commit
+        || repo
+            .merge_base(ancestor, commit)
+            .is_ok_and(|found| found.is_some_and(|found| found.detach() == ancestor))
+}
+
+/// An error's message with its causes, for a recorded reason.
+fn with_causes(err: &PatchError) -> String {
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
+/// Records `record` as a refusal of `kind` and returns it as decided.
+fn refuse(
+    ws: &Workspace,
+    key: Option<&SigningKey>,
+    mut record: DecisionRecord,
+    kind: RefusalKind,
+    reason: String,
+    again: bool,
+) -> Result<Submitted> {
+    if !again
+        && let Some((id, done)) =
+            decided_before(ws, &record.patch_id, &record.target, record.base_commit)?
+    {
+        let mut submitted = Submitted::new(id, done);
+        submitted.already_decided = true;
+        return Ok(submitted);
+    }
+    record.refused = Some(kind);
+    record.reasons.push(reason);
+    record.timestamp = Timestamp::now();
+    let op = record.put(key);
+    let id = op.record_id();
+    let alert = rejection_alert(&record);
+    let label = match kind {
+        RefusalKind::Malformed => "malformed",
+        RefusalKind::Refused => "refused",
+        RefusalKind::DoesNotApply => "does not apply",
+    };
+    ws.write(
+        &[op, alert.put(key)],
+        &format!("patch: reject {} ({label})", record.patch_id.short()),
+    )?;
+    Ok(Submitted::new(id, record))
+}
+
+/// A subject naming the files, for a plain diff without `--message`.
+fn subject_for(changes: &[FileChange]) -> String {
+    match changes {
+        [one] => format!("{} {}", one.status.verb(), one.path),
+        files => format!(
+            "change {} files: {}",
+            files.len(),
+            super::records::files_summary(files)
+        ),
+    }
+}
+
+/// Every part's changes, each path once (its last change in the series).
+fn all_changes(parsed: &[ParsedDiff]) -> Vec<FileChange> {
+    let mut all: Vec<FileChange> = Vec::new();
+    for change in parsed.iter().flat_map(|p| p.changes.iter()) {
+        all.retain(|c| c.path != change.path);
+        all.push(change.clone());
+    }
+    all
+}
+
+/// Applies, validates and decides `patch` against the target (default: the
+/// current branch) and records the decision. A refusal (malformed, hostile,
+/// does not apply) is recorded and returned as a rejected decision whose
+/// [`Submitted::failure`] says how the command exits.
 pub fn submit(
     ws: &Workspace,
     patch: &[u8],
-    target: Option<&str>,
+    options: Options<'_>,
     progress: &Progress,
 ) -> Result<Submitted> {
     let started = Instant::now();
     let (repo, config) = (ws.repo(), ws.config()?);
-    let (target, base) = target_branch(repo, target)?;
-    let git2_repo = apply::open(repo)?;
-    let base_tree = apply::tree_of(&git2_repo, base)?;
-    let parsed = parse::parse(patch, &base_tree)?;
-    if let Some(done) = decided_before(ws, &parsed.id)? {
-        return Ok(done);
-    }
+    let (target, base) = target_branch(repo, options.target)?;
+    let author = options.author.map(Person::parse).transpose()?;
     // A missing key fails here, before anything runs or is recorded.
     let key = key::for_recording(ws)?;
+    let scratch = Scratch::new(repo)?;
     let mode = config.patch.mode;
     let mut record = DecisionRecord {
         schema_version: 1,
-        patch_id: parsed.id,
+        patch_id: PatchId::of_bytes(patch),
         target: target.clone(),
         base_commit: base,
         result_commit: None,
@@ -158,34 +298,117 @@ pub fn submit(
         decision: Decision::Rejected,
         action: Action::Alerted,
         reasons: Vec::new(),
-        files: parsed.changes.clone(),
-        subject: parsed.subject.clone(),
+        files: Vec::new(),
+        subject: None,
+        author: author.as_ref().map(Person::to_string),
+        body: None,
+        input: None,
+        refused: None,
+        commits: Vec::new(),
         timestamp: Timestamp::now(),
     };
-    let result = match apply::apply(&git2_repo, &parsed, base, &base_tree) {
-        Ok(commit) => commit,
-        Err(ApplyError::Failed(err)) => return Err(err.into()),
-        Err(ApplyError::Conflict(source)) => {
-            record.reasons.push(format!(
-                "the patch does not apply to {target} at {}: {}",
-                base.short(),
-                source.message()
-            ));
-            record.timestamp = Timestamp::now();
-            let alert = rejection_alert(&record);
-            ws.write(
-                &[record.put(key.as_ref()), alert.put(key.as_ref())],
-                &format!("patch: reject {} (does not apply)", parsed.id.short()),
-            )?;
-            return Err(PatchError::DoesNotApply {
-                target,
-                base,
-                source,
+    let read: Input = match input::read(&scratch, patch, author.as_ref(), options.message) {
+        Ok(read) => read,
+        Err(err @ PatchError::Malformed(_)) => {
+            return refuse(
+                ws,
+                key.as_ref(),
+                record,
+                RefusalKind::Malformed,
+                with_causes(&err),
+                options.again,
+            );
+        }
+        Err(err) => return Err(err.into()),
+    };
+    record.patch_id = input::patch_id(&scratch, &read, patch)?;
+    record.input = Some(read.form);
+    let first = &read.parts[0];
+    record.subject = first.subject.clone();
+    record.body = first.body.clone();
+    record.author = first.author.as_ref().map(Person::to_string);
+
+    let earlier = decided_before(ws, &record.patch_id, &target, base)?;
+    if let Some((id, done)) = &earlier
+        && !options.again
+    {
+        let mut submitted = Submitted::new(*id, done.clone());
+        submitted.already_decided = true;
+        return Ok(submitted);
+    }
+
+    let mut parsed = Vec::with_capacity(read.parts.len());
+    for part in &read.parts {
+        match parse::parse(&part.diff) {
+            Ok(p) => parsed.push(p),
+            Err(err) => {
+                record.files = all_changes(&parsed);
+                let kind = match err {
+                    PatchError::Refused(_) => RefusalKind::Refused,
+                    _ => RefusalKind::Malformed,
+                };
+                return refuse(
+                    ws,
+                    key.as_ref(),
+                    record,
+                    kind,
+                    with_causes(&err),
+                    options.again,
+                );
             }
-            .into());
+        }
+    }
+    record.files = all_changes(&parsed);
+    if let Some((id, _)) = &earlier {
+        record.reasons.push(format!(
+            "submitted again with --again after decision {}",
+            id.short()
+        ));
+    }
+    let fallback = subject_for(&record.files);
+    let git2_repo = apply::open(repo)?;
+    let committer = apply::committer(&git2_repo)?;
+    let parts: Vec<_> = read.parts.iter().cloned().zip(parsed).collect();
+    let applied = match apply::apply(&git2_repo, &scratch, &parts, base, &committer, &fallback) {
+        Ok(applied) => applied,
+        Err(ApplyError::Failed(err)) => return Err(err.into()),
+        Err(ApplyError::Refused(err)) => {
+            return refuse(
+                ws,
+                key.as_ref(),
+                record,
+                RefusalKind::Refused,
+                with_causes(&err),
+                options.again,
+            );
+        }
+        Err(ApplyError::Conflict(detail)) => {
+            let reason = format!(
+                "the patch does not apply to {target} at {}: {detail}",
+                base.short()
+            );
+            return refuse(
+                ws,
+                key.as_ref(),
+                record,
+                RefusalKind::DoesNotApply,
+                reason,
+                options.again,
+            );
         }
     };
+    drop(scratch);
+    let result = *applied
+        .commits
+        .last()
+        .expect("a patch has at least one part");
     record.result_commit = Some(result);
+    if applied.commits.len() > 1 {
+        record.commits = applied.commits.clone();
+    }
+    if applied.by_git {
+        tracing::debug!("applied by git (offsets or a three-way merge)");
+    }
 
     let pool = PooledWorktree::checkout(repo, result.object_id(), config.patch.lock_timeout())?;
     let mut ready_ms = None;
@@ -194,20 +417,22 @@ pub fn submit(
         &config.patch,
         pool.path(),
         &log_dir,
-        &parsed.id.short(),
+        &record.patch_id.short(),
         progress,
         || {
             ready_ms = Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
         },
     );
+    let pool_created = pool.created;
+    drop(pool);
     record.confidence = validate::confidence(&record.validators);
-    let deletes: Vec<String> = parsed
-        .changes
+    let deletes: Vec<String> = record
+        .files
         .iter()
         .filter(|c| c.status == ChangeStatus::Deleted)
         .map(|c| c.path.clone())
         .collect();
-    let protected = protected_changes(config, &parsed.changes);
+    let protected = protected_changes(config, &record.files);
     let crashed = record
         .validators
         .iter()
@@ -224,28 +449,22 @@ pub fn submit(
         target_checked_out: act::checked_out_in(repo, &target),
     });
     record.decision = decision;
-    record.reasons = reasons;
-    record.action = act_on(repo, &mut record, mode, result, &parsed.id.short())?;
+    record.reasons.extend(reasons);
+    let short = record.patch_id.short();
+    record.action = act_on(repo, &mut record, mode, result, &short)?;
     record.timestamp = Timestamp::now();
 
     let record_op = record.put(key.as_ref());
-    let mut submitted = Submitted {
-        id: record_op.record_id(),
-        decision: record.clone(),
-        branch: None,
-        outbox_op: None,
-        queue_item: None,
-        already_decided: false,
-        ready_ms,
-        pool_created: pool.created,
-        health_alert: None,
-    };
+    let mut submitted = Submitted::new(record_op.record_id(), record.clone());
+    submitted.again_of = earlier.map(|(id, _)| id);
+    submitted.ready_ms = ready_ms;
+    submitted.pool_created = pool_created;
     let mut ops: Vec<Op> = vec![record_op];
     match record.action {
         Action::PullRequestQueued => {
-            let name = branch_name(&record.patch_id);
+            let name = branch_name(&record.patch_id, &target);
             act::create_branch(repo, &name, result).map_err(PatchError::from)?;
-            let (op_id, op) = pull_request_op(&record, submitted.id, &parsed.message, key.as_ref());
+            let (op_id, op) = pull_request_op(&record, submitted.id, key.as_ref());
             ops.push(op);
             submitted.branch = Some(name);
             submitted.outbox_op = Some(op_id);
@@ -253,8 +472,11 @@ pub fn submit(
         Action::QueuedForReview => {
             let item = QueueItem {
                 schema_version: 1,
-                item_id: ItemId::of(&record.patch_id),
-                patch_id: record.patch_id,
+                item_id: ItemId::of(&Sha256::of(format!(
+                    "{}\n{target}\n{base}\n{}",
+                    record.patch_id, record.timestamp
+                ))),
+                patch_id: record.patch_id.clone(),
                 target: target.clone(),
                 base_commit: base,
                 result_commit: result,
@@ -274,9 +496,7 @@ pub fn submit(
     }
     let message = format!(
         "patch: {} {} ({:.2}) for {target}",
-        record.decision,
-        parsed.id.short(),
-        record.confidence
+        record.decision, short, record.confidence
     );
     ws.write(&ops, &message)?;
     Ok(submitted)

@@ -26,6 +26,19 @@ pub struct Score {
     pub attempts: u32,
     /// How long its last attempt took.
     pub duration_ms: u64,
+    /// The end of its output (absent from older records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_tail: Option<String>,
+    /// Its full log on the machine that ran it (absent from older records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
+}
+
+impl Score {
+    /// Whether it passed: exited 0 (a timed-out or crashed one did not).
+    pub fn passed(&self) -> bool {
+        self.outcome == Exit::Exited { code: 0 }
+    }
 }
 
 impl Score {
@@ -74,8 +87,9 @@ pub(crate) fn run_all(
         env.insert("AUDITOPS_PATCH".to_owned(), patch_short_id.to_owned());
         let mut attempts = 0;
         let mut backoff = config.retry_backoff();
-        let outcome = loop {
+        let (outcome, log) = loop {
             attempts += 1;
+            let log = log_dir.join(format!("patch-{patch_short_id}-{name}-{attempts}.log"));
             let outcome = runner::run(
                 &Job {
                     name,
@@ -83,12 +97,12 @@ pub(crate) fn run_all(
                     timeout: validator.timeout(),
                     env: &env,
                     cwd: worktree,
-                    log_file: log_dir.join(format!("patch-{patch_short_id}-{name}-{attempts}.log")),
+                    log_file: log.clone(),
                 },
                 progress,
             );
             if outcome.exit != Exit::TimedOut || attempts > config.retries {
-                break outcome;
+                break (outcome, log);
             }
             std::thread::sleep(backoff);
             backoff = backoff.saturating_mul(2);
@@ -104,6 +118,8 @@ pub(crate) fn run_all(
             }),
             attempts,
             duration_ms: u64::try_from(outcome.duration.as_millis()).unwrap_or(u64::MAX),
+            output_tail: Some(outcome.tail.clone()).filter(|t| !t.is_empty()),
+            log: Some(log.display().to_string()),
             outcome: outcome.exit,
         });
     }
@@ -139,6 +155,8 @@ mod tests {
             outcome: Exit::Exited { code: 0 },
             attempts: 1,
             duration_ms: 0,
+            output_tail: None,
+            log: None,
         }
     }
 

@@ -1,5 +1,10 @@
-//! Running a phase's gates against a commit, in a throwaway worktree, and
-//! recording each result signed.
+//! Running a phase's gates against a commit and recording each result signed.
+//!
+//! Gates run in the pooled worktree, as patch validators do: ignored build
+//! output (`target/`, `node_modules/`, `.venv/`) survives from one run to the
+//! next, so a second `cargo test` is incremental. A gate that needs a pristine
+//! tree says `clean = true` and gets a throwaway worktree of its own, and so do
+//! the gates of a run that finds the pool in use: they never wait for it.
 
 use super::PhaseError;
 use super::records::{GateResult, definition_sha256};
@@ -11,7 +16,7 @@ use crate::ids::{CommitId, TreeId};
 use crate::records::KeyedKind;
 use crate::time::Timestamp;
 use crate::workspace::Workspace;
-use crate::worktree::Throwaway;
+use crate::worktree::{PooledWorktree, Throwaway};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -33,6 +38,36 @@ pub struct RunReport {
     /// Where the full logs are.
     #[serde(skip)]
     pub log_dir: PathBuf,
+}
+
+/// Where the gates that do not ask for a clean tree run.
+enum GateTree {
+    /// The pool's slot: build caches survive.
+    Pooled(PooledWorktree),
+    /// A fresh worktree, when the pool is in use (a patch being validated):
+    /// a gate — a push waiting on it — never waits for the pool.
+    Fresh(Throwaway),
+}
+
+impl GateTree {
+    fn take(repo: &gix::Repository, commit: CommitId) -> Result<GateTree> {
+        match PooledWorktree::checkout(repo, commit.object_id(), std::time::Duration::ZERO) {
+            Ok(pool) => Ok(GateTree::Pooled(pool)),
+            Err(crate::worktree::WorktreeError::Lock(_)) => Ok(GateTree::Fresh(Throwaway::create(
+                repo,
+                commit.object_id(),
+                "gate",
+            )?)),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    fn path(&self) -> &std::path::Path {
+        match self {
+            GateTree::Pooled(pool) => pool.path(),
+            GateTree::Fresh(fresh) => fresh.path(),
+        }
+    }
 }
 
 /// Where full gate logs go: `<git dir>/auditops/logs/`.
@@ -121,7 +156,7 @@ pub(crate) fn run(
     let key = crate::sign::key::for_recording(ws)?;
     let tree: TreeId = crate::git::tree_of(repo, commit.object_id())?.into();
     let id = *phase.id.get_ref();
-    let worktree = Throwaway::create(repo, commit.object_id(), "gate")?;
+    let mut shared: Option<GateTree> = None;
     let mut report = RunReport {
         phase: id,
         commit,
@@ -145,13 +180,24 @@ pub(crate) fn run(
         env.insert("AUDITOPS_GATE".into(), gate_id.to_owned());
         env.insert("AUDITOPS_COMMIT".into(), commit.to_string());
         env.insert("AUDITOPS_TREE".into(), tree.to_string());
+        let fresh;
+        let cwd = match gate.clean {
+            true => {
+                fresh = Throwaway::create(repo, commit.object_id(), "gate")?;
+                fresh.path()
+            }
+            false => match &mut shared {
+                Some(tree) => tree.path(),
+                slot => slot.insert(GateTree::take(repo, commit)?).path(),
+            },
+        };
         let outcome = runner::run(
             &Job {
                 name: gate_id,
                 command: gate.run.get_ref(),
                 timeout: gate.timeout(),
                 env: &env,
-                cwd: worktree.path(),
+                cwd,
                 log_file: report.log_dir.join(log_name(tree, gate_id, &stamp)),
             },
             progress,

@@ -142,6 +142,7 @@ pub(crate) fn approve(ws: &Workspace, subject: &str, note: Option<&str>) -> Resu
         subject: subject.clone(),
         git_commit: commit,
         note: note.map(str::to_owned).filter(|n| !n.trim().is_empty()),
+        override_reason: None,
         timestamp: Timestamp::now(),
     };
     let op = record.put(key.as_ref());

@@ -75,7 +75,7 @@ pub(crate) fn pool_dir(repo: &gix::Repository) -> PathBuf {
     repo.common_dir().join("auditops").join("worktrees")
 }
 
-fn process_alive(pid: u32) -> bool {
+pub(crate) fn process_alive(pid: u32) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;
     };
@@ -86,7 +86,7 @@ fn process_alive(pid: u32) -> bool {
 }
 
 /// The pid in a worktree name `<purpose>-<pid>-<n>`.
-fn owner_pid(name: &str) -> Option<u32> {
+pub(crate) fn owner_pid(name: &str) -> Option<u32> {
     let mut parts = name.rsplitn(3, '-');
     let _n = parts.next()?;
     parts.next()?.parse().ok()
@@ -167,7 +167,7 @@ pub(crate) fn check_out(path: &Path, commit: ObjectId) -> Result<(), WorktreeErr
 /// would otherwise go on writing in a worktree the next command is about to
 /// repair or remove. The commands [`check_out`] runs take only the worktree's
 /// own lock files, which the pool's sweep removes with the worktree.
-fn die_with_parent(cmd: &mut Command) {
+pub(crate) fn die_with_parent(cmd: &mut Command) {
     #[cfg(target_os = "linux")]
     {
         use std::os::unix::process::CommandExt;

@@ -1,4 +1,4 @@
-//! The worktree pool: reusable checkouts for patch validation.
+//! The worktree pool: reusable checkouts for patch validation and gate runs.
 //!
 //! A slot is created once (registered by hand, see [`super::admin`], then
 //! filled by [`check_out`]) and later moved to the next commit the same way;

@@ -159,7 +159,7 @@ fn a_validator_without_weight_or_category_scores_the_patch() {
         "--json",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let decision = &json(&String::from_utf8_lossy(&out.stdout))["decision"];
+    let decision = &json(&String::from_utf8_lossy(&out.stdout));
     let validators = decision["validators"].as_array().unwrap();
     assert_eq!(validators.len(), 1, "{decision}");
     assert_eq!(validators[0]["name"], "tests");

@@ -23,6 +23,7 @@ mod interop;
 mod locks;
 mod manual;
 mod patches;
+mod patches_real;
 mod phases;
 mod pool;
 mod quarantine;

@@ -86,7 +86,7 @@ fn a_fully_validated_patch_is_merged_into_a_branch_nobody_has_checked_out() {
     let patch = good_patch(&repo);
     let (code, json, err) = submit(&repo, &patch, "release");
     assert_eq!(code, Some(0), "{err}");
-    let d = &json["decision"];
+    let d = &json;
     assert_eq!(d["decision"], "auto_merge");
     assert_eq!(d["action"], "merged");
     assert_eq!(d["confidence"], 1.0);
@@ -95,7 +95,7 @@ fn a_fully_validated_patch_is_merged_into_a_branch_nobody_has_checked_out() {
     assert_eq!(repo.git(&["rev-parse", "release"]), result);
     assert_eq!(repo.git(&["rev-parse", &format!("{result}^")]), base);
     assert_eq!(d["validators"].as_array().unwrap().len(), 2);
-    assert_eq!(d["patch_id"].as_str().unwrap().len(), 64);
+    assert_eq!(d["patch_id"].as_str().unwrap().len(), 40, "git's patch id");
     // The user's working tree and branch were not touched.
     assert_eq!(repo.git(&["status", "--porcelain"]), "");
     assert_eq!(repo.git(&["rev-parse", "--abbrev-ref", "HEAD"]), "main");
@@ -140,12 +140,8 @@ fn a_checked_out_target_and_supervised_mode_become_pull_requests() {
     let main_before = repo.git(&["rev-parse", "main"]);
     let (code, json, err) = submit(&repo, &patch, "main");
     assert_eq!(code, Some(0), "{err}");
-    assert_eq!(json["decision"]["decision"], "pull_request");
-    assert!(
-        json["decision"]["reasons"]
-            .to_string()
-            .contains("checked out")
-    );
+    assert_eq!(json["decision"], "pull_request");
+    assert!(json["reasons"].to_string().contains("checked out"));
     assert_eq!(
         repo.git(&["rev-parse", "main"]),
         main_before,
@@ -155,7 +151,7 @@ fn a_checked_out_target_and_supervised_mode_become_pull_requests() {
     assert!(branch.starts_with("auditops/patch/"));
     assert_eq!(
         repo.git(&["rev-parse", branch]),
-        json["decision"]["result_commit"].as_str().unwrap()
+        json["result_commit"].as_str().unwrap()
     );
     assert!(
         json["outbox_op"].is_string(),
@@ -165,12 +161,8 @@ fn a_checked_out_target_and_supervised_mode_become_pull_requests() {
     let supervised = project(&config("supervised", ""));
     let patch = good_patch(&supervised);
     let (_, json, _) = submit(&supervised, &patch, "release");
-    assert_eq!(json["decision"]["decision"], "pull_request");
-    assert!(
-        json["decision"]["reasons"]
-            .to_string()
-            .contains("supervised")
-    );
+    assert_eq!(json["decision"], "pull_request");
+    assert!(json["reasons"].to_string().contains("supervised"));
 }
 
 /// A patch that adds a TODO to src/lib.rs: the lint validator fails it, so
@@ -195,7 +187,7 @@ fn low_confidence_goes_to_the_review_queue_and_a_person_decides() {
     let patch = write_patch(&repo, "todo.patch", &todo);
     let (code, json, err) = submit(&repo, &patch, "release");
     assert_eq!(code, Some(0), "{err}");
-    let d = &json["decision"];
+    let d = &json;
     assert_eq!(d["decision"], "manual_review");
     assert_eq!(d["confidence"], 0.6667, "0.4 / 0.6, to 4 places");
     let item = json["queue_item"].as_str().unwrap().to_owned();
@@ -210,9 +202,17 @@ fn low_confidence_goes_to_the_review_queue_and_a_person_decides() {
         .success()
         .stdout(predicate::str::contains("pending"));
 
-    let approved: serde_json::Value =
-        serde_json::from_str(&repo.ok(&["queue", "approve", &item, "--note", "fine", "--json"]))
-            .unwrap();
+    let approved: serde_json::Value = serde_json::from_str(&repo.ok(&[
+        "queue",
+        "approve",
+        &item,
+        "--note",
+        "fine",
+        "--override",
+        "lint is advisory here",
+        "--json",
+    ]))
+    .unwrap();
     assert_eq!(approved["action"], "merged");
     assert_eq!(
         repo.git(&["rev-parse", "release"]),
@@ -236,10 +236,7 @@ fn decisions_and_the_queue_say_what_each_patch_is() {
     let todo = todo_patch(&repo);
     let (code, queued, err) = submit(&repo, &write_patch(&repo, "todo.patch", &todo), "release");
     assert_eq!(code, Some(0), "{err}");
-    let reason = queued["decision"]["reasons"][0]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let reason = queued["reasons"][0].as_str().unwrap().to_owned();
     let list = repo.ok(&["queue", "list"]);
     for needle in [
         "release",
@@ -279,7 +276,7 @@ fn decisions_and_the_queue_say_what_each_patch_is() {
     bytes.extend(mail);
     let (code, merged, err) = submit(&repo, &write_patch(&repo, "mail.patch", &bytes), "release");
     assert_eq!(code, Some(0), "{err}");
-    assert_eq!(merged["decision"]["subject"], "Document the five things");
+    assert_eq!(merged["subject"], "Document the five things");
     let text = repo.ok(&["decisions"]);
     for needle in [
         "modify src/lib.rs",
@@ -345,8 +342,14 @@ fn reject_needs_a_reason_and_the_queue_alerts_once_when_unhealthy() {
     let json: serde_json::Value =
         serde_json::from_str(&repo.ok(&["queue", "list", "--json"])).unwrap();
     assert_eq!(json["metrics"]["pending"], 1);
-    assert_eq!(json["items"][0]["resolution"]["resolution"], "rejected");
-    assert_eq!(json["items"][0]["resolution"]["note"], "not wanted");
+    let rejected = json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["item"]["item_id"] == items[0].as_str())
+        .unwrap();
+    assert_eq!(rejected["resolution"]["resolution"], "rejected");
+    assert_eq!(rejected["resolution"]["note"], "not wanted");
 }
 
 #[test]
@@ -359,9 +362,9 @@ fn protected_paths_and_deletions_are_never_decided_automatically() {
     );
     let patch = write_patch(&repo, "workflow.patch", &workflow);
     let (_, json, _) = submit(&repo, &patch, "release");
-    assert_eq!(json["decision"]["decision"], "manual_review");
+    assert_eq!(json["decision"], "manual_review");
     assert!(
-        json["decision"]["reasons"]
+        json["reasons"]
             .to_string()
             .contains("changes protected `.github/workflows/ci.yml`")
     );
@@ -376,12 +379,8 @@ fn protected_paths_and_deletions_are_never_decided_automatically() {
     );
     let patch = write_patch(&repo, "delete.patch", &deletion);
     let (_, json, _) = submit(&repo, &patch, "release");
-    assert_eq!(json["decision"]["decision"], "manual_review");
-    assert!(
-        json["decision"]["reasons"]
-            .to_string()
-            .contains("deletes `src/old.rs`")
-    );
+    assert_eq!(json["decision"], "manual_review");
+    assert!(json["reasons"].to_string().contains("deletes `src/old.rs`"));
 }
 
 #[test]
@@ -391,8 +390,8 @@ fn analysis_only_records_and_acts_on_nothing() {
     let patch = good_patch(&repo);
     let (code, json, _) = submit(&repo, &patch, "release");
     assert_eq!(code, Some(0));
-    assert_eq!(json["decision"]["decision"], "auto_merge");
-    assert_eq!(json["decision"]["action"], "none");
+    assert_eq!(json["decision"], "auto_merge");
+    assert_eq!(json["action"], "none");
     assert_eq!(repo.git(&["rev-parse", "release"]), before);
     assert!(json["branch"].is_null() && json["queue_item"].is_null());
 }
@@ -404,8 +403,8 @@ fn crashes_timeouts_and_explicit_scores() {
     let patch = good_patch(&repo);
     let (code, json, _) = submit(&repo, &patch, "release");
     assert_eq!(code, Some(1), "a crashed validator rejects the patch");
-    assert_eq!(json["decision"]["decision"], "rejected");
-    assert!(json["decision"]["reasons"].to_string().contains("crashed"));
+    assert_eq!(json["decision"], "rejected");
+    assert!(json["reasons"].to_string().contains("crashed"));
     let alerts = repo.git(&[
         "ls-tree",
         "-r",
@@ -422,7 +421,7 @@ fn crashes_timeouts_and_explicit_scores() {
     ));
     let patch = good_patch(&repo);
     let (_, json, _) = submit(&repo, &patch, "release");
-    let validators = json["decision"]["validators"].as_array().unwrap();
+    let validators = json["validators"].as_array().unwrap();
     let by_name = |n: &str| validators.iter().find(|v| v["name"] == n).unwrap().clone();
     assert_eq!(by_name("coverage")["score"], 0.5);
     assert_eq!(by_name("slow")["score"], 0.0);
@@ -452,7 +451,7 @@ fn a_patch_that_does_not_apply_is_rejected_and_recorded() {
 }
 
 #[test]
-fn hostile_and_malformed_patches_are_refused_before_anything_is_written() {
+fn hostile_and_malformed_patches_are_refused_recorded_and_never_applied() {
     let repo = project(&config("automatic", ""));
     let outside = repo.home.path().join("escaped");
     let cases: Vec<(&str, String, i32, &str)> = vec![
@@ -466,12 +465,30 @@ fn hostile_and_malformed_patches_are_refused_before_anything_is_written() {
         ("empty", String::new(), 2, "empty"),
         ("not-a-patch", "hello, this is not a patch\n".into(), 2, "malformed"),
     ];
-    let before = repo.state_tip();
+    let release = repo.git(&["rev-parse", "release"]);
+    let mut refusals = 0;
     for (name, text, code, reason) in cases {
         let path = write_patch(&repo, &format!("{name}.patch"), text.as_bytes());
         let out = repo.run(&["patch", "submit", &path, "--target", "release"]);
         assert_eq!(out.status.code(), Some(code), "{name}: {}", stderr(&out));
         assert!(stderr(&out).contains(reason), "{name}: {}", stderr(&out));
+        // The same refusal with --json: one decision document, same exit.
+        let tip = repo.state_tip();
+        let out = repo.run(&["patch", "submit", &path, "--target", "release", "--json"]);
+        assert_eq!(out.status.code(), Some(code), "{name}: {}", stderr(&out));
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{name}: --json printed no document ({e})"));
+        assert_eq!(doc["decision"], "rejected", "{name}: {doc}");
+        assert_eq!(doc["target"], "release", "{name}: {doc}");
+        assert!(doc["patch_id"].is_string(), "{name}: {doc}");
+        assert!(doc["reasons"].to_string().contains(reason), "{name}: {doc}");
+        assert_eq!(doc["already_decided"], true, "{name}: recorded once");
+        assert_eq!(
+            repo.state_tip(),
+            tip,
+            "{name}: the same refusal is not recorded twice"
+        );
+        refusals += 1;
     }
     repo.write("blob.bin", b"\x00\x01\x02\x03binary\x00");
     repo.git(&["add", "-A"]);
@@ -489,8 +506,17 @@ fn hostile_and_malformed_patches_are_refused_before_anything_is_written() {
     let out = repo.run(&["patch", "submit", &path, "--target", "release"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_stderr_contains(&out, "binary");
+    refusals += 1;
 
-    assert_eq!(repo.state_tip(), before, "nothing recorded");
+    // Every refusal is in the decision log, and nothing was applied.
+    let decisions: Vec<serde_json::Value> =
+        serde_json::from_str(&repo.ok(&["decisions", "--json"])).unwrap();
+    assert_eq!(decisions.len(), refusals, "one rejected decision each");
+    assert!(decisions.iter().all(|d| d["decision"] == "rejected"
+        && d["result_commit"].is_null()
+        && !d["reasons"].as_array().unwrap().is_empty()));
+    assert_eq!(repo.git(&["rev-parse", "release"]), release);
+    repo.ok(&["verify"]);
     assert!(!outside.exists(), "nothing written outside the repository");
     assert!(!repo.path().join(".git/hooks/pre-commit").exists());
     assert_eq!(repo.git(&["status", "--porcelain"]), "");

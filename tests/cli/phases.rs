@@ -167,9 +167,15 @@ fn gate_run_records_signed_results_keyed_by_tree_and_stops_at_the_first_failure(
         .count();
     assert_eq!(logs, 2);
     p.repo.ok(&["verify"]);
-    // The user's working tree was not touched, and no worktree is left behind.
+    // The user's working tree was not touched; the only other worktree is the
+    // pooled one the gates ran in (kept for the next run's build caches).
     assert_eq!(p.repo.git(&["status", "--porcelain"]), "");
-    assert_eq!(p.repo.git(&["worktree", "list"]).lines().count(), 1);
+    let worktrees = p.repo.git(&["worktree", "list"]);
+    assert_eq!(worktrees.lines().count(), 2, "{worktrees}");
+    assert!(
+        worktrees.contains("auditops/worktrees/slot-0"),
+        "{worktrees}"
+    );
 }
 
 #[test]

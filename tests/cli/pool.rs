@@ -162,7 +162,90 @@ fn kill_dash_nine_at_any_point_of_a_submit_leaves_git_consistent() {
     // A state-ref lock a killed writer left is recovered by the next write.
     let (code, json, err) = submit(&repo, &good_patch(&repo), "release");
     assert_eq!(code, Some(0), "the next submit works (seed {seed}): {err}");
-    assert!(json["decision"].is_object(), "{json}");
+    assert!(json["decision"].is_string(), "{json}");
     assert_git_consistent(&repo, &format!("after the last submit (seed {seed})"));
     repo.ok(&["verify"]);
+}
+
+/// A gate that reports whether its ignored cache (`target/cache`) was there,
+/// then makes it; and the same command as a `clean = true` gate.
+const GATE_CONFIG: &str = r#"version = 1
+
+[[phases]]
+id = 0
+name = "Build"
+gates = ["build", "pristine"]
+
+[gates.build]
+run = "if test -f target/cache; then echo cache-found; else echo cache-made; fi; mkdir -p target && echo warm > target/cache"
+
+[gates.pristine]
+run = "if test -f target/cache; then echo cache-found; else echo cache-made; fi; mkdir -p target && echo warm > target/cache"
+clean = true
+"#;
+
+fn gate_tails(repo: &Repo) -> Vec<String> {
+    let out = repo.run(&["gate", "run", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", support::stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["output_tail"].as_str().unwrap().trim().to_owned())
+        .collect()
+}
+
+#[test]
+fn gates_run_in_the_pool_so_ignored_build_output_survives_unless_clean() {
+    let repo = Repo::new();
+    repo.write(".auditops.toml", GATE_CONFIG);
+    repo.write(".gitignore", "target/\n");
+    repo.setup_trusted();
+    assert_eq!(gate_tails(&repo), ["cache-made", "cache-made"]);
+    // A new commit: the pooled checkout moves, its ignored files stay.
+    repo.write("src/more.rs", "pub fn more() {}\n");
+    repo.commit_all("more");
+    assert_eq!(
+        gate_tails(&repo),
+        ["cache-found", "cache-made"],
+        "the pooled gate finds its cache; the clean one never does"
+    );
+    assert!(repo.path().join(SLOT).join("target/cache").exists());
+    assert!(
+        !repo.path().join("target").exists(),
+        "the user's tree is untouched"
+    );
+    assert_git_consistent(&repo, "after two gate runs");
+}
+
+#[test]
+fn a_gate_run_never_waits_for_a_pool_a_patch_validation_holds() {
+    let repo = Repo::new();
+    let started = repo.home.path().join("validator-started");
+    let config = format!(
+        "{GATE_CONFIG}\n[patch]\nmode = \"analysis_only\"\n\n[patch.validators.tests]\nrun = \"touch '{}'; sleep 30\"\n",
+        started.display()
+    );
+    repo.write(".auditops.toml", config);
+    repo.write(".gitignore", "target/\n");
+    repo.setup_trusted();
+    repo.git(&["branch", "release"]);
+    assert_eq!(gate_tails(&repo), ["cache-made", "cache-made"]);
+    let mut child = spawn_submit(&repo, &other_patch(&repo, "slow"));
+    support::wait_for("the validator to start", || started.exists());
+    // The pool is held: the gates run in a fresh worktree (no cache there).
+    assert_eq!(gate_tails(&repo), ["cache-made", "cache-made"]);
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the validation still runs"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The next run repairs the abandoned slot and uses the pool again.
+    assert_eq!(gate_tails(&repo), ["cache-made", "cache-made"]);
+    repo.write("src/more.rs", "pub fn more() {}\n");
+    repo.commit_all("more");
+    assert_eq!(gate_tails(&repo), ["cache-found", "cache-made"]);
+    assert_git_consistent(&repo, "after the gate runs");
 }
