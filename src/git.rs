@@ -148,6 +148,23 @@ pub fn read_committed(
     Ok(Committed::File(blob.detach().data))
 }
 
+/// The blob of `path` in `commit`, if it is a regular file there.
+pub fn committed_blob(
+    repo: &gix::Repository,
+    commit: ObjectId,
+    path: &str,
+) -> Result<Option<ObjectId>, GitError> {
+    let tree = repo
+        .find_commit(commit)
+        .and_then(|c| c.tree())
+        .map_err(GitError::object)?;
+    Ok(tree
+        .lookup_entry_by_path(path)
+        .map_err(GitError::object)?
+        .filter(|entry| entry.mode().is_blob())
+        .map(|entry| entry.oid().to_owned()))
+}
+
 /// Turns a path typed by the user (relative to the current directory, or already
 /// repository-relative) into the repository-relative `/`-separated form.
 pub fn repo_relative(repo: &gix::Repository, user_path: &str) -> Result<String, GitError> {

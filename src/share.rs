@@ -63,6 +63,7 @@ pub fn pull(
     remote::check_remote(repo, &remote_name)?;
     let store = ws.store()?;
     let tracking = store::remote_tracking_ref(&remote_name);
+    let fetched_before = store::read_ref(repo, &tracking)?;
     let Some(theirs) = remote::fetch(repo, &remote_name, config.ref_name(), &tracking)? else {
         return Ok(Ok(Pulled {
             remote: remote_name,
@@ -73,6 +74,20 @@ pub fn pull(
             quarantined: Vec::new(),
         }));
     };
+    // A remote whose history lost records was rewritten: refuse it whole,
+    // and leave the tracking ref where the last accepted fetch put it.
+    let faults = history_faults(&store, theirs, fetched_before)?;
+    if !faults.is_empty() {
+        remote::restore_tracking(repo, &tracking, fetched_before)?;
+        let mut report = Report {
+            scope: "incoming".to_owned(),
+            trust: trust.source.clone(),
+            history: faults,
+            ..Report::default()
+        };
+        report.settle_ok();
+        return Ok(Err(report));
+    }
     // Records quarantined here, or by quarantines arriving in this pull, do
     // not block it: one bad record must not lock the team out.
     let local_quarantines = Quarantines::local(ws, trust)?;
@@ -86,7 +101,8 @@ pub fn pull(
                 missing_commit_fails: false,
                 cache: None,
             },
-        );
+        )
+        .with_kept(incoming.kept);
         for (location, record) in &incoming.records {
             verifier.check(location, &record.line);
         }
@@ -131,6 +147,55 @@ pub fn pull(
         warnings,
         quarantined,
     }))
+}
+
+/// What is wrong with the history of the remote's state `theirs`: a
+/// transaction since the last common one that dropped records, or records of
+/// the state fetched from it before (`fetched_before`) that it no longer holds
+/// although it does not descend from that state (its history was rewritten).
+fn history_faults(
+    store: &store::Store<'_>,
+    theirs: gix::ObjectId,
+    fetched_before: Option<gix::ObjectId>,
+) -> Result<Vec<store::HistoryFault>> {
+    let ours = store.tip()?;
+    let base = match ours {
+        Some(ours) => store
+            .repo()
+            .merge_base(ours, theirs)
+            .ok()
+            .flatten()
+            .map(|id| id.detach()),
+        None => None,
+    };
+    // What both sides share was checked when it arrived (or by `verify`).
+    let mut faults = store
+        .check_growth(theirs, |commit| {
+            Some(commit) == base || Some(commit) == ours
+        })?
+        .faults;
+    if let Some(before) = fetched_before
+        && !store.is_ancestor(before, theirs)?
+    {
+        let dropped = store.dropped_records(before, theirs)?;
+        if !dropped.is_empty() {
+            let names: Vec<String> = dropped.iter().take(5).map(|id| id.to_string()).collect();
+            faults.push(store::HistoryFault {
+                commit: theirs.into(),
+                parent: Some(before.into()),
+                reason: format!(
+                    "the remote's state no longer holds {} record(s) it held when this clone last fetched it \
+                     ({}): its history was rewritten: {}{}",
+                    dropped.len(),
+                    CommitId::from(before).short(),
+                    names.join(", "),
+                    if dropped.len() > names.len() { " …" } else { "" }
+                ),
+                dropped,
+            });
+        }
+    }
+    Ok(faults)
 }
 
 /// What `state push` did.

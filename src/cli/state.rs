@@ -35,6 +35,15 @@ pub fn run(ctx: &Context, command: StateCommand) -> Result<ExitCode> {
                     output::report(ctx, &pulled);
                     Ok(ExitCode::Success)
                 }
+                Err(report) if !report.history.is_empty() => {
+                    output::report(ctx, &report);
+                    Err(Error::Verification(format!(
+                        "the remote's state dropped records this clone has ({} problem(s) above): \
+                         its history was rewritten; nothing was merged. Ask whoever rewrote it to \
+                         push the full state back (`git auditops state push` from a clone that has it)",
+                        report.history.len()
+                    )))
+                }
                 Err(report) => {
                     output::report(ctx, &report);
                     Err(Error::Verification(format!(

@@ -27,11 +27,21 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<ExitCode> {
     output::report(ctx, &report);
     if report.ok {
         Ok(ExitCode::Success)
+    } else if report.failures.is_empty() {
+        Err(Error::Verification(format!(
+            "the history of the state is not append-only or breaks the layout rules ({} problem(s))",
+            report.history.len()
+        )))
     } else {
         Err(Error::Verification(format!(
-            "{} of {} records failed verification",
+            "{} of {} records failed verification{}",
             report.failures.len(),
-            report.records
+            report.records,
+            if report.history.is_empty() {
+                String::new()
+            } else {
+                format!(", and the history has {} problem(s)", report.history.len())
+            }
         )))
     }
 }
@@ -48,8 +58,22 @@ impl output::Report for Report {
         for f in &self.failures {
             say!("FAIL  {}  {}: {}", f.id, f.kind, f.reason);
         }
+        for h in &self.history {
+            let parent = h
+                .parent
+                .map(|p| format!(" (parent {})", p.short()))
+                .unwrap_or_default();
+            say!(
+                "FAIL  history  transaction {}{parent}: {}",
+                h.commit.short(),
+                h.reason
+            );
+        }
         for w in &self.warnings {
             say!("warn  {}  {}: {}", w.id, w.kind, w.reason);
+        }
+        for n in &self.notes {
+            say!("note  {}  {}: {}", n.id, n.kind, n.reason);
         }
         if !self.quarantined.is_empty() {
             say!(
@@ -78,8 +102,14 @@ impl output::Report for Report {
             self.trust,
             if self.ok {
                 "ok".to_owned()
-            } else {
+            } else if self.history.is_empty() {
                 format!("{} failed", self.failures.len())
+            } else {
+                format!(
+                    "{} failed, {} history problem(s)",
+                    self.failures.len(),
+                    self.history.len()
+                )
             }
         );
         if self.cached > 0 {

@@ -52,11 +52,21 @@ pub fn add(ws: &Workspace, request: &Request<'_>) -> Result<Recorded> {
         "evidence: add 1 record (phase {}, {} lines {})",
         evidence.phase, evidence.file, evidence.lines
     );
-    let op = Op::Append {
+    let mut ops = vec![Op::Append {
         log: store::EVIDENCE_LOG.to_owned(),
         line,
-    };
-    let written = ws.write(&[op], &message)?;
+    }];
+    // The quoted file stays reachable from the state (`kept/`), so that the
+    // record still verifies once its commit is rewritten away and collected.
+    let commit = evidence.git_commit.object_id();
+    if let Some(blob) = crate::git::committed_blob(ws.repo(), commit, &evidence.file)? {
+        ops.push(Op::Keep {
+            commit,
+            file: evidence.file.clone(),
+            blob,
+        });
+    }
+    let written = ws.write(&ops, &message)?;
     Ok(Recorded {
         id,
         evidence_id: evidence.evidence_id,

@@ -3,6 +3,7 @@
 
 use super::error::{Result, StoreError};
 use super::index;
+use super::kept;
 use super::record::RecordId;
 use super::tree_edit::TreeEdit;
 use super::view::StateView;
@@ -14,6 +15,7 @@ pub(super) fn apply(
     store: &Store<'_>,
     tip: Option<ObjectId>,
     base_tree: ObjectId,
+    base_version: u32,
     ops: &[Op],
 ) -> Result<ObjectId> {
     let repo = store.repo;
@@ -22,8 +24,13 @@ pub(super) fn apply(
         ref_name: store.ref_name().to_owned(),
         commit: tip.unwrap_or_else(|| ObjectId::null(repo.object_hash())),
         tree: base_tree,
+        version: base_version,
     };
     let mut editor = TreeEdit::new(repo, base_tree)?;
+    if base_version < super::FORMAT_VERSION {
+        // Writing upgrades: a version 1 tree is a version 2 tree without `kept/`.
+        editor.upsert_blob(layout::VERSION_FILE, store.version_blob()?)?;
+    }
     let mut logs: Vec<&str> = Vec::new();
     for op in ops {
         match op {
@@ -39,6 +46,9 @@ pub(super) fn apply(
                     index::file_name(RecordId::of(line))
                 );
                 editor.upsert_blob(&path, blob)?;
+            }
+            Op::Keep { commit, file, blob } => {
+                editor.upsert_blob(&kept::path(*commit, file), *blob)?;
             }
         }
     }

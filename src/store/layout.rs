@@ -16,7 +16,7 @@ pub(crate) const VERSION_FILE: &str = "VERSION";
 
 /// Top-level names that are not logs.
 pub(crate) fn is_reserved(name: &str) -> bool {
-    name == VERSION_FILE || name == super::index::INDEX_DIR
+    name == VERSION_FILE || name == super::index::INDEX_DIR || name == super::kept::KEPT_DIR
 }
 
 /// Log names are lowercase words with `-`/`_`, so they stay valid path components.
@@ -37,7 +37,8 @@ pub(crate) fn segment_file_name(segment: u64) -> String {
     format!("{segment:08}.jsonl")
 }
 
-pub(crate) fn segment_path(log: &str, segment: u64) -> String {
+/// The path of segment `segment` of `log` in the state's tree.
+pub fn segment_path(log: &str, segment: u64) -> String {
     format!(
         "{log}/{}/{}",
         group_name(segment),
@@ -63,7 +64,7 @@ pub(crate) fn parse_group_name(name: &str) -> Option<u64> {
 }
 
 /// Splits a segment's bytes into its lines (each stored line ends in `\n`).
-pub(crate) fn lines(segment: &[u8]) -> impl Iterator<Item = &[u8]> {
+pub fn lines(segment: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut start = 0;
     memchr::memchr_iter(b'\n', segment)
         .chain((!segment.ends_with(b"\n")).then_some(segment.len()))
@@ -75,7 +76,8 @@ pub(crate) fn lines(segment: &[u8]) -> impl Iterator<Item = &[u8]> {
         .filter(|line| !line.is_empty())
 }
 
-pub(crate) fn count_lines(segment: &[u8]) -> usize {
+/// The records a segment holds: its newlines.
+pub fn count_lines(segment: &[u8]) -> usize {
     memchr::memchr_iter(b'\n', segment).count()
 }
 
@@ -124,6 +126,7 @@ mod tests {
         assert!(is_valid_log_name("evidence"));
         assert!(is_valid_log_name("gate-results"));
         assert!(!is_valid_log_name("VERSION"));
+        assert!(!is_valid_log_name("kept"));
         assert!(!is_valid_log_name("a/b"));
         assert!(!is_valid_log_name(""));
     }

@@ -9,7 +9,9 @@
 use super::append::write_segment;
 use super::error::{Result, StoreError};
 use super::index::{self, KeyedPath};
+use super::kept;
 use super::record::{RawRecord, RecordId};
+use super::tree_diff;
 use super::tree_edit::TreeEdit;
 use super::view::StateView;
 use super::{Location, Store, layout};
@@ -20,6 +22,9 @@ use std::collections::{BTreeSet, HashSet};
 pub struct Incoming {
     /// Each record and where it would be stored.
     pub records: Vec<(Location, RawRecord)>,
+    /// What the other side keeps for its evidence (`kept/`), to check a record
+    /// whose commit this repository lacks.
+    pub kept: Option<super::Kept>,
 }
 
 /// How bringing another state in ended.
@@ -206,6 +211,7 @@ impl Store<'_> {
                             .map(|(path, _, r)| (Location::Keyed(path.clone()), r.clone())),
                     )
                     .collect(),
+                kept: theirs_view.kept()?,
             };
             if !accept(&incoming) {
                 return Err(StoreError::IncomingRejected {
@@ -223,7 +229,7 @@ impl Store<'_> {
                 let ours_view = ours_view
                     .as_ref()
                     .expect("not a fast-forward, so ours exists");
-                let tree = self.merged_tree(ours_view, &diffs, &keyed)?;
+                let tree = self.merged_tree(ours_view, &theirs_view, &diffs, &keyed)?;
                 let message = format!("merge: union with {remote} ({arrived} records arrived)");
                 let parents = [ours_view.commit, theirs];
                 (self.write_commit(tree, &parents, &message)?, message)
@@ -241,10 +247,31 @@ impl Store<'_> {
     fn merged_tree(
         &self,
         ours: &StateView<'_>,
+        theirs: &StateView<'_>,
         diffs: &[LogDiff],
         keyed: &[(KeyedPath, ObjectId, RawRecord)],
     ) -> Result<ObjectId> {
         let mut editor = TreeEdit::new(self.repo, ours.tree)?;
+        if ours.version < super::FORMAT_VERSION {
+            editor.upsert_blob(layout::VERSION_FILE, self.version_blob()?)?;
+        }
+        // Kept content is named after what it is for: the union of paths. A
+        // path both sides hold differently keeps ours (only a forged tree can
+        // differ; `verify` checks the quoted lines' hash against it anyway).
+        if let Some(their_kept) = tree_diff::top_dir(self.repo, theirs.tree, kept::KEPT_DIR)? {
+            let our_kept = tree_diff::top_dir(self.repo, ours.tree, kept::KEPT_DIR)?;
+            let mut missing = Vec::new();
+            tree_diff::lost(
+                self.repo,
+                their_kept,
+                our_kept,
+                kept::KEPT_DIR,
+                &mut missing,
+            )?;
+            for lost in missing.iter().filter(|l| !l.changed) {
+                editor.upsert_blob(&lost.path, lost.blob)?;
+            }
+        }
         // Keyed files are named by their record id: the union of paths is the merge.
         for (path, blob, _) in keyed {
             editor.upsert_blob(&path.display(), *blob)?;

@@ -9,21 +9,26 @@
 
 mod append;
 mod error;
+mod growth;
 mod history;
 mod identity;
 pub(crate) mod index;
+pub mod kept;
 pub mod layout;
 mod merge;
 mod record;
 pub mod ref_lock;
 pub(crate) mod remote;
+mod tree_diff;
 mod tree_edit;
 mod view;
 
 pub use crate::canonical::canonical_json;
 pub use error::{Result, StoreError};
+pub use growth::{Growth, HistoryFault};
 pub use history::{History, Transaction};
 pub use index::KeyedPath;
+pub use kept::Kept;
 pub use merge::{Incoming, IntegrateOutcome};
 pub use record::{RawRecord, RecordId};
 pub use ref_lock::RefLockState;
@@ -34,8 +39,9 @@ use gix::refs::Target;
 use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
 use std::time::Duration;
 
-/// The version of the tree layout this tool reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The version of the tree layout this tool writes; it reads every version
+/// from 1 up to it, and upgrades a version 1 state when it writes to it.
+pub const FORMAT_VERSION: u32 = 2;
 /// The default state ref.
 pub const DEFAULT_REF: &str = "refs/auditops/state";
 /// The log that holds evidence records.
@@ -87,13 +93,25 @@ pub enum Op {
         /// The record, canonical.
         line: Vec<u8>,
     },
+    /// Keep the blob of `file` at `commit` reachable from the state
+    /// (`kept/`, see [`kept`]), for the evidence that quotes it.
+    Keep {
+        /// The commit the file was read from.
+        commit: ObjectId,
+        /// The file, repository-relative.
+        file: String,
+        /// Its blob in that commit (already in the repository).
+        blob: ObjectId,
+    },
 }
 
 impl Op {
-    /// The id of the record this operation stores.
+    /// The id of the record this operation stores; for [`Op::Keep`], which
+    /// stores no record, the SHA-256 of the kept path.
     pub fn record_id(&self) -> RecordId {
         match self {
             Op::Append { line, .. } | Op::Put { line, .. } => RecordId::of(line),
+            Op::Keep { commit, file, .. } => RecordId::of(kept::path(*commit, file).as_bytes()),
         }
     }
 }
@@ -211,6 +229,7 @@ impl<'r> Store<'r> {
             let (kind, key) = match op {
                 Op::Append { log, .. } => (log, &[][..]),
                 Op::Put { kind, key, .. } => (kind, key.as_slice()),
+                Op::Keep { .. } => continue,
             };
             if !layout::is_valid_log_name(kind) || !key.iter().all(|k| index::valid_component(k)) {
                 return Err(StoreError::InvalidPlace {
@@ -222,11 +241,14 @@ impl<'r> Store<'r> {
         let mut race = Race::new();
         loop {
             let tip = self.tip()?;
-            let base_tree = match tip {
-                Some(commit) => self.view_at(commit)?.tree,
-                None => self.empty_state_tree()?,
+            let (base_tree, base_version) = match tip {
+                Some(commit) => {
+                    let view = self.view_at(commit)?;
+                    (view.tree, view.version)
+                }
+                None => (self.empty_state_tree()?, FORMAT_VERSION),
             };
-            let tree = append::apply(self, tip, base_tree, ops)?;
+            let tree = append::apply(self, tip, base_tree, base_version, ops)?;
             let parents: Vec<ObjectId> = tip.into_iter().collect();
             let commit = self.write_commit(tree, &parents, message)?;
             match self.compare_and_swap(tip, commit, message)? {
@@ -290,12 +312,17 @@ impl<'r> Store<'r> {
         Ok(())
     }
 
-    fn empty_state_tree(&self) -> Result<ObjectId> {
-        let version = self
+    /// The blob of the `VERSION` file this tool writes.
+    pub(crate) fn version_blob(&self) -> Result<ObjectId> {
+        Ok(self
             .repo
             .write_blob(format!("{FORMAT_VERSION}\n"))
             .map_err(StoreError::git)?
-            .detach();
+            .detach())
+    }
+
+    fn empty_state_tree(&self) -> Result<ObjectId> {
+        let version = self.version_blob()?;
         let mut editor = self
             .repo
             .edit_tree(ObjectId::empty_tree(self.repo.object_hash()))

@@ -119,3 +119,24 @@ pub fn push(repo: &gix::Repository, remote: &str, state_ref: &str) -> Result<Pus
         _ => Err(failed(&args, &output)),
     }
 }
+
+/// Puts the tracking ref `tracking` back where it was before a fetch whose
+/// result was refused (deleting it if there was none), so that the next pull
+/// compares against the state fetched last time it was accepted.
+pub fn restore_tracking(
+    repo: &gix::Repository,
+    tracking: &str,
+    previous: Option<ObjectId>,
+) -> Result<()> {
+    let previous = previous.map(|id| id.to_string());
+    let args: Vec<&str> = match &previous {
+        Some(id) => vec!["update-ref", tracking, id],
+        None => vec!["update-ref", "-d", tracking],
+    };
+    let output = git(repo, &args)?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(failed(&args, &output))
+    }
+}

@@ -24,6 +24,8 @@ pub struct StateView<'r> {
     pub commit: ObjectId,
     /// Its tree.
     pub tree: ObjectId,
+    /// The format version its `VERSION` file holds (1 or 2; see docs/state-format.md).
+    pub version: u32,
 }
 
 impl<'r> StateView<'r> {
@@ -33,13 +35,14 @@ impl<'r> StateView<'r> {
             .and_then(|c| c.tree_id())
             .map_err(StoreError::git)?
             .detach();
-        let view = StateView {
+        let mut view = StateView {
             repo,
             ref_name: ref_name.to_owned(),
             commit,
             tree,
+            version: 0,
         };
-        view.check_version()?;
+        view.version = view.check_version()?;
         Ok(view)
     }
 
@@ -51,7 +54,9 @@ impl<'r> StateView<'r> {
         }
     }
 
-    fn check_version(&self) -> Result<()> {
+    /// The version the tree holds, if this tool reads it: every version from 1
+    /// to [`super::FORMAT_VERSION`] (version 1 is version 2 without `kept/`).
+    fn check_version(&self) -> Result<u32> {
         let tree = self.repo.find_tree(self.tree).map_err(StoreError::git)?;
         let entry = tree
             .find_entry(layout::VERSION_FILE)
@@ -62,7 +67,7 @@ impl<'r> StateView<'r> {
             .map_err(StoreError::git)?;
         let text = String::from_utf8_lossy(&blob.data).trim().to_owned();
         match text.parse::<u32>() {
-            Ok(v) if v == super::FORMAT_VERSION => Ok(()),
+            Ok(v) if (1..=super::FORMAT_VERSION).contains(&v) => Ok(v),
             Ok(v) if v > super::FORMAT_VERSION => Err(StoreError::UnsupportedVersion {
                 ref_name: self.ref_name.clone(),
                 found: text,
@@ -100,7 +105,7 @@ impl<'r> StateView<'r> {
     }
 
     /// Entries of a directory of the layout, checked and in order.
-    fn numbered_entries(
+    pub(super) fn numbered_entries(
         &self,
         tree: ObjectId,
         parse: fn(&str) -> Option<u64>,
@@ -196,6 +201,21 @@ impl<'r> StateView<'r> {
         log: &str,
         mut visit: impl FnMut(&[u8]) -> Result<()>,
     ) -> Result<()> {
+        self.for_each_segment(log, |_, data| {
+            for line in layout::lines(data) {
+                visit(line)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Calls `visit` with every segment of `log` and its bytes, in order, one
+    /// segment in memory at a time; a segment not ending in a newline is malformed.
+    pub fn for_each_segment(
+        &self,
+        log: &str,
+        mut visit: impl FnMut(&Segment, &[u8]) -> Result<()>,
+    ) -> Result<()> {
         for segment in self.segments(log)? {
             // Borrowed, not detached: the buffer goes back to the repository's
             // free list and is reused for the next segment.
@@ -207,9 +227,7 @@ impl<'r> StateView<'r> {
                     layout::segment_path(log, segment.number)
                 )));
             }
-            for line in layout::lines(data) {
-                visit(line)?;
-            }
+            visit(&segment, data)?;
         }
         Ok(())
     }

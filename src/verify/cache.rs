@@ -58,6 +58,16 @@ pub fn key(trust: &TrustSet, location: &Location, id: RecordId) -> CacheKey {
     hasher.finalize().into()
 }
 
+/// The key saying that `commit` and every transaction before it only added
+/// records (the append-only check); it does not depend on the trust list.
+pub fn growth_key(commit: gix::ObjectId) -> CacheKey {
+    let mut hasher = Sha256::new();
+    hasher.update(MAGIC);
+    hasher.update(b"growth\0");
+    hasher.update(commit.as_bytes());
+    hasher.finalize().into()
+}
+
 impl VerifiedCache {
     pub fn path(repo: &gix::Repository) -> PathBuf {
         repo.common_dir().join("auditops").join("verified")

@@ -7,13 +7,14 @@
 //! only re-checked one by one when a batch fails, to name the bad record.
 
 pub(crate) mod cache;
+mod history;
 mod kind;
+mod quoted;
 
 use crate::approval::Approval;
 use crate::error::Result;
 use crate::error::chain;
-use crate::evidence::{self, Evidence, FileAt, HashCheck, InvalidEvidence};
-use crate::git::{self, GitError};
+use crate::evidence::{Evidence, InvalidEvidence};
 use crate::outbox::{OutboxOp, OutboxOutcome};
 use crate::patch::records::{Alert, DecisionRecord, QueueItem, QueueResolution};
 use crate::phase::records::{GateResult, PhaseCompletion, PhaseStart};
@@ -32,7 +33,6 @@ use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
-use std::rc::Rc;
 
 /// Records whose signatures are verified together.
 const BATCH: usize = 512;
@@ -59,6 +59,15 @@ pub struct Report {
     pub failures: Vec<Finding>,
     /// Records that passed with a remark.
     pub warnings: Vec<Finding>,
+    /// Records that passed, with something worth knowing (evidence whose
+    /// commit is gone, checked against the content the state keeps).
+    pub notes: Vec<Finding>,
+    /// What is wrong with the history as a whole: a transaction that dropped
+    /// or rewrote records, a segment that breaks the layout rules.
+    pub history: Vec<store::HistoryFault>,
+    /// Transactions checked against their parents in this run (those checked
+    /// in an earlier run are remembered in the local cache).
+    pub transactions: usize,
     /// Records that failed a check but are quarantined by enough trusted
     /// signers (`[trust] quarantine_approvals`): set aside, not failures.
     pub quarantined: Vec<Finding>,
@@ -86,7 +95,12 @@ impl Report {
             .partition(|f: &Finding| quarantines.holds(f.id));
         self.failures = failures;
         self.quarantined.extend::<Vec<Finding>>(aside);
-        self.ok = self.failures.is_empty();
+        self.settle_ok();
+    }
+
+    /// `ok` is no failing record and nothing wrong with the history.
+    pub(crate) fn settle_ok(&mut self) {
+        self.ok = self.failures.is_empty() && self.history.is_empty();
     }
 }
 
@@ -143,7 +157,9 @@ pub(crate) struct Verifier<'a> {
     pending: Vec<Pending<'a>>,
     /// Whether a phase completion was seen (then the phase chain is checked).
     saw_completion: bool,
-    files: HashMap<(ObjectId, String), Option<Rc<FileAt>>>,
+    files: HashMap<(ObjectId, String), Option<quoted::Quoted>>,
+    /// Where the state keeps the files its evidence quotes.
+    kept: Option<store::Kept>,
 }
 
 impl<'a> Verifier<'a> {
@@ -161,7 +177,22 @@ impl<'a> Verifier<'a> {
             pending: Vec::new(),
             saw_completion: false,
             files: HashMap::new(),
+            kept: None,
         }
+    }
+
+    /// Checks evidence whose commit is gone against what `kept` holds.
+    pub fn with_kept(mut self, kept: Option<store::Kept>) -> Self {
+        self.kept = kept;
+        self
+    }
+
+    fn note(&mut self, id: RecordId, kind: &str, reason: impl Into<String>) {
+        self.report.notes.push(Finding {
+            id,
+            kind: kind.into(),
+            reason: reason.into(),
+        });
     }
 
     fn fail(&mut self, id: RecordId, kind: &str, reason: impl Into<String>) {
@@ -212,7 +243,7 @@ impl<'a> Verifier<'a> {
             self.report.cached += 1;
             return self.count_kind(log);
         }
-        let warnings_before = self.report.warnings.len();
+        let remarks_before = self.report.warnings.len() + self.report.notes.len();
         let opened = match sign::open(line) {
             Ok(opened) => opened,
             Err(err) => return self.fail(id, log, chain(&err)),
@@ -257,7 +288,9 @@ impl<'a> Verifier<'a> {
             Ok(timestamp) => timestamp,
             Err(err) => return self.fail(id, &kind, chain(&err)),
         };
-        let cache_key = cache_key.filter(|_| self.report.warnings.len() == warnings_before);
+        // A record with a remark is not cached, so that the remark shows every time.
+        let cache_key = cache_key
+            .filter(|_| self.report.warnings.len() + self.report.notes.len() == remarks_before);
         match trust::plan(
             &opened.envelope,
             &opened.payload,
@@ -288,57 +321,6 @@ impl<'a> Verifier<'a> {
             Some(count) => *count += 1,
             None => {
                 self.report.kinds.insert(kind.to_owned(), 1);
-            }
-        }
-    }
-
-    /// The file at `commit:path`, split into lines, cached: many records quote the same file.
-    fn committed(&mut self, commit: ObjectId, path: &str) -> Result<Option<Rc<FileAt>>, GitError> {
-        let key = (commit, path.to_owned());
-        if let Some(found) = self.files.get(&key) {
-            return Ok(found.clone());
-        }
-        let found = match self.repo.has_object(commit) {
-            true => Some(Rc::new(FileAt::from(git::read_committed(
-                self.repo, commit, path,
-            )?))),
-            false => None,
-        };
-        self.files.insert(key, found.clone());
-        Ok(found)
-    }
-
-    fn check_evidence_hash(&mut self, id: RecordId, evidence: &Evidence) -> bool {
-        let kind = store::EVIDENCE_LOG;
-        let commit = evidence.git_commit.object_id();
-        let content = match self.committed(commit, &evidence.file) {
-            Ok(content) => content,
-            Err(err) => {
-                self.fail(id, kind, chain(&err));
-                return false;
-            }
-        };
-        match evidence::check_hash(evidence, content.as_deref()) {
-            HashCheck::Matches => true,
-            HashCheck::CommitMissing if !self.policy.missing_commit_fails => {
-                let reason = format!(
-                    "commit {} is not in this repository; hash not checked (fetch it and run verify)",
-                    evidence.git_commit
-                );
-                self.warn(id, kind, reason);
-                true
-            }
-            HashCheck::CommitMissing => {
-                let reason = format!(
-                    "commit {} is not in this repository (fetch it, then verify again)",
-                    evidence.git_commit
-                );
-                self.fail(id, kind, reason);
-                false
-            }
-            HashCheck::Mismatch(mismatch) => {
-                self.fail(id, kind, mismatch.to_string());
-                false
             }
         }
     }
@@ -395,7 +377,7 @@ impl<'a> Verifier<'a> {
     /// Verifies what is still pending and reports.
     pub fn finish(mut self) -> Report {
         self.flush();
-        self.report.ok = self.report.failures.is_empty();
+        self.report.settle_ok();
         if let Some(cache) = self.policy.cache.take()
             && let Err(err) = cache.save()
         {
@@ -502,19 +484,26 @@ pub fn verify(
             ..Report::default()
         });
     };
+    let mut cache = use_cache.then(|| VerifiedCache::load(VerifiedCache::path(ws.repo())));
+    let growth = history::check_growth(&ws.store()?, &view, cache.as_mut())?;
     let policy = Policy {
         trust,
         require_signed: config.trust.require_signed,
         missing_commit_fails: true,
-        cache: use_cache.then(|| VerifiedCache::load(VerifiedCache::path(ws.repo()))),
+        cache,
     };
-    let mut verifier = Verifier::new(ws.repo(), policy);
+    let mut verifier = Verifier::new(ws.repo(), policy).with_kept(view.kept()?);
+    let mut layout = history::Layout::new(&view);
     for log in view.logs()? {
         let location = Location::Log(log.clone());
-        view.for_each_record(&log, |line| {
-            verifier.check(&location, line);
+        view.for_each_segment(&log, |segment, data| {
+            layout.segment(&log, segment.number, data);
+            for line in store::layout::lines(data) {
+                verifier.check(&location, line);
+            }
             Ok(())
         })?;
+        layout.end_log();
     }
     view.for_each_keyed(|path, record| {
         verifier.check(&Location::Keyed(path), &record.line);
@@ -523,6 +512,10 @@ pub fn verify(
     let saw_completion = verifier.saw_completion;
     let mut report = verifier.finish();
     report.scope = scope;
+    report.transactions = growth.checked;
+    report.history = growth.faults;
+    report.history.extend(layout.faults);
+    report.settle_ok();
     if saw_completion {
         let reader = Reader {
             config,
@@ -536,7 +529,7 @@ pub fn verify(
                 reason: broken.reason,
             });
         }
-        report.ok = report.failures.is_empty();
+        report.settle_ok();
     }
     let needed = config.trust.quarantine_approvals.get();
     report.set_aside(&Quarantines::of_view(&view, trust, needed)?);

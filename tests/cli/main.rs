@@ -10,6 +10,7 @@ mod fake_github;
 mod github_support;
 mod support;
 
+mod append_only;
 mod categories;
 mod concurrency;
 mod doctor;
@@ -28,6 +29,7 @@ mod phases;
 mod pool;
 mod quarantine;
 mod quickstart;
+mod retained;
 mod setup;
 mod sharing;
 mod verify;

@@ -19,7 +19,7 @@ fn init_writes_config_and_state_ref_and_is_idempotent() {
     let tip = repo.state_tip().expect("state ref exists");
     assert_eq!(
         repo.git(&["cat-file", "-p", &format!("{tip}:VERSION")]),
-        "1"
+        "2"
     );
 
     std::fs::write(repo.path().join(".auditops.toml"), "# mine\nversion = 1\n").unwrap();
