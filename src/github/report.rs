@@ -32,6 +32,8 @@ named_enum! {
         Blocked = "blocked",
         /// Someone closed the issue first.
         AlreadyClosed = "already_closed",
+        /// The auto-close proposal was withdrawn (a finding came back).
+        Cancelled = "cancelled",
         /// Failed in a way retrying cannot fix.
         Failed = "failed",
         /// Failed for this run; a later sync tries again.
@@ -65,6 +67,7 @@ impl From<Detail> for OpResult {
             Detail::Closed => OpResult::Closed,
             Detail::Blocked => OpResult::Blocked,
             Detail::AlreadyClosed => OpResult::AlreadyClosed,
+            Detail::Cancelled => OpResult::Cancelled,
         }
     }
 }

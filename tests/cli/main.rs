@@ -14,6 +14,7 @@ mod categories;
 mod concurrency;
 mod doctor;
 mod evidence;
+mod findings;
 mod gitconfig;
 mod github;
 mod github_faults;
