@@ -13,7 +13,8 @@ use crate::config::FindingsGroup;
 use crate::error::Result;
 use crate::ids::Sha256;
 use crate::outbox::payload::{
-    AutoClosePayload, CommentPayload, IssuePayload, Payload, RemoveLabelPayload, Target,
+    AutoClosePayload, CommentPayload, IssuePayload, Payload, RemoveLabelPayload, ReopenPayload,
+    Target,
 };
 use crate::outbox::records::{Detail, OutboxOutcome, OutcomeStatus};
 use crate::outbox::{Entry, OpId, OpKind, OpRequest, OpState, Outbox, queue_op};
@@ -113,17 +114,41 @@ impl Context<'_> {
         )
     }
 
-    /// The auto-close proposals aimed at the issue `issue_op` creates.
-    fn proposals(&self, issue_op: &OpId) -> Vec<&Entry> {
+    /// The operations of `kind` aimed at the issue `issue_op` creates.
+    fn aimed_at(&self, kind: OpKind, issue_op: &OpId) -> Vec<&Entry> {
         self.outbox
             .entries
             .iter()
-            .filter(|e| e.op.kind == OpKind::ProposeAutoClose)
-            .filter(|e| match e.op.payload() {
-                Ok(Payload::AutoClose(p)) => p.target.issue_op.as_ref() == Some(issue_op),
-                _ => false,
+            .filter(|e| e.op.kind == kind)
+            .filter(|e| {
+                e.op.payload().is_ok_and(|p| {
+                    p.target()
+                        .is_some_and(|t| t.issue_op.as_ref() == Some(issue_op))
+                })
             })
             .collect()
+    }
+
+    /// Whether the tool closed the issue `issue_op` creates and has not
+    /// reopened it since: its latest proposal closed it, and no reopen
+    /// was queued after that.
+    fn closed_by_us(&self, issue_op: &OpId) -> bool {
+        let latest = self
+            .aimed_at(OpKind::ProposeAutoClose, issue_op)
+            .into_iter()
+            .max_by_key(|e| e.op.order_key());
+        let Some(latest) = latest else {
+            return false;
+        };
+        let closed = matches!(
+            self.states.get(&latest.op.op_id),
+            Some(OpState::Done { detail: Some(d), .. }) if d.closes()
+        );
+        closed
+            && !self
+                .aimed_at(OpKind::ReopenIssue, issue_op)
+                .iter()
+                .any(|e| e.op.order_key() > latest.op.order_key())
     }
 
     fn body(&self, kind: &str, group: &str, findings: &[&Finding], scan: &Scan) -> Result<String> {
@@ -281,12 +306,24 @@ pub(crate) fn plan(
                     issue_op: Some(issue_op.clone()),
                 };
                 let pending: Vec<Entry> = cx
-                    .proposals(&issue_op)
+                    .aimed_at(OpKind::ProposeAutoClose, &issue_op)
                     .into_iter()
                     .filter(|e| cx.states.get(&e.op.op_id).is_some_and(OpState::is_open))
                     .cloned()
                     .collect();
-                if !arrived.is_empty() {
+                if !arrived.is_empty() && cx.closed_by_us(&issue_op) {
+                    let body = cx.body(kind, group, &arrived, scan)?;
+                    let payload = Payload::Reopen(ReopenPayload {
+                        target: target.clone(),
+                        comment: Some(format!(
+                            "A finding this issue was closed for came back: reopened.\n\n{body}"
+                        )),
+                    });
+                    cx.queue(
+                        format!("{}:{}:reopen", issue_key(group), scan.scan_id),
+                        &payload,
+                    )?;
+                } else if !arrived.is_empty() {
                     let mut body = cx.body(kind, group, &arrived, scan)?;
                     let reopened = arrived
                         .iter()

@@ -32,6 +32,8 @@ named_enum! {
         Blocked = "blocked",
         /// Someone closed the issue first.
         AlreadyClosed = "already_closed",
+        /// The issue was reopened.
+        Reopened = "reopened",
         /// The auto-close proposal was withdrawn (a finding came back).
         Cancelled = "cancelled",
         /// Failed in a way retrying cannot fix.
@@ -68,6 +70,7 @@ impl From<Detail> for OpResult {
             Detail::Blocked => OpResult::Blocked,
             Detail::AlreadyClosed => OpResult::AlreadyClosed,
             Detail::Cancelled => OpResult::Cancelled,
+            Detail::Reopened => OpResult::Reopened,
         }
     }
 }

@@ -15,6 +15,7 @@ mod concurrency;
 mod doctor;
 mod evidence;
 mod findings;
+mod findings_issues;
 mod gitconfig;
 mod github;
 mod github_faults;
