@@ -15,7 +15,7 @@ pub use github::{GithubConfig, RepoNameError, check_repo_name};
 pub use patch::{
     ALWAYS_PROTECTED, DEFAULT_WEIGHTS, PatchConfig, PatchMode, QueueConfig, ValidatorConfig,
 };
-pub use phases::{GateConfig, PhaseConfig, PolicyConfig};
+pub use phases::{FailOn, GateConfig, PhaseConfig, PolicyConfig};
 
 use crate::duration::Setting;
 use serde::Deserialize;

@@ -349,12 +349,25 @@ pub fn import(
     tool: Option<&str>,
     rev: Option<&str>,
 ) -> Result<Imported> {
+    import_in(ws, inputs, tool, rev, None)
+}
+
+/// [`import`] of files a tool wrote while running in `root` (a gate's
+/// worktree) rather than in the repository's working tree: absolute paths
+/// under `root` are read as repository paths.
+pub(crate) fn import_in(
+    ws: &Workspace,
+    inputs: &[Input],
+    tool: Option<&str>,
+    rev: Option<&str>,
+    root: Option<&std::path::Path>,
+) -> Result<Imported> {
     let logs = parse_all(inputs)?;
     let repo = ws.repo();
     let config = ws.config()?;
     let commit = CommitId::from(git::resolve_commit(repo, rev.unwrap_or("HEAD"))?);
-    let workdir = repo
-        .workdir()
+    let workdir = root
+        .or(repo.workdir())
         .map(|w| w.canonicalize().unwrap_or_else(|_| w.to_owned()));
     let workdir = workdir.as_deref();
     let mut files = Files {
@@ -500,6 +513,87 @@ mod tests {
         assert_eq!(repo_path("src/a%20b.rs", Some(root)), "src/a b.rs");
         assert_eq!(repo_path("file:///work/repo/app.py", Some(root)), "app.py");
         assert_eq!(repo_path("./app.py", None), "app.py");
+    }
+
+    fn open_finding(path: &str, n: u8) -> Finding {
+        Finding {
+            schema_version: 1,
+            fingerprint: Sha256::of([n]),
+            revision: 0,
+            tool: "Bandit".into(),
+            automation_id: String::new(),
+            rule: "B101".into(),
+            level: Level::Note,
+            message: "m".into(),
+            locations: vec![FindingLocation {
+                path: path.into(),
+                start_line: Some(1),
+                end_line: None,
+                snippet: None,
+            }],
+            state: FindingState::Open,
+            scan: "s".into(),
+            commit: CommitId::from(gix::ObjectId::null(gix::hash::Kind::Sha1)),
+            first_seen: Timestamp::now(),
+            last_seen: Timestamp::now(),
+        }
+    }
+
+    #[test]
+    fn a_partial_scan_resolves_only_what_it_covered() {
+        let current: HashMap<Sha256, Finding> = [open_finding("a.py", 1), open_finding("b.py", 2)]
+            .into_iter()
+            .map(|f| (f.fingerprint, f))
+            .collect();
+        let stream = |coverage, tool: &str, automation: &str| Stream {
+            tool: tool.into(),
+            tool_version: None,
+            automation_id: automation.into(),
+            coverage,
+            results: Vec::new(),
+        };
+        let commit = CommitId::from(gix::ObjectId::null(gix::hash::Kind::Sha1));
+        let now = Timestamp::now();
+        let only_a = Coverage::Paths {
+            paths: vec!["a.py".into()],
+        };
+        let (changed, counts) = compare(&stream(only_a, "bandit", ""), &current, "x", commit, now);
+        assert_eq!(counts.resolved, 1);
+        assert_eq!(changed[0].path(), "a.py");
+        assert_eq!(changed[0].state, FindingState::Resolved);
+        assert_eq!(changed[0].revision, 1);
+        let (_, counts) = compare(
+            &stream(Coverage::Nothing, "bandit", ""),
+            &current,
+            "x",
+            commit,
+            now,
+        );
+        assert_eq!(counts.resolved, 0);
+        let (_, counts) = compare(
+            &stream(Coverage::All, "bandit", "nightly/"),
+            &current,
+            "x",
+            commit,
+            now,
+        );
+        assert_eq!(counts.resolved, 0, "another automation id resolves nothing");
+        let (_, counts) = compare(
+            &stream(Coverage::All, "semgrep", ""),
+            &current,
+            "x",
+            commit,
+            now,
+        );
+        assert_eq!(counts.resolved, 0, "another tool resolves nothing");
+        let (_, counts) = compare(
+            &stream(Coverage::All, "bandit", ""),
+            &current,
+            "x",
+            commit,
+            now,
+        );
+        assert_eq!(counts.resolved, 2);
     }
 
     #[test]

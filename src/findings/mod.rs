@@ -7,6 +7,7 @@
 //! outbox executor carries the issues out, so imports work offline.
 
 pub mod fingerprint;
+pub(crate) mod gate;
 pub mod import;
 pub mod issues;
 pub mod read;

@@ -323,3 +323,76 @@ fn a_partial_fingerprint_identifies_the_finding() {
     assert_eq!(again["new"], 0, "{again}");
     assert_eq!(again["unchanged"], 1);
 }
+
+/// A repository whose one gate "scans" by copying bandit's real report (run
+/// in the sample project) to where `sarif` says.
+fn scanning_gate(fail_on: &str) -> Repo {
+    let repo = Repo::new();
+    let sarif = std::fs::read(fixture("bandit.sarif")).unwrap();
+    repo.write("scans/bandit.sarif", sarif);
+    repo.write(
+        ".auditops.toml",
+        format!(
+            "version = 1\n\n[trust]\nrequire_signed = false\n\n[[phases]]\nid = 0\nname = \"Scan\"\ngates = [\"bandit\"]\n\n[gates.bandit]\nrun = \"mkdir -p out && cp scans/bandit.sarif out/bandit.sarif\"\nsarif = \"out/bandit.sarif\"\n{fail_on}"
+        ),
+    );
+    put_sample(&repo, "sample");
+    repo.ok(&["init", "--no-hooks"]);
+    repo
+}
+
+#[test]
+fn a_gate_imports_its_sarif_and_names_the_scan() {
+    let repo = scanning_gate("");
+    let report: Value = serde_json::from_str(&repo.ok(&["gate", "run", "--json"])).unwrap();
+    let result = &report["results"][0];
+    assert_eq!(result["passed"], true, "{report}");
+    let scan = result["scan"].as_str().expect("the result names its scan");
+    let shown: Value =
+        serde_json::from_str(&repo.ok(&["findings", "show", scan, "--json"])).unwrap();
+    assert_eq!(
+        shown["scan"]["commit"],
+        repo.git(&["rev-parse", "HEAD"]).as_str()
+    );
+    assert_eq!(list_json(&repo, &[]).len(), 5);
+}
+
+#[test]
+fn fail_on_fails_the_gate_at_or_above_its_level() {
+    let repo = scanning_gate("fail_on = \"error\"\n");
+    let out = repo.run(&["gate", "run", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let result = &report["results"][0];
+    assert_eq!(result["passed"], false, "{report}");
+    assert!(result["scan"].is_string(), "{report}");
+    let tail = result["output_tail"].as_str().unwrap();
+    assert!(
+        tail.contains("1 finding(s) at or above `fail_on`"),
+        "{tail}"
+    );
+}
+
+#[test]
+fn gate_scan_settings_are_checked() {
+    let repo = Repo::new();
+    for (gate, needle) in [
+        ("fail_on = \"error\"\n", "sets `fail_on` but no `sarif`"),
+        ("sarif = \"../x.sarif\"\n", "inside the gate's worktree"),
+        ("sarif = \"x.sarif\"\nfail_on = \"high\"\n", "fail_on"),
+    ] {
+        repo.write(
+            ".auditops.toml",
+            format!("version = 1\n\n[gates.scan]\nrun = \"true\"\n{gate}"),
+        );
+        let out = repo.run(&["config", "check"]);
+        assert_eq!(out.status.code(), Some(2), "{gate}");
+        assert_stderr_contains(&out, needle);
+    }
+    repo.write(
+        ".auditops.toml",
+        "version = 1\n\n[findings]\nrepo = \"not a repo\"\n",
+    );
+    let out = repo.run(&["config", "check"]);
+    assert_eq!(out.status.code(), Some(2));
+}
