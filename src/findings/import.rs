@@ -51,7 +51,8 @@ pub struct Imported {
     pub already_imported: Vec<String>,
     /// Outbox operations queued (issues, comments, proposals).
     pub queued: Vec<String>,
-    /// The scans, with the findings each recorded (for a gate's `fail_on`).
+    /// The level of every result read (all open in these scans), for a
+    /// gate's `fail_on`.
     #[serde(skip)]
     pub open_levels: Vec<Level>,
 }
