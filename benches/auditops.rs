@@ -24,6 +24,9 @@
 //!   the first validator runs, against `git worktree add` + `git apply`;
 //!   target ≤ 0.25× for a pooled worktree being reused.
 //! - `patch_profile`: where `patch submit` spends its time.
+//! - `findings_import` (6., run after `verify`): `git-auditops findings import`
+//!   of 10,000 SARIF results into the big state against an empty one; targets
+//!   ≤ 1 s and ≤ 1.2×.
 //!
 //! Run it with
 //!
@@ -57,8 +60,8 @@ mod scenarios;
 mod support;
 
 use scenarios::{
-    add_profile, append_growth, evidence_add, fill, gate_pool, hook_tools, patch_profile,
-    patch_submit, prepush, prepush_profile, verify,
+    add_profile, append_growth, evidence_add, fill, findings_import, gate_pool, hook_tools,
+    patch_profile, patch_submit, prepush, prepush_profile, verify,
 };
 use std::path::Path;
 use support::fixture::{Workspace, isolate_environment};
@@ -269,6 +272,7 @@ fn main() {
         append_growth::run(&ws, [&small, &big, &edge], &options, &mut adder, &mut table);
         add_profile::run(&ws, &big, &options);
         verify::run(&ws, &big, &options, &mut table);
+        findings_import::run(&ws, &small, &big, &options, &mut table);
         let measured = prepush::run(&ws, &options, threads, &mut table);
         prepush_profile::run(&ws, &measured, &options);
         hook_tools::run(&ws, &measured, &options, &mut table);

@@ -95,6 +95,9 @@ pub enum Error {
     /// Quarantining records.
     #[error(transparent)]
     Quarantine(#[from] crate::quarantine::QuarantineError),
+    /// Importing and reading scanner findings.
+    #[error(transparent)]
+    Findings(#[from] crate::findings::FindingsError),
     /// A file outside the state could not be read or written.
     #[error("{}", path.display())]
     Io {
@@ -135,6 +138,8 @@ impl Error {
             Error::Hook(err) => hook(err),
             Error::Template(_) => ExitCode::Usage,
             Error::Outbox(err) => outbox(err),
+            // Every findings error is about the input: a file, an id.
+            Error::Findings(_) => ExitCode::Usage,
             Error::GitHub(err) => github(err),
             Error::Patch(err) => patch(err),
             Error::Phase(err) => phase(err),

@@ -14,6 +14,7 @@ pub(crate) mod doctor;
 pub(crate) mod duration;
 pub mod error;
 pub mod evidence;
+pub mod findings;
 pub mod git;
 pub(crate) mod github;
 pub mod hooks;

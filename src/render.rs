@@ -16,6 +16,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("issue.md.j2", include_str!("../templates/issue.md.j2")),
     ("digest.md.j2", include_str!("../templates/digest.md.j2")),
+    ("finding.md.j2", include_str!("../templates/finding.md.j2")),
     (
         "pull-request.md.j2",
         include_str!("../templates/pull-request.md.j2"),

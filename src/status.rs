@@ -28,6 +28,8 @@ pub struct Summary {
     pub queue: queue::Metrics,
     /// How many outbox operations are in each state (`pending`, `done`, …).
     pub outbox: BTreeMap<&'static str, usize>,
+    /// Open scanner findings per tool.
+    pub findings: BTreeMap<String, u64>,
     /// The managed git hooks; empty when they cannot be inspected.
     pub hooks: Vec<hooks::Status>,
     /// Where the signing key was found, if anywhere.
@@ -78,6 +80,9 @@ pub fn summary(ws: &Workspace) -> Result<Summary> {
         phases: crate::phase::summary::progress(ws)?,
         queue: queue::health(ws)?,
         outbox,
+        findings: crate::findings::read::open_per_tool(ws)?
+            .into_iter()
+            .collect(),
         hooks: hooks::status(ws.repo())
             .map(|statuses| statuses.hooks)
             .unwrap_or_default(),

@@ -7,6 +7,7 @@ pub mod add_profile;
 pub mod append_growth;
 pub mod evidence_add;
 pub mod fill;
+pub mod findings_import;
 pub mod gate_pool;
 pub mod hook_tools;
 pub mod patch_profile;

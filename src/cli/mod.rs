@@ -5,6 +5,7 @@ mod completions;
 mod context;
 mod doctor;
 mod evidence;
+mod findings;
 mod github;
 mod hooks;
 mod init;
@@ -61,6 +62,9 @@ enum Command {
     /// Record, list and export signed evidence.
     #[command(subcommand)]
     Evidence(evidence::EvidenceCommand),
+    /// Findings from scanners (SARIF 2.1.0): import, list, show.
+    #[command(subcommand)]
+    Findings(findings::FindingsCommand),
     /// Verify every record: signatures against the trusted keys, evidence hashes
     /// against git. Exit 3 when anything fails.
     Verify(verify::VerifyArgs),
@@ -181,6 +185,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Config(command) => init::config(&ctx, command),
         Command::Key(command) => key::run(&ctx, command),
         Command::Evidence(command) => evidence::run(&ctx, command),
+        Command::Findings(command) => findings::run(&ctx, command),
         Command::Verify(args) => verify::run(&ctx, args),
         Command::Log(args) => log::run(&ctx, args),
         Command::Quarantine(args) => quarantine::run(&ctx, args),

@@ -61,6 +61,15 @@ impl Report for Summary {
             true => say!("outbox:   empty"),
             false => say!("outbox:   {}", counts.join(", ")),
         }
+        if !self.findings.is_empty() {
+            let total: u64 = self.findings.values().sum();
+            let tools: Vec<String> = self
+                .findings
+                .iter()
+                .map(|(tool, n)| format!("{tool} {n}"))
+                .collect();
+            say!("findings: {total} open ({})", tools.join(", "));
+        }
         for hook in &self.hooks {
             say!("hook:     {} {}", hook.hook, hook.state);
         }

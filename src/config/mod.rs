@@ -4,16 +4,18 @@
 //! error names the file, the line and the key.
 
 mod category;
+mod findings;
 mod github;
 mod patch;
 mod phases;
 
 pub use category::{CATEGORY_BY_COMMAND, Category};
+pub use findings::{FindingsConfig, FindingsGroup};
 pub use github::{GithubConfig, RepoNameError, check_repo_name};
 pub use patch::{
     ALWAYS_PROTECTED, DEFAULT_WEIGHTS, PatchConfig, PatchMode, QueueConfig, ValidatorConfig,
 };
-pub use phases::{GateConfig, PhaseConfig, PolicyConfig};
+pub use phases::{FailOn, GateConfig, PhaseConfig, PolicyConfig};
 
 use crate::duration::Setting;
 use serde::Deserialize;
@@ -62,6 +64,9 @@ pub struct Config {
     /// Where and how the outbox reaches GitHub (`[github]`).
     #[serde(default)]
     pub github: GithubConfig,
+    /// `[findings]`: issues for imported scanner findings.
+    #[serde(default)]
+    pub findings: FindingsConfig,
 }
 
 /// `[trust]`.
@@ -148,6 +153,7 @@ impl Default for Config {
             patch: PatchConfig::default(),
             queue: QueueConfig::default(),
             github: GithubConfig::default(),
+            findings: FindingsConfig::default(),
         }
     }
 }
@@ -265,6 +271,9 @@ impl Config {
             return Err(invalid(offset..offset, problem.message));
         }
         if let Err((span, message)) = github::validate(&config.github) {
+            return Err(invalid(span, message));
+        }
+        if let Err((span, message)) = findings::validate(&config.findings) {
             return Err(invalid(span, message));
         }
         Ok(config)

@@ -56,6 +56,31 @@ pub struct GateConfig {
     /// build output (`target/`, `node_modules/`) survives between runs.
     #[serde(default)]
     pub clean: bool,
+    /// A SARIF file the gate writes (relative to its worktree), imported as
+    /// findings of the gate's commit after it runs.
+    #[serde(default)]
+    pub sarif: Option<Spanned<String>>,
+    /// The least serious level of an open finding in the gate's scan that
+    /// fails the gate (default `none`: findings never fail it).
+    #[serde(default)]
+    pub fail_on: FailOn,
+}
+
+/// `fail_on`: which findings of a gate's own scan fail it.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum FailOn {
+    /// Findings never fail the gate.
+    #[default]
+    None,
+    /// Any finding of level `note` or above.
+    Note,
+    /// Any finding of level `warning` or above.
+    Warning,
+    /// Any finding of level `error`.
+    Error,
 }
 
 fn default_timeout() -> Setting {
@@ -170,6 +195,29 @@ pub(crate) fn validate(
                 gate.run.span(),
                 format!("gate `{id}` has an empty `run`"),
             ));
+        }
+        if let Some(sarif) = &gate.sarif {
+            let path = std::path::Path::new(sarif.get_ref());
+            let inside = !sarif.get_ref().trim().is_empty()
+                && path.is_relative()
+                && path.components().all(|c| {
+                    matches!(
+                        c,
+                        std::path::Component::Normal(_) | std::path::Component::CurDir
+                    )
+                });
+            if !inside {
+                return Err(at(
+                    sarif.span(),
+                    format!(
+                        "gate `{id}`: `sarif` must be a path inside the gate's worktree, like \"target/clippy.sarif\""
+                    ),
+                ));
+            }
+        } else if gate.fail_on != FailOn::None {
+            return Err(header(format!(
+                "gate `{id}` sets `fail_on` but no `sarif` file to read findings from"
+            )));
         }
     }
     for (index, phase) in phases.iter().enumerate() {

@@ -175,6 +175,19 @@ pub async fn close_issue(
         .json()
 }
 
+/// Reopens issue `number`.
+pub async fn reopen_issue(
+    client: &mut Client,
+    repo: &str,
+    number: u64,
+) -> Result<Issue, CallError> {
+    let path = repo_path(client, repo, &format!("/issues/{number}"));
+    client
+        .send(Method::PATCH, &path, Some(&json!({ "state": "open" })))
+        .await?
+        .json()
+}
+
 /// What opening a pull request gave.
 pub enum Opened {
     Created(Box<PullRequest>),

@@ -192,6 +192,19 @@ pub(crate) async fn run(
                 Detail::Closed,
             ))
         }
+        Payload::Reopen(p) => {
+            let number = env.resolve(&p.target)?;
+            let issue = api::reopen_issue(client, repo, number).await?;
+            if let Some(text) = &p.comment {
+                let body = bodies::with_marker(text, &op.op_id);
+                comment_once(client, op, repo, number, &body, uncertain).await?;
+            }
+            Ok(Effect::new(
+                number,
+                Some(issue.html_url.to_string()),
+                Detail::Reopened,
+            ))
+        }
         Payload::AutoClose(p) => {
             let number = env.resolve(&p.target)?;
             auto_close::propose(client, env, op, repo, number, &p.reason, uncertain).await

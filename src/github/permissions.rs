@@ -31,9 +31,11 @@ pub(crate) fn needed(op: &OutboxOp) -> Level {
             if labelled { Level::Triage } else { Level::Pull }
         }
         OpKind::Comment => Level::Pull,
-        OpKind::AddLabels | OpKind::RemoveLabel | OpKind::CloseIssue | OpKind::ProposeAutoClose => {
-            Level::Triage
-        }
+        OpKind::AddLabels
+        | OpKind::RemoveLabel
+        | OpKind::CloseIssue
+        | OpKind::ProposeAutoClose
+        | OpKind::ReopenIssue => Level::Triage,
         OpKind::CreatePullRequest => Level::Push,
     }
 }

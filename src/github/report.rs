@@ -32,6 +32,10 @@ named_enum! {
         Blocked = "blocked",
         /// Someone closed the issue first.
         AlreadyClosed = "already_closed",
+        /// The issue was reopened.
+        Reopened = "reopened",
+        /// The auto-close proposal was withdrawn (a finding came back).
+        Cancelled = "cancelled",
         /// Failed in a way retrying cannot fix.
         Failed = "failed",
         /// Failed for this run; a later sync tries again.
@@ -65,6 +69,8 @@ impl From<Detail> for OpResult {
             Detail::Closed => OpResult::Closed,
             Detail::Blocked => OpResult::Blocked,
             Detail::AlreadyClosed => OpResult::AlreadyClosed,
+            Detail::Cancelled => OpResult::Cancelled,
+            Detail::Reopened => OpResult::Reopened,
         }
     }
 }

@@ -57,6 +57,8 @@ named_enum! {
         CreatePullRequest = "create_pull_request",
         /// Propose to close an issue; a later sync closes it.
         ProposeAutoClose = "propose_auto_close",
+        /// Reopen a closed issue (a finding it was about came back).
+        ReopenIssue = "reopen_issue",
     }
 }
 

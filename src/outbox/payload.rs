@@ -217,6 +217,17 @@ pub struct AutoClosePayload {
     pub reason: String,
 }
 
+/// `reopen_issue`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReopenPayload {
+    /// The issue to reopen.
+    #[serde(flatten)]
+    pub target: Target,
+    /// A comment posted after reopening.
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
 /// One validator's part in a patch decision.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Validator {
@@ -370,6 +381,8 @@ pub enum Payload {
     Close(ClosePayload),
     /// `propose_auto_close`.
     AutoClose(AutoClosePayload),
+    /// `reopen_issue`.
+    Reopen(ReopenPayload),
     /// `create_pull_request`.
     PullRequest(PullRequestPayload),
 }
@@ -392,6 +405,7 @@ impl Payload {
             OpKind::RemoveLabel => Payload::RemoveLabel(parse(kind, payload)?),
             OpKind::CloseIssue => Payload::Close(parse(kind, payload)?),
             OpKind::ProposeAutoClose => Payload::AutoClose(parse(kind, payload)?),
+            OpKind::ReopenIssue => Payload::Reopen(parse(kind, payload)?),
             OpKind::CreatePullRequest => Payload::PullRequest(parse(kind, payload)?),
         };
         read.check()?;
@@ -407,6 +421,7 @@ impl Payload {
             Payload::RemoveLabel(_) => OpKind::RemoveLabel,
             Payload::Close(_) => OpKind::CloseIssue,
             Payload::AutoClose(_) => OpKind::ProposeAutoClose,
+            Payload::Reopen(_) => OpKind::ReopenIssue,
             Payload::PullRequest(_) => OpKind::CreatePullRequest,
         }
     }
@@ -426,7 +441,8 @@ impl Payload {
             Payload::AddLabels(p) if p.labels.is_empty() => Err(PayloadError::NoLabels),
             Payload::AddLabels(p) => check_labels(&p.labels),
             Payload::RemoveLabel(p) => check_label(&p.label),
-            Payload::Close(p) => match &p.comment {
+            Payload::Close(ClosePayload { comment, .. })
+            | Payload::Reopen(ReopenPayload { comment, .. }) => match comment {
                 Some(comment) => check_text("comment", comment, body_max, false),
                 None => Ok(()),
             },
@@ -451,6 +467,7 @@ impl Payload {
             Payload::RemoveLabel(p) => Some(&p.target),
             Payload::Close(p) => Some(&p.target),
             Payload::AutoClose(p) => Some(&p.target),
+            Payload::Reopen(p) => Some(&p.target),
             Payload::Issue(_) | Payload::PullRequest(_) => None,
         }
     }

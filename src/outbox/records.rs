@@ -148,6 +148,11 @@ super::named::named_enum! {
         Blocked = "blocked",
         /// Someone closed the issue before the tool did.
         AlreadyClosed = "already_closed",
+        /// A closed issue was reopened.
+        Reopened = "reopened",
+        /// An auto-close proposal withdrawn before it closed the issue (a
+        /// finding it was about came back).
+        Cancelled = "cancelled",
     }
 }
 
@@ -157,7 +162,7 @@ impl Detail {
     pub fn ends_auto_close(self) -> bool {
         matches!(
             self,
-            Detail::Closed | Detail::Blocked | Detail::AlreadyClosed
+            Detail::Closed | Detail::Blocked | Detail::AlreadyClosed | Detail::Cancelled
         )
     }
 

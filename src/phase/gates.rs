@@ -191,6 +191,16 @@ pub(crate) fn run(
                 slot => slot.insert(GateTree::take(repo, commit)?).path(),
             },
         };
+        // The pooled worktree keeps ignored files between runs: a SARIF file
+        // an earlier run wrote must not pass for this run's scan.
+        if let Some(sarif) = &gate.sarif {
+            let stale = cwd.join(sarif.get_ref());
+            if let Err(err) = std::fs::remove_file(&stale)
+                && err.kind() != std::io::ErrorKind::NotFound
+            {
+                return Err(crate::worktree::WorktreeError::io(&stale)(err).into());
+            }
+        }
         let outcome = runner::run(
             &Job {
                 name: gate_id,
@@ -202,6 +212,12 @@ pub(crate) fn run(
             },
             progress,
         );
+        // A gate that scans: its SARIF becomes findings of this commit, and
+        // `fail_on` may fail it (src/findings/gate.rs).
+        let scanned = gate.sarif.as_ref().map(|sarif| {
+            let file = cwd.join(sarif.get_ref());
+            crate::findings::gate::scan(ws, &file, gate.fail_on, cwd, commit)
+        });
         let result = GateResult {
             schema_version: 1,
             gate: gate_id.to_owned(),
@@ -210,11 +226,15 @@ pub(crate) fn run(
             tree,
             commit,
             phase: id,
-            passed: outcome.passed(),
+            passed: outcome.passed() && scanned.as_ref().is_none_or(|s| s.failure.is_none()),
             outcome: outcome.exit.clone(),
             duration_ms: u64::try_from(outcome.duration.as_millis()).unwrap_or(u64::MAX),
-            output_tail: outcome.tail.clone(),
+            output_tail: match scanned.as_ref().and_then(|s| s.failure.as_ref()) {
+                Some(why) => format!("{}\n{why}", outcome.tail).trim_start().to_owned(),
+                None => outcome.tail.clone(),
+            },
             timestamp: Timestamp::now(),
+            scan: scanned.and_then(|s| s.scan),
         };
         let message = format!(
             "gate: {gate_id} {} on tree {short_tree} (phase {id})",

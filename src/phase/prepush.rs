@@ -363,6 +363,7 @@ mod tests {
                 commit: ObjectId::from_hex(&[b'b'; 40]).unwrap().into(),
                 phase: 0,
                 outcome: Exit::Exited { code: 2 },
+                scan: None,
                 passed: false,
                 duration_ms: 1,
                 output_tail: output_tail.to_owned(),

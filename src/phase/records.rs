@@ -37,6 +37,9 @@ pub struct GateResult {
     pub output_tail: String,
     /// When it ended.
     pub timestamp: Timestamp,
+    /// The `scan` record of the findings the gate's `sarif` file held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan: Option<String>,
 }
 
 impl KeyedKind for GateResult {
@@ -65,8 +68,13 @@ pub(crate) fn commit_subject(commit: CommitId) -> Subject {
 
 /// SHA-256 of the canonical JSON `{"env": {…}, "run": "…"}` of a gate.
 /// The timeout is not part of it: a result does not depend on how long we waited.
+/// A gate that scans adds `sarif` and `fail_on`, which change its verdict.
 pub fn definition_sha256(gate: &GateConfig) -> Sha256 {
-    let definition = serde_json::json!({ "run": gate.run.get_ref(), "env": gate.env });
+    let mut definition = serde_json::json!({ "run": gate.run.get_ref(), "env": gate.env });
+    if let Some(sarif) = &gate.sarif {
+        definition["sarif"] = sarif.get_ref().as_str().into();
+        definition["fail_on"] = serde_json::to_value(gate.fail_on).unwrap_or_default();
+    }
     Sha256::of(crate::canonical::canonical_json(&definition))
 }
 

@@ -436,6 +436,8 @@ fn keyed_kind_check(
         OutboxOp::KIND => check::<OutboxOp>(statement, key),
         OutboxOutcome::KIND => check::<OutboxOutcome>(statement, key),
         Quarantine::KIND => check::<Quarantine>(statement, key),
+        crate::findings::Finding::KIND => check::<crate::findings::Finding>(statement, key),
+        crate::findings::Scan::KIND => check::<crate::findings::Scan>(statement, key),
         _ => return None,
     })
 }

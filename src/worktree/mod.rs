@@ -59,7 +59,7 @@ pub enum WorktreeError {
 }
 
 impl WorktreeError {
-    fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WorktreeError {
+    pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WorktreeError {
         let path = path.to_owned();
         move |source| WorktreeError::Io { path, source }
     }

@@ -15,6 +15,8 @@ mod categories;
 mod concurrency;
 mod doctor;
 mod evidence;
+mod findings;
+mod findings_issues;
 mod gitconfig;
 mod github;
 mod github_faults;

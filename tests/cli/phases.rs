@@ -247,6 +247,7 @@ fn forge_gate_results(repo: &Repo, signing_key: Option<&Path>) {
                 duration_ms: 1,
                 output_tail: String::new(),
                 timestamp: "2026-01-01T00:00:00Z".parse().unwrap(),
+                scan: None,
             }
             .put(key.as_ref())
         })
