@@ -32,16 +32,20 @@
 
 mod assignment;
 mod blobs;
+#[cfg(test)]
+mod corpus;
+mod entropy;
+mod formats;
 mod pem;
-mod tokens;
 mod urls;
 
 use std::borrow::Cow;
 
 use assignment::assignments;
 use blobs::base64_blobs;
+use entropy::high_entropy_strings;
+use formats::format_tokens;
 use pem::private_keys;
-use tokens::format_tokens;
 use urls::url_credentials;
 
 const MARKER_OPEN: &str = "[REDACTED:";
@@ -54,38 +58,29 @@ const MARKER_OPEN: &str = "[REDACTED:";
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
     PrivateKey,
-    GithubToken,
-    GitlabToken,
-    NpmToken,
-    GoogleApiKey,
-    AwsAccessKeyId,
-    SlackToken,
-    SlackWebhook,
+    /// A provider's credential format; the slug names the provider.
+    Token(&'static str),
+    BearerToken,
     Jwt,
     AwsSecretKey,
-    BearerToken,
     UrlCredentials,
     Base64Blob,
     Assignment,
+    HighEntropy,
 }
 
 impl Kind {
     fn slug(self) -> &'static str {
         match self {
             Kind::PrivateKey => "private-key",
-            Kind::GithubToken => "github-token",
-            Kind::GitlabToken => "gitlab-token",
-            Kind::NpmToken => "npm-token",
-            Kind::GoogleApiKey => "google-api-key",
-            Kind::AwsAccessKeyId => "aws-access-key-id",
-            Kind::SlackToken => "slack-token",
-            Kind::SlackWebhook => "slack-webhook",
+            Kind::Token(slug) => slug,
+            Kind::BearerToken => "bearer-token",
             Kind::Jwt => "jwt",
             Kind::AwsSecretKey => "aws-secret-key",
-            Kind::BearerToken => "bearer-token",
             Kind::UrlCredentials => "url-credentials",
             Kind::Base64Blob => "base64-blob",
             Kind::Assignment => "assignment",
+            Kind::HighEntropy => "high-entropy",
         }
     }
 }
@@ -110,6 +105,7 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     format_tokens(text, &mut spans);
     url_credentials(text, &mut spans);
     base64_blobs(text, &mut spans);
+    high_entropy_strings(text, &mut spans);
     // The assignment rule reads context around each separator. It reads the
     // other rules' findings as the markers they will become, so that a second
     // pass over the output sees exactly the same context.
