@@ -40,7 +40,7 @@ pub fn approve(ws: &Workspace, item_id: &str, note: Option<&str>) -> Result<Reso
         schema_version: 1,
         subject: format!("queue:{item_id}"),
         git_commit: item.result_commit,
-        note: note.map(str::to_owned),
+        note: note.map(|n| crate::evidence::redact(n).into_owned()),
         timestamp: Timestamp::now(),
     };
     let mut ops = vec![approval.put(Some(&key))];
@@ -85,7 +85,7 @@ pub fn approve(ws: &Workspace, item_id: &str, note: Option<&str>) -> Result<Reso
         item_id: item.item_id.clone(),
         resolution: Resolution::Approved,
         action,
-        note: note.map(str::to_owned),
+        note: note.map(|n| crate::evidence::redact(n).into_owned()),
         timestamp: Timestamp::now(),
     };
     ops.push(resolution.put(Some(&key)));
@@ -114,7 +114,7 @@ pub fn reject(ws: &Workspace, item_id: &str, reason: &str) -> Result<Resolved> {
         item_id: item.item_id.clone(),
         resolution: Resolution::Rejected,
         action: Action::None,
-        note: Some(reason.trim().to_owned()),
+        note: Some(crate::evidence::redact(reason.trim()).into_owned()),
         timestamp: Timestamp::now(),
     };
     let mut ops = vec![resolution.put(key.as_ref())];

@@ -167,7 +167,7 @@ pub(crate) fn run(
             passed: outcome.passed(),
             outcome: outcome.exit.clone(),
             duration_ms: u64::try_from(outcome.duration.as_millis()).unwrap_or(u64::MAX),
-            output_tail: outcome.tail.clone(),
+            output_tail: crate::evidence::redact(&outcome.tail).into_owned(),
             timestamp: Timestamp::now(),
         };
         let message = format!(

@@ -141,7 +141,9 @@ pub(crate) fn approve(ws: &Workspace, subject: &str, note: Option<&str>) -> Resu
         schema_version: 1,
         subject: subject.clone(),
         git_commit: commit,
-        note: note.map(str::to_owned).filter(|n| !n.trim().is_empty()),
+        note: note
+            .filter(|n| !n.trim().is_empty())
+            .map(|n| crate::evidence::redact(n).into_owned()),
         timestamp: Timestamp::now(),
     };
     let op = record.put(key.as_ref());

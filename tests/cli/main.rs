@@ -27,6 +27,7 @@ mod phases;
 mod pool;
 mod quarantine;
 mod quickstart;
+mod redaction;
 mod setup;
 mod sharing;
 mod verify;

@@ -6,14 +6,15 @@ use super::redact;
 const CORPUS: &str = include_str!("../../../tests/fixtures/secrets/corpus.tsv");
 
 /// The places a secret stands in: `.env`, a function argument, a URL,
-/// JSON, YAML and a line of its own. None names a credential, so the
+/// JSON, YAML and a line of its own (short, so that three secrets in all
+/// six fit one evidence snippet in the integration test). None names a credential, so the
 /// format rules alone must find the secret.
 pub(in crate::evidence::redact) const CONTEXTS: &[&str] = &[
-    "CONFIG_ITEM={}",
-    "client.connect(\"{}\")",
-    "https://api.example.com/v1/items?q={}&page=2",
-    "{\"config\": {\"item\": \"{}\"}}",
-    "  item: {}",
+    "K={}",
+    "f(\"{}\")",
+    "https://x.io/a?q={}&p=2",
+    "{\"k\": \"{}\"}",
+    "k: {}",
     "{}",
 ];
 
