@@ -95,6 +95,9 @@ pub enum Error {
     /// Quarantining records.
     #[error(transparent)]
     Quarantine(#[from] crate::quarantine::QuarantineError),
+    /// Cleaning up: the plan changed, approvals are short, a deletion failed.
+    #[error(transparent)]
+    Cleanup(#[from] crate::cleanup::CleanupError),
     /// A file outside the state could not be read or written.
     #[error("{}", path.display())]
     Io {
@@ -141,11 +144,21 @@ impl Error {
             Error::Verify(err) => verify(err),
             Error::Man(err) => man(err),
             Error::Quarantine(err) => quarantine(err),
+            Error::Cleanup(err) => cleanup(err),
             Error::Io { .. } => ExitCode::Internal,
             Error::Refused(_) => ExitCode::Refused,
             Error::Usage(_) => ExitCode::Usage,
             Error::Verification(_) => ExitCode::Verification,
         }
+    }
+}
+
+fn cleanup(err: &crate::cleanup::CleanupError) -> ExitCode {
+    use crate::cleanup::CleanupError;
+    match err {
+        CleanupError::BadReportId(_) | CleanupError::Unsigned => ExitCode::Usage,
+        CleanupError::PlanChanged { .. } | CleanupError::ApprovalsShort { .. } => ExitCode::Refused,
+        CleanupError::Delete { .. } => ExitCode::Internal,
     }
 }
 

@@ -62,6 +62,26 @@ pub struct Config {
     /// Where and how the outbox reaches GitHub (`[github]`).
     #[serde(default)]
     pub github: GithubConfig,
+    /// `[cleanup]`: the approval gate of `cleanup run`.
+    #[serde(default)]
+    pub cleanup: CleanupConfig,
+}
+
+/// `[cleanup]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CleanupConfig {
+    /// Distinct trusted signers whose approval of a report `cleanup run` needs.
+    #[serde(default = "default_quarantine_approvals")]
+    pub approvals: std::num::NonZeroU32,
+}
+
+impl Default for CleanupConfig {
+    fn default() -> Self {
+        CleanupConfig {
+            approvals: std::num::NonZeroU32::MIN,
+        }
+    }
 }
 
 /// `[trust]`.
@@ -148,6 +168,7 @@ impl Default for Config {
             patch: PatchConfig::default(),
             queue: QueueConfig::default(),
             github: GithubConfig::default(),
+            cleanup: CleanupConfig::default(),
         }
     }
 }

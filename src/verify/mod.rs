@@ -454,6 +454,9 @@ fn keyed_kind_check(
         OutboxOp::KIND => check::<OutboxOp>(statement, key),
         OutboxOutcome::KIND => check::<OutboxOutcome>(statement, key),
         Quarantine::KIND => check::<Quarantine>(statement, key),
+        crate::cleanup::records::CleanupRecord::KIND => {
+            check::<crate::cleanup::records::CleanupRecord>(statement, key)
+        }
         _ => return None,
     })
 }

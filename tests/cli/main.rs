@@ -11,6 +11,7 @@ mod github_support;
 mod support;
 
 mod categories;
+mod cleanup;
 mod concurrency;
 mod doctor;
 mod evidence;
