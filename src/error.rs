@@ -201,7 +201,9 @@ fn store(err: &StoreError) -> ExitCode {
 
 fn sign(err: &SignError) -> ExitCode {
     match err {
-        SignError::KeyWrite { .. } | SignError::KeyGenerate { .. } => ExitCode::Internal,
+        SignError::KeyWrite { .. } | SignError::KeyGenerate { .. } | SignError::SshSig { .. } => {
+            ExitCode::Internal
+        }
         SignError::TrustGit { source, .. } => git(source),
         SignError::UntrustedSigner { .. } => ExitCode::Verification,
         SignError::NoKey { .. }

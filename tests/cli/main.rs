@@ -24,6 +24,7 @@ mod interop;
 mod locks;
 mod manual;
 mod patches;
+mod phase_tag;
 mod phases;
 mod pool;
 mod quarantine;
