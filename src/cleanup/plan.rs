@@ -150,3 +150,47 @@ fn resolved_patches(ws: &Workspace) -> Result<BTreeSet<String>> {
         .map(|e| e.item.record.patch_id.short())
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn action(target: &str) -> Action {
+        let oid = gix::ObjectId::from_hex(b"0123456789abcdef0123456789abcdef01234567").unwrap();
+        ref_action(ActionKind::PatchBranch, target.into(), oid, "why".into())
+    }
+
+    #[test]
+    fn the_report_id_depends_on_the_actions_not_their_order() {
+        let a = Plan::of(vec![
+            action("refs/heads/auditops/patch/a"),
+            action("refs/heads/auditops/patch/b"),
+        ]);
+        let b = Plan::of(vec![
+            action("refs/heads/auditops/patch/b"),
+            action("refs/heads/auditops/patch/a"),
+        ]);
+        assert_eq!(a.report_id, b.report_id);
+        let c = Plan::of(vec![action("refs/heads/auditops/patch/a")]);
+        assert_ne!(a.report_id, c.report_id);
+        assert_eq!(a.actions[0].bytes, 41);
+        assert_eq!(
+            a.actions[0].sha256,
+            Sha256::of(b"0123456789abcdef0123456789abcdef01234567")
+        );
+    }
+
+    #[test]
+    fn the_json_has_exactly_the_contract_fields() {
+        let plan = Plan::of(vec![action("refs/heads/auditops/patch/a")]);
+        let json = serde_json::to_value(&plan).unwrap();
+        let fields: Vec<&str> = json["actions"][0]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(fields, ["bytes", "kind", "reason", "sha256", "target"]);
+        assert_eq!(json["actions"][0]["kind"], "patch-branch");
+    }
+}
