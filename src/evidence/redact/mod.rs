@@ -28,7 +28,7 @@
 //! One file per rule family: [`pem`], [`formats`], [`urls`], [`blobs`],
 //! [`entropy`] and [`assignment`]. This file runs them and rewrites the
 //! text. A test of one family sits in that family's file; tests that span
-//! families (overlap, idempotence) are here, and the corpora in [`corpus`].
+//! families (overlap, idempotence) are here, and the corpora in `corpus.rs`.
 
 mod assignment;
 mod blobs;
