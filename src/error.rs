@@ -98,6 +98,9 @@ pub enum Error {
     /// Importing and reading scanner findings.
     #[error(transparent)]
     Findings(#[from] crate::findings::FindingsError),
+    /// Cleaning up: the plan changed, approvals are short, a deletion failed.
+    #[error(transparent)]
+    Cleanup(#[from] crate::cleanup::CleanupError),
     /// A file outside the state could not be read or written.
     #[error("{}", path.display())]
     Io {
@@ -146,11 +149,21 @@ impl Error {
             Error::Verify(err) => verify(err),
             Error::Man(err) => man(err),
             Error::Quarantine(err) => quarantine(err),
+            Error::Cleanup(err) => cleanup(err),
             Error::Io { .. } => ExitCode::Internal,
             Error::Refused(_) => ExitCode::Refused,
             Error::Usage(_) => ExitCode::Usage,
             Error::Verification(_) => ExitCode::Verification,
         }
+    }
+}
+
+fn cleanup(err: &crate::cleanup::CleanupError) -> ExitCode {
+    use crate::cleanup::CleanupError;
+    match err {
+        CleanupError::BadReportId(_) | CleanupError::Unsigned => ExitCode::Usage,
+        CleanupError::PlanChanged { .. } | CleanupError::ApprovalsShort { .. } => ExitCode::Refused,
+        CleanupError::Delete { .. } => ExitCode::Internal,
     }
 }
 
@@ -193,7 +206,9 @@ fn store(err: &StoreError) -> ExitCode {
 
 fn sign(err: &SignError) -> ExitCode {
     match err {
-        SignError::KeyWrite { .. } | SignError::KeyGenerate { .. } => ExitCode::Internal,
+        SignError::KeyWrite { .. } | SignError::KeyGenerate { .. } | SignError::SshSig { .. } => {
+            ExitCode::Internal
+        }
         SignError::TrustGit { source, .. } => git(source),
         SignError::UntrustedSigner { .. } => ExitCode::Verification,
         SignError::NoKey { .. }

@@ -173,7 +173,7 @@ pub fn quarantine(ws: &Workspace, ids: &[RecordId], reason: &str) -> Result<Quar
         let op = Quarantine {
             schema_version: 1,
             record,
-            reason: reason.to_owned(),
+            reason: crate::evidence::redact(reason).into_owned(),
             timestamp,
         }
         .put(Some(&signing_key));

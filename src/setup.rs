@@ -199,10 +199,12 @@ pub(crate) fn principal(repo: &gix::Repository) -> String {
         })
 }
 
-/// The allowed_signers line that trusts `public` as `principal` for our namespace.
+/// The allowed_signers line that trusts `public` as `principal` for our
+/// namespace and git's: the key that signs records also signs the phase tags,
+/// which `git tag -v` checks in namespace `git`.
 pub(crate) fn allowed_signers_line(principal: &str, public: &sign::PublicKey) -> String {
     format!(
-        "{principal} namespaces=\"{}\" {}",
+        "{principal} namespaces=\"{},git\" {}",
         trust::NAMESPACE,
         public.openssh()
     )

@@ -1,6 +1,7 @@
 //! The command line: argument parsing (clap) and dispatch. Each command group
 //! lives in its own file and only parses and prints; the work is in the library.
 
+mod cleanup;
 mod completions;
 mod context;
 mod doctor;
@@ -73,6 +74,9 @@ enum Command {
     /// Set aside records that fail verification (signed by trusted signers), so
     /// that one bad record does not block `state pull` and `verify`.
     Quarantine(quarantine::QuarantineArgs),
+    /// Delete what the tool left behind, behind a signed approval of the exact plan.
+    #[command(subcommand)]
+    Cleanup(cleanup::CleanupCommand),
     /// Share the state with a git remote.
     #[command(subcommand)]
     State(state::StateCommand),
@@ -189,6 +193,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Verify(args) => verify::run(&ctx, args),
         Command::Log(args) => log::run(&ctx, args),
         Command::Quarantine(args) => quarantine::run(&ctx, args),
+        Command::Cleanup(command) => cleanup::run(&ctx, command),
         Command::State(command) => state::run(&ctx, command),
         Command::Phase(command) => phase::phase(&ctx, command),
         Command::Gate(command) => phase::gate(&ctx, command),

@@ -48,8 +48,8 @@ pub struct GateRunArgs {
 
 #[derive(Args)]
 pub struct ApproveArgs {
-    /// What to approve: phase:N (or N) for a phase at the current HEAD, or
-    /// queue:ID for a review-queue item.
+    /// What to approve: phase:N (or N) for a phase at the current HEAD,
+    /// queue:ID for a review-queue item, or report:ID for a cleanup plan.
     subject: String,
     /// A note kept with the approval.
     #[arg(long, value_name = "TEXT")]
@@ -197,6 +197,11 @@ impl Report for RunReport {
 }
 
 pub fn approve(ctx: &Context, args: ApproveArgs) -> Result<ExitCode> {
+    if args.subject.starts_with("report:") {
+        let approved = crate::cleanup::approve(ctx, &args.subject, args.note.as_deref())?;
+        output::report(ctx, &approved);
+        return Ok(ExitCode::Success);
+    }
     if let Some(item) = args.subject.strip_prefix("queue:") {
         return super::patch::queue_command(
             ctx,

@@ -67,6 +67,26 @@ pub struct Config {
     /// `[findings]`: issues for imported scanner findings.
     #[serde(default)]
     pub findings: FindingsConfig,
+    /// `[cleanup]`: the approval gate of `cleanup run`.
+    #[serde(default)]
+    pub cleanup: CleanupConfig,
+}
+
+/// `[cleanup]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CleanupConfig {
+    /// Distinct trusted signers whose approval of a report `cleanup run` needs.
+    #[serde(default = "default_quarantine_approvals")]
+    pub approvals: std::num::NonZeroU32,
+}
+
+impl Default for CleanupConfig {
+    fn default() -> Self {
+        CleanupConfig {
+            approvals: std::num::NonZeroU32::MIN,
+        }
+    }
 }
 
 /// `[trust]`.
@@ -154,6 +174,7 @@ impl Default for Config {
             queue: QueueConfig::default(),
             github: GithubConfig::default(),
             findings: FindingsConfig::default(),
+            cleanup: CleanupConfig::default(),
         }
     }
 }

@@ -214,7 +214,7 @@ pub fn build(
         evidence_id,
         phase: request.phase,
         lines,
-        description: description.to_owned(),
+        description: redact(description).into_owned(),
         code_snippet: snippet::truncate(&redact(&text)),
         sha256,
         timestamp,

@@ -102,6 +102,38 @@ impl OpRequest {
     }
 }
 
+/// The fields of a payload that carry prose: titles, bodies, comments and
+/// reasons, built from evidence descriptions, notes and tool output.
+const FREE_TEXT_FIELDS: &[&str] = &["title", "body", "comment", "reason", "note", "message"];
+
+/// Redacts probable secrets in the payload's free-text fields, at any depth:
+/// every GitHub effect becomes an [`records::OutboxOp`] through its `new`, so nothing a
+/// user or a tool typed reaches the state (or GitHub) unredacted.
+pub(crate) fn redact_free_text(mut value: serde_json::Value) -> serde_json::Value {
+    fn walk(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (name, field) in map.iter_mut() {
+                    match field {
+                        serde_json::Value::String(text)
+                            if FREE_TEXT_FIELDS.contains(&name.as_str()) =>
+                        {
+                            if let std::borrow::Cow::Owned(clean) = crate::evidence::redact(text) {
+                                *text = clean;
+                            }
+                        }
+                        _ => walk(field),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut value);
+    value
+}
+
 /// The store operation that queues `request` (signed with `key` when given) and
 /// its op id, so a caller can put it in the same transaction as its own records.
 ///

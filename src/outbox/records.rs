@@ -40,7 +40,9 @@ impl OutboxOp {
             kind: request.kind,
             dedupe_key: request.dedupe_key.clone(),
             repo: request.repo.clone(),
-            payload: super::payload::integers_only(request.payload.clone()),
+            payload: super::redact_free_text(super::payload::integers_only(
+                request.payload.clone(),
+            )),
             created_at,
         };
         op.op_id = OpId::of(&op.content_sha256());

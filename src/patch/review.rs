@@ -86,8 +86,10 @@ pub fn approve(
         schema_version: 1,
         subject: format!("queue:{item_id}"),
         git_commit: item.result_commit,
-        note: note.map(str::to_owned),
-        override_reason: override_reason.clone(),
+        note: note.map(|n| crate::evidence::redact(n).into_owned()),
+        override_reason: override_reason
+            .as_ref()
+            .map(|n| crate::evidence::redact(n).into_owned()),
         timestamp: Timestamp::now(),
     };
     let mut ops = vec![approval.put(Some(&key))];
@@ -119,7 +121,7 @@ pub fn approve(
         item_id: item.item_id.clone(),
         resolution: Resolution::Approved,
         action,
-        note: note.map(str::to_owned),
+        note: note.map(|n| crate::evidence::redact(n).into_owned()),
         timestamp: Timestamp::now(),
     };
     ops.push(resolution.put(Some(&key)));
@@ -158,7 +160,7 @@ pub fn reject(ws: &Workspace, item_id: &str, reason: &str) -> Result<Resolved> {
         item_id: item.item_id.clone(),
         resolution: Resolution::Rejected,
         action: Action::None,
-        note: Some(reason.trim().to_owned()),
+        note: Some(crate::evidence::redact(reason.trim()).into_owned()),
         timestamp: Timestamp::now(),
     };
     let mut ops = vec![resolution.put(key.as_ref())];

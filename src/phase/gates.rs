@@ -230,8 +230,10 @@ pub(crate) fn run(
             outcome: outcome.exit.clone(),
             duration_ms: u64::try_from(outcome.duration.as_millis()).unwrap_or(u64::MAX),
             output_tail: match scanned.as_ref().and_then(|s| s.failure.as_ref()) {
-                Some(why) => format!("{}\n{why}", outcome.tail).trim_start().to_owned(),
-                None => outcome.tail.clone(),
+                Some(why) => format!("{}\n{why}", crate::evidence::redact(&outcome.tail))
+                    .trim_start()
+                    .to_owned(),
+                None => crate::evidence::redact(&outcome.tail).into_owned(),
             },
             timestamp: Timestamp::now(),
             scan: scanned.and_then(|s| s.scan),

@@ -141,7 +141,9 @@ pub(crate) fn approve(ws: &Workspace, subject: &str, note: Option<&str>) -> Resu
         schema_version: 1,
         subject: subject.clone(),
         git_commit: commit,
-        note: note.map(str::to_owned).filter(|n| !n.trim().is_empty()),
+        note: note
+            .filter(|n| !n.trim().is_empty())
+            .map(|n| crate::evidence::redact(n).into_owned()),
         override_reason: None,
         timestamp: Timestamp::now(),
     };
@@ -248,7 +250,17 @@ pub(crate) fn complete(ws: &Workspace, id: u32, tag: bool) -> Result<Completed> 
             outcome: CompleteOutcome::AlreadyComplete,
             git_commit: commit,
             tag: match tag {
-                true => Some(create_tag(repo, id, commit, &phase.name)?),
+                true => {
+                    let key = key::for_recording(ws)?;
+                    Some(create_tag(
+                        repo,
+                        id,
+                        commit,
+                        &phase.name,
+                        done.id,
+                        key.as_ref(),
+                    )?)
+                }
                 false => None,
             },
             record: Some(done.record),
@@ -303,8 +315,10 @@ pub(crate) fn complete(ws: &Workspace, id: u32, tag: bool) -> Result<Completed> 
             .map(|l| l.evidence.evidence_id.clone())
             .collect(),
     };
+    let op = record.put(key.as_ref());
+    let record_id = op.record_id();
     ws.write(
-        &[record.put(key.as_ref())],
+        &[op],
         &format!(
             "phase: complete phase {id} ({}) at {}",
             phase.name,
@@ -312,7 +326,14 @@ pub(crate) fn complete(ws: &Workspace, id: u32, tag: bool) -> Result<Completed> 
         ),
     )?;
     let tag = match tag {
-        true => Some(create_tag(repo, id, commit, &phase.name)?),
+        true => Some(create_tag(
+            repo,
+            id,
+            commit,
+            &phase.name,
+            record_id,
+            key.as_ref(),
+        )?),
         false => None,
     };
     Ok(Completed {
@@ -324,9 +345,24 @@ pub(crate) fn complete(ws: &Workspace, id: u32, tag: bool) -> Result<Completed> 
     })
 }
 
-/// Creates the annotated tag `phase-N-complete` at `commit` (git does the tag;
-/// an existing tag at the same commit is fine, at another commit it is refused).
-fn create_tag(repo: &gix::Repository, id: u32, commit: CommitId, name: &str) -> Result<String> {
+/// Creates the annotated tag `phase-N-complete` at `commit`, naming the
+/// completion `record` in its message (an existing tag at the same commit is
+/// fine, at another commit it is refused).
+///
+/// With a key, the tag is SSH-signed the way git signs with `gpg.format =
+/// ssh` (an `sshsig` signature in namespace `git` appended to the tag
+/// object), with the key that signs records, so `git -c
+/// gpg.ssh.allowedSignersFile=.auditops/allowed_signers tag -v` verifies it.
+/// The object is written by `git mktag` (which checks its format) and the ref
+/// created only if absent.
+fn create_tag(
+    repo: &gix::Repository,
+    id: u32,
+    commit: CommitId,
+    name: &str,
+    record: crate::store::RecordId,
+    key: Option<&key::SigningKey>,
+) -> Result<String> {
     let tag = format!("phase-{id}-complete");
     let existing = repo
         .try_find_reference(format!("refs/tags/{tag}").as_str())
@@ -344,20 +380,60 @@ fn create_tag(repo: &gix::Repository, id: u32, commit: CommitId, name: &str) -> 
             false => Err(PhaseError::TagElsewhere { tag, existing }.into()),
         };
     }
-    let out = std::process::Command::new("git")
+    let message = format!("Phase {id} ({name}) complete\n\nCompletion record: {record}\n");
+    let Some(key) = key else {
+        let commit = commit.to_string();
+        run_git(
+            repo,
+            &tag,
+            &["tag", "-a", &tag, "-m", &message, &commit],
+            None,
+        )?;
+        return Ok(tag);
+    };
+    let ident = run_git(repo, &tag, &["var", "GIT_COMMITTER_IDENT"], None)?;
+    let payload = format!("object {commit}\ntype commit\ntag {tag}\ntagger {ident}\n\n{message}");
+    let signature = key.sshsig("git", payload.as_bytes())?;
+    let object = run_git(
+        repo,
+        &tag,
+        &["mktag"],
+        Some(format!("{payload}{signature}")),
+    )?;
+    let ref_name = format!("refs/tags/{tag}");
+    run_git(repo, &tag, &["update-ref", &ref_name, &object, ""], None)?;
+    Ok(tag)
+}
+
+/// Runs git on `repo` (with `input` on its standard input) for the tag
+/// `tag`; its trimmed standard output.
+fn run_git(
+    repo: &gix::Repository,
+    tag: &str,
+    args: &[&str],
+    input: Option<String>,
+) -> Result<String> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("git")
         .arg("--git-dir")
         .arg(repo.git_dir())
-        .args(["tag", "-a", &tag, "-m"])
-        .arg(format!("Phase {id} ({name}) complete"))
-        .arg(commit.to_string())
-        .output()
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .map_err(PhaseError::TagSpawn)?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A git that exits early closes the pipe; its status says why.
+        let _ = stdin.write_all(input.unwrap_or_default().as_bytes());
+    }
+    let out = child.wait_with_output().map_err(PhaseError::TagSpawn)?;
     if !out.status.success() {
         return Err(PhaseError::TagFailed {
-            tag,
+            tag: tag.to_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
         }
         .into());
     }
-    Ok(tag)
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }

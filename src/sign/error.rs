@@ -29,6 +29,15 @@ pub enum SignError {
         #[source]
         source: ssh_key::Error,
     },
+    /// An SSH signature (for a signed tag) could not be made with the key.
+    #[error("cannot make an SSH signature with {path}")]
+    SshSig {
+        /// The key file.
+        path: PathBuf,
+        /// What failed.
+        #[source]
+        source: ssh_key::Error,
+    },
     /// A new key could not be made (the system's randomness or encoding failed).
     #[error("cannot make a new key for {path}")]
     KeyGenerate {

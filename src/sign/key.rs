@@ -61,6 +61,21 @@ impl SigningKey {
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
         self.key.sign(message).to_bytes()
     }
+
+    /// An armored SSH signature (OpenSSH's `sshsig` format, SHA-512) of
+    /// `message` in `namespace`: what `ssh-keygen -Y sign` makes and what git
+    /// verifies for `gpg.format = ssh` (namespace `git` for commits and tags).
+    pub fn sshsig(&self, namespace: &str, message: &[u8]) -> Result<String, SignError> {
+        let keypair = ssh_key::private::Ed25519Keypair::from_seed(&self.key.to_bytes());
+        let private = ssh_key::PrivateKey::from(keypair);
+        private
+            .sign(namespace, ssh_key::HashAlg::Sha512, message)
+            .and_then(|sig| sig.to_pem(ssh_key::LineEnding::LF))
+            .map_err(|source| SignError::SshSig {
+                path: self.path.clone(),
+                source,
+            })
+    }
 }
 
 /// The variable that holds the passphrase of an encrypted key.

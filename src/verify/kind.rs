@@ -1,6 +1,7 @@
 //! What a finding is about: the kind of the record at fault.
 
 use crate::approval::Approval;
+use crate::cleanup::records::CleanupRecord;
 use crate::outbox::{OutboxOp, OutboxOutcome};
 use crate::patch::records::{Alert, DecisionRecord, QueueItem, QueueResolution};
 use crate::phase::records::{GateResult, PhaseCompletion, PhaseStart};
@@ -43,6 +44,8 @@ pub enum FindingKind {
     OutboxOutcome,
     /// A quarantine of a record.
     Quarantine,
+    /// The audit record of a cleanup action.
+    Cleanup,
     /// A log or predicate kind this version does not write.
     Other(String),
 }
@@ -63,6 +66,7 @@ impl FindingKind {
             FindingKind::OutboxOp => OutboxOp::KIND,
             FindingKind::OutboxOutcome => OutboxOutcome::KIND,
             FindingKind::Quarantine => Quarantine::KIND,
+            FindingKind::Cleanup => CleanupRecord::KIND,
             FindingKind::Other(name) => name,
         }
     }
@@ -83,6 +87,7 @@ impl From<&str> for FindingKind {
             OutboxOp::KIND => FindingKind::OutboxOp,
             OutboxOutcome::KIND => FindingKind::OutboxOutcome,
             Quarantine::KIND => FindingKind::Quarantine,
+            CleanupRecord::KIND => FindingKind::Cleanup,
             other => FindingKind::Other(other.to_owned()),
         }
     }
@@ -120,6 +125,7 @@ mod tests {
             "outbox-op",
             "outbox-outcome",
             "quarantine",
+            "cleanup",
             "some-future-log",
         ] {
             let kind = FindingKind::from(name);

@@ -438,6 +438,9 @@ fn keyed_kind_check(
         Quarantine::KIND => check::<Quarantine>(statement, key),
         crate::findings::Finding::KIND => check::<crate::findings::Finding>(statement, key),
         crate::findings::Scan::KIND => check::<crate::findings::Scan>(statement, key),
+        crate::cleanup::records::CleanupRecord::KIND => {
+            check::<crate::cleanup::records::CleanupRecord>(statement, key)
+        }
         _ => return None,
     })
 }

@@ -110,7 +110,7 @@ fn key_generate_writes_a_private_key_0600_and_never_overwrites() {
         public.starts_with("ssh-ed25519 AAAA") && public.trim_end().ends_with("tester@example.com")
     );
     assert!(
-        out.contains("tester@example.com namespaces=\"auditops\" ssh-ed25519 AAAA"),
+        out.contains("tester@example.com namespaces=\"auditops,git\" ssh-ed25519 AAAA"),
         "{out}"
     );
     // ssh-keygen reads what we wrote.

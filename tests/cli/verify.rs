@@ -211,7 +211,7 @@ fn keys_restricted_to_other_namespaces_are_not_trusted() {
     repo.add_evidence("one");
     let git_only = key
         .allowed_signers_line
-        .replace("namespaces=\"auditops\"", "namespaces=\"git\"");
+        .replace("namespaces=\"auditops,git\"", "namespaces=\"git\"");
     repo.write(".auditops/allowed_signers", git_only + "\n");
     repo.commit_all("git namespace only");
     assert_eq!(verify_json(&repo, &[]).0, Some(3));

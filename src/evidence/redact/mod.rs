@@ -12,11 +12,11 @@
 //! ordinary code is blanked out is useless as evidence. Each rule's file
 //! documents where it draws that line.
 //!
-//! The whole `evidence add` call has a budget of about 3 ms, process start
-//! included, so nothing here has a set-up cost: no regex is compiled (even a
-//! small `regex::Regex` takes about 0.15 ms to build, and an alternation of the
-//! token formats about 0.5 ms). Every rule is a linear byte scan with cheap
-//! first-byte dispatch; a 1000-character snippet takes a few microseconds.
+//! The whole `evidence add` call has a budget of a few milliseconds, process
+//! start included, so nothing here costs what the text does not need: the
+//! credential formats are `regex`es compiled lazily, one rule at a time, when
+//! an Aho-Corasick scan for their keywords says they can match (see
+//! [`formats`]); the context rules are linear byte scans.
 //!
 //! All rules report byte spans. Overlapping spans are merged before the text is
 //! rewritten, so no fragment of a secret survives between two markers. Every
@@ -25,23 +25,27 @@
 //! findings as the markers they will become; together that keeps `redact`
 //! idempotent.
 //!
-//! One file per rule family: [`pem`], [`tokens`], [`urls`], [`blobs`] and
-//! [`assignment`]. This file runs them and rewrites the text. A test of one
-//! family sits in that family's file; tests that span families (the corpora,
-//! overlap, idempotence) are here.
+//! One file per rule family: [`pem`], [`formats`], [`urls`], [`blobs`],
+//! [`entropy`] and [`assignment`]. This file runs them and rewrites the
+//! text. A test of one family sits in that family's file; tests that span
+//! families (overlap, idempotence) are here, and the corpora in `corpus.rs`.
 
 mod assignment;
 mod blobs;
+#[cfg(test)]
+mod corpus;
+mod entropy;
+mod formats;
 mod pem;
-mod tokens;
 mod urls;
 
 use std::borrow::Cow;
 
 use assignment::assignments;
 use blobs::base64_blobs;
+use entropy::high_entropy_strings;
+use formats::format_tokens;
 use pem::private_keys;
-use tokens::format_tokens;
 use urls::url_credentials;
 
 const MARKER_OPEN: &str = "[REDACTED:";
@@ -54,38 +58,29 @@ const MARKER_OPEN: &str = "[REDACTED:";
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
     PrivateKey,
-    GithubToken,
-    GitlabToken,
-    NpmToken,
-    GoogleApiKey,
-    AwsAccessKeyId,
-    SlackToken,
-    SlackWebhook,
+    /// A provider's credential format; the slug names the provider.
+    Token(&'static str),
+    BearerToken,
     Jwt,
     AwsSecretKey,
-    BearerToken,
     UrlCredentials,
     Base64Blob,
     Assignment,
+    HighEntropy,
 }
 
 impl Kind {
     fn slug(self) -> &'static str {
         match self {
             Kind::PrivateKey => "private-key",
-            Kind::GithubToken => "github-token",
-            Kind::GitlabToken => "gitlab-token",
-            Kind::NpmToken => "npm-token",
-            Kind::GoogleApiKey => "google-api-key",
-            Kind::AwsAccessKeyId => "aws-access-key-id",
-            Kind::SlackToken => "slack-token",
-            Kind::SlackWebhook => "slack-webhook",
+            Kind::Token(slug) => slug,
+            Kind::BearerToken => "bearer-token",
             Kind::Jwt => "jwt",
             Kind::AwsSecretKey => "aws-secret-key",
-            Kind::BearerToken => "bearer-token",
             Kind::UrlCredentials => "url-credentials",
             Kind::Base64Blob => "base64-blob",
             Kind::Assignment => "assignment",
+            Kind::HighEntropy => "high-entropy",
         }
     }
 }
@@ -99,9 +94,10 @@ struct Span {
 
 /// Returns `text` with every probable secret replaced by `[REDACTED:<kind>]`.
 ///
-/// `<kind>` names the rule that fired (`github-token`, `aws-access-key-id`,
-/// `aws-secret-key`, `private-key`, `slack-token`, `slack-webhook`, `jwt`,
-/// `bearer-token`, `url-credentials`, `base64-blob`, `assignment`, …).
+/// `<kind>` names the rule that fired: a provider's format (`github-token`,
+/// `stripe-key`, `aws-access-key-id`, … see docs/security.md), or
+/// `private-key`, `jwt`, `bearer-token`, `aws-secret-key`, `url-credentials`,
+/// `base64-blob`, `assignment`, `high-entropy`.
 /// Returns `Cow::Borrowed` when nothing matched. Idempotent:
 /// `redact(&redact(x)) == redact(x)`.
 pub fn redact(text: &str) -> Cow<'_, str> {
@@ -110,6 +106,7 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     format_tokens(text, &mut spans);
     url_credentials(text, &mut spans);
     base64_blobs(text, &mut spans);
+    high_entropy_strings(text, &mut spans);
     // The assignment rule reads context around each separator. It reads the
     // other rules' findings as the markers they will become, so that a second
     // pass over the output sees exactly the same context.

@@ -1,0 +1,24 @@
+//! Cleaning up after the tool, behind an exact, signed approval.
+//!
+//! What the tool leaves behind (`auditops/patch/*` branches of resolved queue
+//! items, copies of the state fetched from remotes that no longer exist) is
+//! deleted only through three steps, so that a deletion is never a surprise:
+//! `cleanup plan` lists each action with the SHA-256 of what it would delete
+//! and a **report id** (the SHA-256 of the canonical plan, with nothing
+//! volatile in it, so the same situation always gives the same id);
+//! `approve report:ID` signs that exact plan; `cleanup run ID` recomputes the
+//! plan, refuses when its id differs or approvals are short, and otherwise
+//! deletes, appending one signed audit record per action.
+//!
+//! Nothing the user's checkout holds is ever planned: a branch checked out in
+//! any worktree is left alone, and refs are deleted only if they still point
+//! where the plan saw them.
+
+mod error;
+mod plan;
+pub(crate) mod records;
+mod run;
+
+pub use error::CleanupError;
+pub use plan::{Action, ActionKind, Plan, plan};
+pub use run::{ApprovedReport, Executed, RunOutcome, approve, run};

@@ -1,0 +1,196 @@
+//! `cleanup plan`: what would be deleted, why, and the report id.
+
+use crate::error::{Error, Result};
+use crate::ids::Sha256;
+use crate::workspace::Workspace;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// The branches patches are applied on (see `patch::branch_name`).
+const PATCH_BRANCHES: &str = "refs/heads/auditops/patch/";
+/// Where copies of remotes' state are fetched to (see `store::remote_ref`).
+const REMOTE_STATES: &str = "refs/auditops/remotes/";
+
+/// What kind of thing an action deletes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionKind {
+    /// An `auditops/patch/*` branch.
+    PatchBranch,
+    /// `refs/auditops/remotes/<remote>/state` of a remote that is gone.
+    RemoteStateRef,
+}
+
+/// One deletion the plan proposes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Action {
+    /// What kind of thing.
+    pub kind: ActionKind,
+    /// The ref to delete.
+    pub target: String,
+    /// Its size in bytes (a ref: the length of the loose ref file's content).
+    pub bytes: u64,
+    /// SHA-256 of what would be deleted: for a ref, of its target id in hex.
+    pub sha256: Sha256,
+    /// The policy that allows it.
+    pub reason: String,
+    /// The object id the ref points at: the deletion is refused if it moved.
+    #[serde(skip)]
+    pub(super) oid: Option<gix::ObjectId>,
+}
+
+/// The plan: its id and its actions, in a fixed order.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// SHA-256 of the canonical JSON of the actions (nothing volatile in it).
+    pub report_id: Sha256,
+    /// What would be deleted.
+    pub actions: Vec<Action>,
+}
+
+impl Plan {
+    fn of(mut actions: Vec<Action>) -> Plan {
+        actions.sort();
+        let report_id = Sha256::of(crate::canonical::canonical_json(&actions));
+        Plan { report_id, actions }
+    }
+}
+
+/// Computes the cleanup plan of `ws`. Reads only.
+pub fn plan(ws: &Workspace) -> Result<Plan> {
+    let repo = ws.repo();
+    let checked_out = checked_out_refs(repo);
+    let resolved = resolved_patches(ws)?;
+    let remotes: BTreeSet<String> = repo
+        .remote_names()
+        .into_iter()
+        .map(|n| n.to_string())
+        .collect();
+    let mut actions = Vec::new();
+    for (name, oid) in refs_under(repo, PATCH_BRANCHES)? {
+        if checked_out.contains(&name) {
+            continue;
+        }
+        let short = &name[PATCH_BRANCHES.len()..];
+        if resolved.contains(short) {
+            actions.push(ref_action(
+                ActionKind::PatchBranch,
+                name,
+                oid,
+                "its review-queue item is resolved".into(),
+            ));
+        }
+    }
+    for (name, oid) in refs_under(repo, REMOTE_STATES)? {
+        let Some(remote) = name[REMOTE_STATES.len()..].strip_suffix("/state") else {
+            continue;
+        };
+        if !remotes.contains(remote) {
+            let reason = format!("the remote `{remote}` no longer exists");
+            actions.push(ref_action(ActionKind::RemoteStateRef, name, oid, reason));
+        }
+    }
+    Ok(Plan::of(actions))
+}
+
+fn ref_action(kind: ActionKind, target: String, oid: gix::ObjectId, reason: String) -> Action {
+    let hex = oid.to_string();
+    Action {
+        kind,
+        target,
+        // A loose ref file holds the id and a newline.
+        bytes: hex.len() as u64 + 1,
+        sha256: Sha256::of(hex.as_bytes()),
+        reason,
+        oid: Some(oid),
+    }
+}
+
+/// Every direct ref under `prefix`, with the object it points at.
+fn refs_under(repo: &gix::Repository, prefix: &str) -> Result<Vec<(String, gix::ObjectId)>> {
+    let internal =
+        |e: &dyn std::fmt::Display| Error::Usage(format!("reading refs under {prefix}: {e}"));
+    let platform = repo.references().map_err(|e| internal(&e))?;
+    let iter = platform.prefixed(prefix).map_err(|e| internal(&e))?;
+    let mut out = Vec::new();
+    for reference in iter {
+        let reference = reference.map_err(|e| internal(&e))?;
+        if let Some(id) = reference.target().try_id() {
+            out.push((reference.name().as_bstr().to_string(), id.to_owned()));
+        }
+    }
+    Ok(out)
+}
+
+/// The refs any worktree of the repository has checked out (its `HEAD`
+/// names them): the main one and every linked one.
+fn checked_out_refs(repo: &gix::Repository) -> BTreeSet<String> {
+    let common = repo.common_dir();
+    let mut heads = vec![common.join("HEAD")];
+    if let Ok(dir) = std::fs::read_dir(common.join("worktrees")) {
+        heads.extend(dir.flatten().map(|e| e.path().join("HEAD")));
+    }
+    heads
+        .iter()
+        .filter_map(|h| std::fs::read_to_string(h).ok())
+        .filter_map(|t| t.trim().strip_prefix("ref: ").map(str::to_owned))
+        .collect()
+}
+
+/// The short patch ids (as in the branch names) of queue items resolved by a
+/// record that counts.
+fn resolved_patches(ws: &Workspace) -> Result<BTreeSet<String>> {
+    let Some(view) = ws.view()? else {
+        return Ok(BTreeSet::new());
+    };
+    let entries = crate::patch::queue::entries(&view, ws.trust()?, ws.require_signed()?)?;
+    Ok(entries
+        .iter()
+        .filter(|e| !e.pending())
+        .map(|e| e.item.record.patch_id.short())
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn action(target: &str) -> Action {
+        let oid = gix::ObjectId::from_hex(b"0123456789abcdef0123456789abcdef01234567").unwrap();
+        ref_action(ActionKind::PatchBranch, target.into(), oid, "why".into())
+    }
+
+    #[test]
+    fn the_report_id_depends_on_the_actions_not_their_order() {
+        let a = Plan::of(vec![
+            action("refs/heads/auditops/patch/a"),
+            action("refs/heads/auditops/patch/b"),
+        ]);
+        let b = Plan::of(vec![
+            action("refs/heads/auditops/patch/b"),
+            action("refs/heads/auditops/patch/a"),
+        ]);
+        assert_eq!(a.report_id, b.report_id);
+        let c = Plan::of(vec![action("refs/heads/auditops/patch/a")]);
+        assert_ne!(a.report_id, c.report_id);
+        assert_eq!(a.actions[0].bytes, 41);
+        assert_eq!(
+            a.actions[0].sha256,
+            Sha256::of(b"0123456789abcdef0123456789abcdef01234567")
+        );
+    }
+
+    #[test]
+    fn the_json_has_exactly_the_contract_fields() {
+        let plan = Plan::of(vec![action("refs/heads/auditops/patch/a")]);
+        let json = serde_json::to_value(&plan).unwrap();
+        let fields: Vec<&str> = json["actions"][0]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(fields, ["bytes", "kind", "reason", "sha256", "target"]);
+        assert_eq!(json["actions"][0]["kind"], "patch-branch");
+    }
+}
