@@ -57,9 +57,13 @@ pub fn add(ws: &Workspace, request: &Request<'_>) -> Result<Recorded> {
         line,
     }];
     // The quoted file stays reachable from the state (`kept/`), so that the
-    // record still verifies once its commit is rewritten away and collected.
+    // record still verifies once its commit is rewritten away and collected;
+    // unless it holds a secret, which would then outlive a history rewrite
+    // that purged it, and travel with every `state push`.
     let commit = evidence.git_commit.object_id();
-    if let Some(blob) = crate::git::committed_blob(ws.repo(), commit, &evidence.file)? {
+    if let Some(blob) = crate::git::committed_blob(ws.repo(), commit, &evidence.file)?
+        && holds_no_secret(ws.repo(), blob)
+    {
         ops.push(Op::Keep {
             commit,
             file: evidence.file.clone(),
@@ -73,6 +77,15 @@ pub fn add(ws: &Workspace, request: &Request<'_>) -> Result<Recorded> {
         keyid: key.map(|k| k.public.keyid()),
         state_commit: written.commit.into(),
         already_recorded: false,
+    })
+}
+
+/// Whether redaction finds nothing in `blob`: only then may the state keep it.
+/// A blob that cannot be read is not kept either.
+fn holds_no_secret(repo: &gix::Repository, blob: gix::ObjectId) -> bool {
+    repo.find_object(blob).is_ok_and(|object| {
+        let text = String::from_utf8_lossy(&object.data);
+        matches!(super::redact(&text), std::borrow::Cow::Borrowed(_))
     })
 }
 

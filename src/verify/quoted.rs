@@ -82,7 +82,8 @@ impl Verifier<'_> {
             HashCheck::CommitMissing => {
                 let reason = format!(
                     "commit {} is not in this repository and the state keeps no copy of {} \
-                     (fetch the commit, then verify again)",
+                     (none is kept of a file that holds a secret); fetch the commit, then \
+                     verify again",
                     evidence.git_commit, evidence.file
                 );
                 self.fail(id, kind, reason);
