@@ -28,6 +28,30 @@ pub struct Approval {
     pub timestamp: Timestamp,
 }
 
+impl Approval {
+    /// An approval of `subject` at `commit`, signed now. Free text is stored
+    /// redacted (docs/security.md), and a blank note or override is none.
+    pub(crate) fn new(
+        subject: String,
+        commit: CommitId,
+        note: Option<&str>,
+        override_reason: Option<&str>,
+    ) -> Self {
+        let text = |t: Option<&str>| {
+            t.filter(|t| !t.trim().is_empty())
+                .map(|t| crate::evidence::redact(t).into_owned())
+        };
+        Approval {
+            schema_version: 1,
+            subject,
+            git_commit: commit,
+            note: text(note),
+            override_reason: text(override_reason),
+            timestamp: Timestamp::now(),
+        }
+    }
+}
+
 impl KeyedKind for Approval {
     const KIND: &'static str = "approval";
 

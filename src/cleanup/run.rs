@@ -44,16 +44,7 @@ pub fn approve(ws: &Workspace, id: &str, note: Option<&str>) -> Result<ApprovedR
     key::ensure_trusted(ws, &signing_key)?;
     let (commit, _) = crate::phase::lifecycle::head(ws.repo())?;
     let subject = report_subject(&report);
-    let record = Approval {
-        schema_version: 1,
-        subject: subject.clone(),
-        git_commit: commit,
-        note: note
-            .filter(|n| !n.trim().is_empty())
-            .map(|n| crate::evidence::redact(n).into_owned()),
-        override_reason: None,
-        timestamp: Timestamp::now(),
-    };
+    let record = Approval::new(subject.clone(), commit, note, None);
     let op = record.put(Some(&signing_key));
     let rid = op.record_id();
     ws.write(&[op], &format!("approval: cleanup {}", report.short()))?;

@@ -82,16 +82,12 @@ pub fn approve(
     // An approval is a person's signature: a key is needed even where unsigned
     // records are allowed.
     let key = key::find(repo)?;
-    let approval = crate::approval::Approval {
-        schema_version: 1,
-        subject: format!("queue:{item_id}"),
-        git_commit: item.result_commit,
-        note: note.map(|n| crate::evidence::redact(n).into_owned()),
-        override_reason: override_reason
-            .as_ref()
-            .map(|n| crate::evidence::redact(n).into_owned()),
-        timestamp: Timestamp::now(),
-    };
+    let approval = crate::approval::Approval::new(
+        format!("queue:{item_id}"),
+        item.result_commit,
+        note,
+        override_reason.as_deref(),
+    );
     let mut ops = vec![approval.put(Some(&key))];
     let (mut branch, mut outbox_op) = (None, None);
     let merged = act::checked_out_in(repo, &item.target).is_none()

@@ -137,16 +137,7 @@ pub(crate) fn approve(ws: &Workspace, subject: &str, note: Option<&str>) -> Resu
     let subject = approval::phase_subject(n);
     let key = key::for_recording(ws)?;
     let (commit, _) = head(ws.repo())?;
-    let record = Approval {
-        schema_version: 1,
-        subject: subject.clone(),
-        git_commit: commit,
-        note: note
-            .filter(|n| !n.trim().is_empty())
-            .map(|n| crate::evidence::redact(n).into_owned()),
-        override_reason: None,
-        timestamp: Timestamp::now(),
-    };
+    let record = Approval::new(subject.clone(), commit, note, None);
     let op = record.put(key.as_ref());
     let id = op.record_id();
     ws.write(&[op], &format!("approval: {subject} at {}", commit.short()))?;
