@@ -24,7 +24,9 @@
 //!   the first validator runs, against `git worktree add` + `git apply`;
 //!   target ≤ 0.25× for a pooled worktree being reused.
 //! - `patch_profile`: where `patch submit` spends its time.
-//! - `findings_import` (6., run after `verify`): `git-auditops findings import`
+//! - `gate_pool` (6.): a second `gate run` of a Rust project in the pooled
+//!   worktree against a fresh worktree's full build, for information.
+//! - `findings_import` (7., run after `verify`): `git-auditops findings import`
 //!   of 10,000 SARIF results into the big state against an empty one; targets
 //!   ≤ 1 s and ≤ 1.2×.
 //!

@@ -101,7 +101,7 @@ pub fn run(
 ) {
     let lines = results(options);
     section(&format!(
-        "6. findings import of {} results: into {} records vs an empty state",
+        "7. findings import of {} results: into {} records vs an empty state",
         fmt_count(lines as u64),
         fmt_count(options.records)
     ));
