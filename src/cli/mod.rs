@@ -86,7 +86,7 @@ enum Command {
     /// Run a phase's gates.
     #[command(subcommand)]
     Gate(phase::GateCommand),
-    /// Sign an approval of a phase at HEAD, or of a review-queue item.
+    /// Sign an approval of a phase at HEAD, a review-queue item, or a cleanup report.
     Approve(phase::ApproveArgs),
     /// Install, remove or inspect the git hooks.
     #[command(subcommand)]
