@@ -4,7 +4,7 @@ use crate::error::{Error, Result};
 use crate::ids::Sha256;
 use crate::workspace::Workspace;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The branches patches are applied on (see `patch::branch_name`).
 const PATCH_BRANCHES: &str = "refs/heads/auditops/patch/";
@@ -60,7 +60,7 @@ impl Plan {
 pub fn plan(ws: &Workspace) -> Result<Plan> {
     let repo = ws.repo();
     let checked_out = checked_out_refs(repo);
-    let resolved = resolved_patches(ws)?;
+    let patches = patch_branches(ws)?;
     let remotes: BTreeSet<String> = repo
         .remote_names()
         .into_iter()
@@ -71,15 +71,15 @@ pub fn plan(ws: &Workspace) -> Result<Plan> {
         if checked_out.contains(&name) {
             continue;
         }
-        let short = &name[PATCH_BRANCHES.len()..];
-        if resolved.contains(short) {
-            actions.push(ref_action(
-                ActionKind::PatchBranch,
-                name,
-                oid,
-                "its review-queue item is resolved".into(),
-            ));
-        }
+        let branch = name.strip_prefix("refs/heads/").unwrap_or(&name);
+        let reason = match patches.get(branch) {
+            Some(PatchBranch::Resolved) => "its review-queue item is resolved".to_owned(),
+            Some(PatchBranch::Opened { target }) if merged_into(repo, oid, target) => {
+                format!("it is merged into `{target}`")
+            }
+            _ => continue,
+        };
+        actions.push(ref_action(ActionKind::PatchBranch, name, oid, reason));
     }
     for (name, oid) in refs_under(repo, REMOTE_STATES)? {
         let Some(remote) = name[REMOTE_STATES.len()..].strip_suffix("/state") else {
@@ -137,18 +137,63 @@ fn checked_out_refs(repo: &gix::Repository) -> BTreeSet<String> {
         .collect()
 }
 
-/// The short patch ids (as in the branch names) of queue items resolved by a
-/// record that counts.
-fn resolved_patches(ws: &Workspace) -> Result<BTreeSet<String>> {
+/// What the state says of a patch branch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PatchBranch {
+    /// Opened for `target` (a pull request at submit, or a pending queue item).
+    Opened { target: String },
+    /// Every queue item with this branch is resolved.
+    Resolved,
+}
+
+/// Every patch branch the state knows of, by name (see `patch::branch_name`):
+/// from decisions that opened a pull request and from queue items, read
+/// through records that count. A branch of a pending item is never resolved.
+fn patch_branches(ws: &Workspace) -> Result<BTreeMap<String, PatchBranch>> {
+    let mut branches = BTreeMap::new();
     let Some(view) = ws.view()? else {
-        return Ok(BTreeSet::new());
+        return Ok(branches);
     };
+    for logged in crate::patch::decisions(ws)?.decisions {
+        if logged.standing == crate::patch::Standing::Untrusted {
+            continue;
+        }
+        let record = &logged.record;
+        let name = crate::patch::branch_name(&record.patch_id, &record.target);
+        branches.entry(name).or_insert(PatchBranch::Opened {
+            target: record.target.clone(),
+        });
+    }
     let entries = crate::patch::queue::entries(&view, ws.trust()?, ws.require_signed()?)?;
-    Ok(entries
-        .iter()
-        .filter(|e| !e.pending())
-        .map(|e| e.item.record.patch_id.short())
-        .collect())
+    let (pending, resolved): (Vec<_>, Vec<_>) = entries.iter().partition(|e| e.pending());
+    for entry in resolved {
+        let item = &entry.item.record;
+        let name = crate::patch::branch_name(&item.patch_id, &item.target);
+        branches.insert(name, PatchBranch::Resolved);
+    }
+    for entry in pending {
+        let item = &entry.item.record;
+        let name = crate::patch::branch_name(&item.patch_id, &item.target);
+        branches.insert(
+            name,
+            PatchBranch::Opened {
+                target: item.target.clone(),
+            },
+        );
+    }
+    Ok(branches)
+}
+
+/// Whether `tip` is already in the local branch `target` (its pull request
+/// was merged and the target fetched): deleting the branch loses nothing.
+fn merged_into(repo: &gix::Repository, tip: gix::ObjectId, target: &str) -> bool {
+    let Ok(Some(target_tip)) = crate::store::read_ref(repo, &format!("refs/heads/{target}")) else {
+        return false;
+    };
+    target_tip == tip
+        || repo
+            .merge_base(tip, target_tip)
+            .is_ok_and(|base| base.map(gix::Id::detach) == Some(tip))
 }
 
 #[cfg(test)]

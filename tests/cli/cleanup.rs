@@ -153,3 +153,81 @@ fn approvals_from_distinct_trusted_signers_are_counted_against_the_config() {
     let bad = repo.run(&["approve", "report:nothex"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// A patch branch is planned once the state says it is done with: here a pull
+/// request opened at submit whose branch is then merged into its target.
+#[test]
+fn a_patch_branch_merged_into_its_target_is_planned_and_deleted() {
+    use crate::patches::{config, good_patch, project, submit};
+    let repo = project(&config("automatic", ""));
+    let (code, decided, err) = submit(&repo, &good_patch(&repo), "main");
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(decided["decision"], "pull_request", "{decided}");
+    let branch = decided["branch"].as_str().unwrap().to_owned();
+    let full = format!("refs/heads/{branch}");
+
+    let plan = json(&repo.ok(&["cleanup", "plan", "--json"]));
+    assert_eq!(
+        plan["actions"],
+        serde_json::json!([]),
+        "not merged yet: {plan}"
+    );
+
+    repo.git(&["merge", "-q", "--ff-only", &branch]);
+    let plan = json(&repo.ok(&["cleanup", "plan", "--json"]));
+    let actions = plan["actions"].as_array().unwrap();
+    assert_eq!(actions.len(), 1, "{plan}");
+    assert_eq!(actions[0]["kind"], "patch-branch");
+    assert_eq!(actions[0]["target"], full.as_str());
+    assert!(
+        actions[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("merged into `main`"),
+        "{plan}"
+    );
+
+    let id = plan["report_id"].as_str().unwrap().to_owned();
+    repo.ok(&["approve", &format!("report:{id}")]);
+    let ran = json(&repo.ok(&["cleanup", "run", &id, "--json"]));
+    assert_eq!(ran["actions"][0]["target"], full.as_str(), "{ran}");
+    assert!(!ref_exists(&repo, &full), "the merged branch is gone");
+    repo.ok(&["verify"]);
+}
+
+/// A queue item approved while its target is checked out leaves a branch for
+/// the pull request; once the item is resolved the branch is planned.
+#[test]
+fn the_branch_of_a_resolved_queue_item_is_planned() {
+    use crate::patches::{config, project, submit, todo_patch, write_patch};
+    let repo = project(&config("automatic", ""));
+    let patch = write_patch(&repo, "todo.patch", &todo_patch(&repo));
+    let (code, queued, err) = submit(&repo, &patch, "main");
+    assert_eq!(code, Some(0), "{err}");
+    let item = queued["queue_item"].as_str().expect("queued").to_owned();
+    let approved = json(&repo.ok(&[
+        "queue",
+        "approve",
+        &item,
+        "--override",
+        "reviewed by hand",
+        "--json",
+    ]));
+    let branch = approved["branch"].as_str().expect("a branch").to_owned();
+
+    let plan = json(&repo.ok(&["cleanup", "plan", "--json"]));
+    let actions = plan["actions"].as_array().unwrap();
+    assert_eq!(actions.len(), 1, "{plan}");
+    assert_eq!(actions[0]["kind"], "patch-branch");
+    assert_eq!(
+        actions[0]["target"],
+        format!("refs/heads/{branch}").as_str()
+    );
+    assert!(
+        actions[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("queue item is resolved"),
+        "{plan}"
+    );
+}

@@ -167,7 +167,7 @@ fn a_checked_out_target_and_supervised_mode_become_pull_requests() {
 
 /// A patch that adds a TODO to src/lib.rs: the lint validator fails it, so
 /// its confidence sends it to the review queue.
-fn todo_patch(repo: &Repo) -> Vec<u8> {
+pub(crate) fn todo_patch(repo: &Repo) -> Vec<u8> {
     make_patch(
         repo,
         |r| {
