@@ -133,14 +133,18 @@ fn by_git(
     parsed: &ParsedDiff,
 ) -> Result<git2::Oid, ApplyError> {
     let index = scratch.path().join("index");
-    let _ = std::fs::remove_file(&index);
     let tree_hex = tree.to_string();
-    scratch.git_ok(
-        "read the target's tree into a private index",
-        &["read-tree", &tree_hex],
-        b"",
-        Some(&index),
-    )?;
+    // A private index holding the target's tree and nothing else.
+    let fresh_index = || {
+        let _ = std::fs::remove_file(&index);
+        scratch.git_ok(
+            "read the target's tree into a private index",
+            &["read-tree", &tree_hex],
+            b"",
+            Some(&index),
+        )
+    };
+    fresh_index()?;
     let out = scratch.git(
         &["apply", "--cached", "--3way", "--whitespace=nowarn", "-"],
         &part.diff,
@@ -151,13 +155,7 @@ fn by_git(
         // of the same patch on the same tree does.
         let mut stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         if !stderr.contains("error: patch failed: ") {
-            let _ = std::fs::remove_file(&index);
-            scratch.git_ok(
-                "read the target's tree into a private index",
-                &["read-tree", &tree_hex],
-                b"",
-                Some(&index),
-            )?;
+            fresh_index()?;
             let check = scratch.git(
                 &["apply", "--cached", "--check", "-"],
                 &part.diff,

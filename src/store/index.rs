@@ -158,21 +158,8 @@ pub(super) fn missing_from_ours(
         return Ok(());
     }
     let repo = view.repo;
-    let ours_entries: std::collections::HashMap<String, (bool, ObjectId)> = match ours {
-        Some(id) => repo
-            .find_tree(id)
-            .map_err(StoreError::git)?
-            .iter()
-            .map(|e| {
-                e.map(|e| {
-                    (
-                        e.filename().to_string(),
-                        (e.mode().is_tree(), e.object_id()),
-                    )
-                })
-                .map_err(StoreError::git)
-            })
-            .collect::<Result<_>>()?,
+    let ours_entries = match ours {
+        Some(id) => super::tree_diff::entries(repo, id)?,
         None => Default::default(),
     };
     let theirs_tree = repo.find_tree(theirs).map_err(StoreError::git)?;

@@ -20,7 +20,11 @@ pub struct Lost {
     pub changed: bool,
 }
 
-fn entries(repo: &gix::Repository, tree: ObjectId) -> Result<HashMap<String, (bool, ObjectId)>> {
+/// The entries of `tree` by name: whether each is a tree, and its object.
+pub(super) fn entries(
+    repo: &gix::Repository,
+    tree: ObjectId,
+) -> Result<HashMap<String, (bool, ObjectId)>> {
     repo.find_tree(tree)
         .map_err(StoreError::git)?
         .iter()
