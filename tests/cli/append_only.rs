@@ -87,18 +87,6 @@ fn write_state(repo: &Repo, base: &str, parent: &str, files: &[(&str, Vec<String
     commit
 }
 
-fn verify_json(repo: &Repo) -> (Option<i32>, serde_json::Value) {
-    let out = repo.run(&["verify", "--json"]);
-    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|err| {
-        panic!(
-            "verify --json: {err}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code(), report)
-}
-
 /// The reasons of the history faults, joined, and the records they name.
 fn history(report: &serde_json::Value) -> (String, Vec<String>) {
     let faults = report["history"].as_array().expect("history");
@@ -128,14 +116,14 @@ type Variant<'a> = (
 fn every_way_of_removing_or_moving_records_fails_verify() {
     let repo = filled();
     let good = repo.state_tip().unwrap();
-    let (code, report) = verify_json(&repo);
+    let (code, report) = repo.verify_json(&[]);
     assert_eq!(code, Some(0), "{report:#}");
     assert_eq!(
         report["transactions"].as_u64().unwrap() as usize,
         RECORDS + 1
     );
     // A clean run is remembered: the next one checks no transaction again.
-    let (_, again) = verify_json(&repo);
+    let (_, again) = repo.verify_json(&[]);
     assert_eq!(again["transactions"], 0, "{again:#}");
 
     let s0 = segment(&repo, &good, SEGMENT_0);
@@ -229,7 +217,7 @@ fn every_way_of_removing_or_moving_records_fails_verify() {
         );
         repo.git(&["update-ref", STATE_REF, &good]);
     }
-    let (code, report) = verify_json(&repo);
+    let (code, report) = repo.verify_json(&[]);
     assert_eq!(code, Some(0), "back to the good state: {report:#}");
 }
 

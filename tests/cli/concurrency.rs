@@ -11,14 +11,11 @@ fn eight_processes_times_two_hundred_appends_land_exactly_once() {
     repo.setup_trusted();
     // Exactly-once landing is what this test checks, not the lock timeout: on a
     // loaded machine eight writers can keep one waiting past the default 10 s.
-    let config = std::fs::read_to_string(repo.path().join(".auditops.toml")).unwrap();
-    let patient = config.replace(
+    repo.edit_config(
         "ref = \"refs/auditops/state\"\n",
         "ref = \"refs/auditops/state\"\nlock_timeout = \"120s\"\n",
+        "patient writers",
     );
-    assert_ne!(config, patient);
-    repo.write(".auditops.toml", patient);
-    repo.commit_all("patient writers");
     std::thread::scope(|scope| {
         for p in 0..PROCESSES {
             let repo = &repo;

@@ -12,14 +12,11 @@ use std::path::PathBuf;
 fn repo_with_short_timeout() -> Repo {
     let repo = Repo::new();
     repo.setup_trusted();
-    let config = std::fs::read_to_string(repo.path().join(".auditops.toml")).unwrap();
-    let config = config.replace(
+    repo.edit_config(
         "ref = \"refs/auditops/state\"\n",
         "ref = \"refs/auditops/state\"\nlock_timeout = \"1s\"\n",
+        "short lock timeout",
     );
-    assert!(config.contains("lock_timeout = \"1s\""), "{config}");
-    repo.write(".auditops.toml", config);
-    repo.commit_all("short lock timeout");
     repo
 }
 

@@ -1,7 +1,7 @@
 //! No lock-out by one bad record: signing with an untrusted key is refused, and
 //! a record that reached the remote anyway can be quarantined by trusted signers.
 
-use crate::support::{KeyInfo, Repo, stderr, stdout};
+use crate::support::{KeyInfo, Repo, stderr};
 
 /// Sets `key = value` under `[trust]` in this clone's working-tree config.
 fn set_trust(repo: &Repo, setting: &str) {
@@ -90,13 +90,6 @@ fn team(approvals: u32) -> Team {
     }
 }
 
-fn verify_json(repo: &Repo) -> (Option<i32>, serde_json::Value) {
-    let out = repo.run(&["verify", "--json", "--no-cache"]);
-    let json = serde_json::from_str(&stdout(&out))
-        .unwrap_or_else(|err| panic!("verify --json: {err}: {}{}", stdout(&out), stderr(&out)));
-    (code(&out), json)
-}
-
 /// Carol's untrusted record reaches the remote; Alice's pull is refused.
 fn poison(team: &Team) -> String {
     let bad = team.carol.add_evidence("carol, untrusted");
@@ -116,7 +109,7 @@ fn all_pull_and_push(team: &Team, bad: &str) {
     }
     for repo in [&team.alice, &team.bob] {
         repo.ok(&["state", "pull"]);
-        let (exit, json) = verify_json(repo);
+        let (exit, json) = repo.verify_json(&["--no-cache"]);
         assert_eq!(exit, Some(0), "{json}");
         assert_eq!(json["ok"], true);
         let quarantined = json["quarantined"].as_array().unwrap();

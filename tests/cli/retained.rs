@@ -4,18 +4,6 @@
 
 use crate::support::{Repo, STATE_REF, evidence_add};
 
-fn verify_json(repo: &Repo) -> (Option<i32>, serde_json::Value) {
-    let out = repo.run(&["verify", "--no-cache", "--json"]);
-    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|err| {
-        panic!(
-            "verify --json: {err}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code(), report)
-}
-
 fn has_object(repo: &Repo, id: &str) -> bool {
     let mut cmd = std::process::Command::new("git");
     crate::support::isolate(&mut cmd, repo.home.path());
@@ -55,7 +43,7 @@ fn evidence_on_a_commit_rewritten_away_and_collected_verifies_here_and_in_a_fres
             clone.ok(&["state", "pull"]);
             assert!(!has_object(clone, &doomed), "the clone never had it");
         }
-        let (code, report) = verify_json(clone);
+        let (code, report) = clone.verify_json(&["--no-cache"]);
         assert_eq!(code, Some(0), "{who}: {report:#}");
         assert_eq!(report["ok"], true, "{who}");
         let notes = report["notes"].as_array().unwrap();
@@ -86,7 +74,7 @@ fn kept_content_still_has_to_match_the_signed_hash() {
     repo.git(&["reflog", "expire", "--expire=now", "--all"]);
     repo.git(&["gc", "-q", "--prune=now"]);
     assert!(!has_object(&repo, &doomed));
-    let (code, report) = verify_json(&repo);
+    let (code, report) = repo.verify_json(&["--no-cache"]);
     assert_eq!(code, Some(3), "{report:#}");
     let reason = report["failures"][0]["reason"].as_str().unwrap();
     assert!(reason.contains("copy the state keeps"), "{reason}");
@@ -118,7 +106,7 @@ fn a_version_1_state_still_verifies_and_the_next_write_upgrades_it() {
     let v1 = repo.git(&["commit-tree", &tree, "-m", "v1 state"]);
     repo.git(&["update-ref", STATE_REF, &v1]);
 
-    let (code, report) = verify_json(&repo);
+    let (code, report) = repo.verify_json(&["--no-cache"]);
     assert_eq!(code, Some(0), "{report:#}");
     assert_eq!(report["records"], 1);
 
@@ -135,6 +123,6 @@ fn a_version_1_state_still_verifies_and_the_next_write_upgrades_it() {
             .git(&["ls-tree", "-r", "--name-only", &tip, "kept"])
             .is_empty()
     );
-    let (code, report) = verify_json(&repo);
+    let (code, report) = repo.verify_json(&["--no-cache"]);
     assert_eq!(code, Some(0), "{report:#}");
 }

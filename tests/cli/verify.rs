@@ -5,14 +5,6 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use predicates::prelude::*;
 
-fn verify_json(repo: &Repo, extra: &[&str]) -> (Option<i32>, serde_json::Value) {
-    let mut args = vec!["verify", "--json"];
-    args.extend_from_slice(extra);
-    let out = repo.run(&args);
-    let json = serde_json::from_slice(&out.stdout).expect("verify prints JSON");
-    (out.status.code(), json)
-}
-
 /// `segment` with `from` replaced by `to` in the payload of line `index`,
 /// leaving the signature as it was.
 fn edit_payload(segment: &str, index: usize, from: &str, to: &str) -> String {
@@ -52,7 +44,7 @@ fn a_clean_state_verifies() {
     repo.setup_trusted();
     repo.add_evidence("one");
     repo.add_evidence("two");
-    let (code, report) = verify_json(&repo, &[]);
+    let (code, report) = repo.verify_json(&[]);
     assert_eq!(code, Some(0));
     assert_eq!(report["ok"], true);
     assert_eq!(report["records"], 2);
@@ -74,7 +66,7 @@ fn an_edited_payload_fails_its_signature() {
         edit_payload(&segment, 1, "victim", "edited")
     });
     let tampered = repo.evidence_json()[1]["id"].as_str().unwrap().to_owned();
-    let (code, report) = verify_json(&repo, &[]);
+    let (code, report) = repo.verify_json(&[]);
     assert_eq!(code, Some(3));
     assert_eq!(failing_ids(&report), vec![tampered.clone()]);
     assert_ne!(tampered, good);
@@ -95,7 +87,7 @@ fn a_hand_edited_line_is_not_canonical() {
     repo.tamper_state(FIRST_SEGMENT, |segment| {
         segment.replacen("{\"payload\"", "{ \"payload\"", 1)
     });
-    let (code, report) = verify_json(&repo, &[]);
+    let (code, report) = repo.verify_json(&[]);
     assert_eq!(code, Some(3));
     assert_first_reason(&report, "failures", "canonical");
 }
@@ -118,7 +110,7 @@ fn a_record_signed_by_an_untrusted_key_fails() {
     assert_ne!(allowed, text);
     std::fs::write(&config, allowed).unwrap();
     let bad = repo.add_evidence("by a stranger");
-    let (code, report) = verify_json(&repo, &[]);
+    let (code, report) = repo.verify_json(&[]);
     assert_eq!(code, Some(3));
     assert_eq!(failing_ids(&report), vec![bad]);
     let reason = report["failures"][0]["reason"].as_str().unwrap();
@@ -147,7 +139,7 @@ fn a_signature_moved_onto_another_payload_fails() {
             .collect()
     });
     let moved_onto = repo.evidence_json()[1]["id"].as_str().unwrap().to_owned();
-    let (code, report) = verify_json(&repo, &[]);
+    let (code, report) = repo.verify_json(&[]);
     assert_eq!(code, Some(3));
     assert_eq!(failing_ids(&report), vec![moved_onto]);
 }
@@ -177,7 +169,7 @@ fn a_signed_record_with_a_wrong_hash_fails() {
     let line = git_auditops::sign::seal(&evidence.statement(), Some(&signing));
     let store = git_auditops::store::Store::new(&git_repo, STATE_REF).unwrap();
     store.append("evidence", &[line], "forged").unwrap();
-    let (code, report) = verify_json(&repo, &[]);
+    let (code, report) = repo.verify_json(&[]);
     assert_eq!(code, Some(3));
     assert_first_reason(
         &report,
@@ -193,13 +185,13 @@ fn trust_comes_from_head_not_the_working_tree_and_trust_file_overrides() {
     repo.add_evidence("one");
     // Emptying the list in the working tree changes nothing until committed.
     repo.write(".auditops/allowed_signers", "");
-    assert_eq!(verify_json(&repo, &[]).0, Some(0));
+    assert_eq!(repo.verify_json(&[]).0, Some(0));
     repo.commit_all("distrust everyone");
-    assert_eq!(verify_json(&repo, &[]).0, Some(3));
+    assert_eq!(repo.verify_json(&[]).0, Some(3));
     // A reviewer's own list.
     let mine = repo.home.path().join("reviewer_signers");
     std::fs::write(&mine, format!("{}\n", key.allowed_signers_line)).unwrap();
-    let (code, report) = verify_json(&repo, &["--trust", mine.to_str().unwrap()]);
+    let (code, report) = repo.verify_json(&["--trust", mine.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{report}");
     assert_eq!(report["trust"], mine.display().to_string());
 }
@@ -214,7 +206,7 @@ fn keys_restricted_to_other_namespaces_are_not_trusted() {
         .replace("namespaces=\"auditops,git\"", "namespaces=\"git\"");
     repo.write(".auditops/allowed_signers", git_only + "\n");
     repo.commit_all("git namespace only");
-    assert_eq!(verify_json(&repo, &[]).0, Some(3));
+    assert_eq!(repo.verify_json(&[]).0, Some(3));
 }
 
 #[test]
@@ -266,7 +258,7 @@ fn an_identical_record_stored_twice_is_a_warning() {
     store
         .append("evidence", &[line.into_bytes()], "again")
         .unwrap();
-    let (code, report) = verify_json(&repo, &[]);
+    let (code, report) = repo.verify_json(&[]);
     assert_eq!(code, Some(0), "{report}");
     assert_eq!(report["records"], 2);
     assert_first_reason(&report, "warnings", "more than once");
@@ -279,10 +271,10 @@ fn verified_records_are_remembered_per_trust_list_and_changed_ones_rechecked() {
     repo.add_evidence("one");
     repo.add_evidence("two");
     let cache = repo.path().join(".git/auditops/verified");
-    let (code, report) = verify_json(&repo, &[]);
+    let (code, report) = repo.verify_json(&[]);
     assert_eq!((code, report["cached"].clone()), (Some(0), 0.into()));
     assert!(cache.exists(), "the first run remembers what it verified");
-    let (code, report) = verify_json(&repo, &[]);
+    let (code, report) = repo.verify_json(&[]);
     assert_eq!((code, report["cached"].clone()), (Some(0), 2.into()));
     repo.cmd()
         .arg("verify")
@@ -294,7 +286,7 @@ fn verified_records_are_remembered_per_trust_list_and_changed_ones_rechecked() {
 
     // --no-cache checks everything and leaves the cache as it was.
     let before = std::fs::read(&cache).unwrap();
-    let (code, report) = verify_json(&repo, &["--no-cache"]);
+    let (code, report) = repo.verify_json(&["--no-cache"]);
     assert_eq!((code, report["cached"].clone()), (Some(0), 0.into()));
     assert_eq!(std::fs::read(&cache).unwrap(), before);
 
@@ -303,7 +295,7 @@ fn verified_records_are_remembered_per_trust_list_and_changed_ones_rechecked() {
         edit_payload(&segment, 1, "two", "2wo")
     });
     let tampered = repo.evidence_json()[1]["id"].as_str().unwrap().to_owned();
-    let (code, report) = verify_json(&repo, &[]);
+    let (code, report) = repo.verify_json(&[]);
     assert_eq!(code, Some(3));
     assert_eq!(failing_ids(&report), vec![tampered]);
     assert_eq!(
@@ -314,16 +306,16 @@ fn verified_records_are_remembered_per_trust_list_and_changed_ones_rechecked() {
     // Another trust list (even the same key, written differently) starts afresh.
     let mine = repo.home.path().join("reviewer_signers");
     std::fs::write(&mine, format!("# mine\n{}\n", key.allowed_signers_line)).unwrap();
-    let (code, report) = verify_json(&repo, &["--trust", mine.to_str().unwrap()]);
+    let (code, report) = repo.verify_json(&["--trust", mine.to_str().unwrap()]);
     assert_eq!((code, report["cached"].clone()), (Some(3), 0.into()));
     // The cache holds what the last run verified: the default list's entries
     // were replaced by the reviewer's.
-    let (code, report) = verify_json(&repo, &[]);
+    let (code, report) = repo.verify_json(&[]);
     assert_eq!((code, report["cached"].clone()), (Some(3), 0.into()));
 
     // A damaged cache file is ignored, never trusted.
     std::fs::write(&cache, b"garbage").unwrap();
-    let (code, report) = verify_json(&repo, &[]);
+    let (code, report) = repo.verify_json(&[]);
     assert_eq!((code, report["cached"].clone()), (Some(3), 0.into()));
 }
 
@@ -359,7 +351,7 @@ fn a_repository_without_the_state_ref_has_nothing_to_verify() {
     );
     assert!(message.contains("--allow-empty"), "{message}");
 
-    let (code, report) = verify_json(&repo, &["--allow-empty"]);
+    let (code, report) = repo.verify_json(&["--allow-empty"]);
     assert_eq!(code, Some(0));
     assert_eq!(report["ok"], true);
     assert_eq!(report["records"], 0);
@@ -374,7 +366,7 @@ fn a_repository_without_the_state_ref_has_nothing_to_verify() {
 
     // Once the state exists (even with no record yet), it verifies as before.
     repo.ok(&["init", "--no-hooks"]);
-    let (code, report) = verify_json(&repo, &[]);
+    let (code, report) = repo.verify_json(&[]);
     assert_eq!(code, Some(0));
     assert_eq!(report["empty"], false);
 }

@@ -134,6 +134,30 @@ impl Repo {
         out
     }
 
+    /// `verify --json` with `extra` arguments: its exit code and report.
+    pub fn verify_json(&self, extra: &[&str]) -> (Option<i32>, serde_json::Value) {
+        let mut args = vec!["verify", "--json"];
+        args.extend_from_slice(extra);
+        let out = self.run(&args);
+        let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|err| {
+            panic!(
+                "verify --json: {err}: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out.status.code(), report)
+    }
+
+    /// Replaces `from` with `to` in `.auditops.toml` (which must contain it)
+    /// and commits the result: policy is read from HEAD.
+    pub fn edit_config(&self, from: &str, to: &str, message: &str) {
+        let config = std::fs::read_to_string(self.path().join(".auditops.toml")).unwrap();
+        assert!(config.contains(from), "`{from}` is not in:\n{config}");
+        self.write(".auditops.toml", config.replace(from, to));
+        self.commit_all(message);
+    }
+
     /// Runs our binary and expects success; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
