@@ -101,6 +101,9 @@ pub enum Error {
     /// Cleaning up: the plan changed, approvals are short, a deletion failed.
     #[error(transparent)]
     Cleanup(#[from] crate::cleanup::CleanupError),
+    /// The per-repository daemon.
+    #[error(transparent)]
+    Daemon(#[from] crate::daemon::DaemonError),
     /// A file outside the state could not be read or written.
     #[error("{}", path.display())]
     Io {
@@ -150,11 +153,24 @@ impl Error {
             Error::Man(err) => man(err),
             Error::Quarantine(err) => quarantine(err),
             Error::Cleanup(err) => cleanup(err),
+            Error::Daemon(err) => daemon(err),
             Error::Io { .. } => ExitCode::Internal,
             Error::Refused(_) => ExitCode::Refused,
             Error::Usage(_) => ExitCode::Usage,
             Error::Verification(_) => ExitCode::Verification,
         }
+    }
+}
+
+fn daemon(err: &crate::daemon::DaemonError) -> ExitCode {
+    use crate::daemon::DaemonError;
+    match err {
+        DaemonError::AlreadyRunning { .. } | DaemonError::NotStopped { .. } => ExitCode::Busy,
+        DaemonError::Refused(_) | DaemonError::Cancelled { .. } => ExitCode::Refused,
+        DaemonError::Io { .. }
+        | DaemonError::Bind { .. }
+        | DaemonError::Protocol(_)
+        | DaemonError::NotUp { .. } => ExitCode::Internal,
     }
 }
 

@@ -11,6 +11,7 @@ pub(crate) mod canonical;
 pub mod cleanup;
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub(crate) mod doctor;
 pub(crate) mod duration;
 pub mod error;

@@ -4,6 +4,7 @@
 mod cleanup;
 mod completions;
 mod context;
+mod daemon;
 mod doctor;
 mod evidence;
 mod findings;
@@ -91,6 +92,9 @@ enum Command {
     /// Install, remove or inspect the git hooks.
     #[command(subcommand)]
     Hooks(hooks::HooksCommand),
+    /// The per-repository daemon: gates after each commit, sync after each push.
+    #[command(subcommand)]
+    Daemon(daemon::DaemonCommand),
     /// Submit a patch for validation and a decision.
     #[command(subcommand)]
     Patch(patch::PatchCommand),
@@ -199,6 +203,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Gate(command) => phase::gate(&ctx, command),
         Command::Approve(args) => phase::approve(&ctx, args),
         Command::Hooks(command) => hooks::run(&ctx, command),
+        Command::Daemon(command) => daemon::run(&ctx, command),
         Command::Hook { name, args } => hooks::hook(&ctx, &name, &args),
         Command::Sync(args) => github::sync(&ctx, args),
         Command::Outbox(command) => github::outbox(&ctx, command),

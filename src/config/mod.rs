@@ -4,12 +4,14 @@
 //! error names the file, the line and the key.
 
 mod category;
+mod daemon;
 mod findings;
 mod github;
 mod patch;
 mod phases;
 
 pub use category::{CATEGORY_BY_COMMAND, Category};
+pub use daemon::{DaemonConfig, DaemonGates, DaemonSync};
 pub use findings::{FindingsConfig, FindingsGroup};
 pub use github::{GithubConfig, RepoNameError, check_repo_name};
 pub use patch::{
@@ -70,6 +72,9 @@ pub struct Config {
     /// `[cleanup]`: the approval gate of `cleanup run`.
     #[serde(default)]
     pub cleanup: CleanupConfig,
+    /// `[daemon]`: the per-repository daemon (docs/daemon.md).
+    #[serde(default)]
+    pub daemon: DaemonConfig,
 }
 
 /// `[cleanup]`.
@@ -175,6 +180,7 @@ impl Default for Config {
             github: GithubConfig::default(),
             findings: FindingsConfig::default(),
             cleanup: CleanupConfig::default(),
+            daemon: DaemonConfig::default(),
         }
     }
 }

@@ -212,6 +212,10 @@ pub(crate) fn run(
             },
             progress,
         );
+        // Cancelled by the daemon: the run says nothing about the tree.
+        if runner::cancelled() {
+            return Err(crate::daemon::cancelled_error(gate_id));
+        }
         // A gate that scans: its SARIF becomes findings of this commit, and
         // `fail_on` may fail it (src/findings/gate.rs).
         let scanned = gate.sarif.as_ref().map(|sarif| {
