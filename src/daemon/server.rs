@@ -17,9 +17,6 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
-/// How long a starting daemon waits for the lock: one being replaced may
-/// still be stopping.
-const LOCK_WAIT: Duration = Duration::from_secs(3);
 /// How often the daemon checks that its repository still exists, at most.
 const REPO_CHECK: Duration = Duration::from_secs(60);
 /// How long a client may take to send its request.
@@ -96,25 +93,21 @@ pub fn run(ws: &Workspace) -> Result<()> {
     Ok(())
 }
 
-/// Takes the daemon lock, waiting a little for one that is stopping.
+/// Takes the daemon lock, or says who holds it. No waiting: whoever replaces a
+/// daemon waits for its lock to be free before starting the new one, and a
+/// start that lost a race must not take over later from a daemon being stopped.
 fn take_lock(paths: &Paths) -> Result<std::fs::File, DaemonError> {
     let path = paths.lock();
     let mut file = crate::lock::open_lock_file(&path).map_err(DaemonError::io(&path))?;
-    let deadline = Instant::now() + LOCK_WAIT;
-    loop {
-        match file.try_lock() {
-            Ok(()) => break,
-            Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            Err(TryLockError::WouldBlock) => {
-                let holder = crate::lock::read_holder(&mut file);
-                return Err(DaemonError::AlreadyRunning {
-                    pid: holder.pid.parse().unwrap_or(0),
-                });
-            }
-            Err(TryLockError::Error(err)) => return Err(DaemonError::io(&path)(err)),
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => {
+            let holder = crate::lock::read_holder(&mut file);
+            return Err(DaemonError::AlreadyRunning {
+                pid: holder.pid.parse().unwrap_or(0),
+            });
         }
+        Err(TryLockError::Error(err)) => return Err(DaemonError::io(&path)(err)),
     }
     crate::lock::write_holder(&mut file).map_err(DaemonError::io(&path))?;
     Ok(file)

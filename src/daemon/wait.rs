@@ -3,7 +3,7 @@
 //! then is decided again. With no daemon, nothing changes: the refusal stands.
 //! Ctrl-C ends the hook, and git does not push.
 
-use super::client::ask;
+use super::client::{ask, lock_holder};
 use super::protocol::{Request, Status};
 use super::{DaemonError, Paths};
 use crate::error::Result;
@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 /// How often the hook asks the daemon how far it is.
 const POLL: Duration = Duration::from_millis(100);
+/// How long a daemon that is starting gets to answer.
+const STARTING: Duration = Duration::from_secs(3);
 /// How often a plain (not a terminal) progress line repeats itself.
 const REPEAT: Duration = Duration::from_secs(10);
 
@@ -68,6 +70,21 @@ fn progress(status: &Status, trees: &[TreeId], waited: Duration) -> Option<Strin
     }
 }
 
+/// Asks the daemon; one that holds its lock but has not bound its socket yet
+/// (a post-commit hook just started it) gets a moment to come up.
+fn ask_starting(paths: &Paths, request: Request) -> Result<Option<super::Response>, DaemonError> {
+    let deadline = Instant::now() + STARTING;
+    loop {
+        match ask(paths, request.clone())? {
+            Some(response) => return Ok(Some(response)),
+            None if Instant::now() < deadline && lock_holder(paths).is_some() => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            None => return Ok(None),
+        }
+    }
+}
+
 /// Waits for the daemon's gates on the trees of refused refs (up to
 /// `[policy] wait_for_gates`), showing progress on stderr, then decides again.
 /// Returns `decisions` unchanged when there is nothing to wait for.
@@ -84,13 +101,11 @@ pub fn wait_for_gates(
     let worktree = ws.repo().workdir().map(ToOwned::to_owned);
     let mut trees = Vec::new();
     for commit in commits {
-        let asked = ask(
-            &paths,
-            Request::Enqueue {
-                commit,
-                worktree: worktree.clone(),
-            },
-        );
+        let request = Request::Enqueue {
+            commit,
+            worktree: worktree.clone(),
+        };
+        let asked = ask_starting(&paths, request);
         match asked {
             // No daemon: refuse as without one.
             Ok(None) => return Ok(decisions),

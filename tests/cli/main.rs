@@ -14,6 +14,7 @@ mod append_only;
 mod categories;
 mod cleanup;
 mod concurrency;
+mod daemon;
 mod doctor;
 mod evidence;
 mod findings;
