@@ -38,6 +38,8 @@ pub struct Summary {
     pub trust: String,
     /// Pooled worktrees of dead processes removed by this call.
     pub worktrees_swept: usize,
+    /// The per-repository daemon, as `daemon status --json` shows it.
+    pub daemon: crate::daemon::Status,
 }
 
 /// The state ref and where it points.
@@ -91,5 +93,6 @@ pub fn summary(ws: &Workspace) -> Result<Summary> {
             .map(|(path, source)| KeyLocation { path, source }),
         trust: ws.trust()?.source.clone(),
         worktrees_swept,
+        daemon: crate::daemon::status(ws.repo()),
     })
 }
