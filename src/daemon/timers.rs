@@ -68,8 +68,9 @@ impl Timers {
         }
         if now >= self.queue {
             self.queue = now + QUEUE_EVERY;
-            ws.refresh();
-            if let Err(err) = queue_health(state, ws) {
+            let dir = ws.repo().workdir().unwrap_or(ws.repo().git_dir());
+            let fresh = Workspace::open(dir);
+            if let Err(err) = fresh.and_then(|ws| queue_health(state, &ws)) {
                 tracing::warn!("queue health: {}", crate::error::chain(&err));
             }
         }
@@ -168,9 +169,24 @@ impl SyncRetry {
         }
     }
 
-    fn run(&mut self, state: &State, ws: &Workspace) {
+    fn run(&mut self, state: &State, daemon_ws: &Workspace) {
         self.due = None;
-        ws.refresh();
+        // Opened afresh: the config (token source, api_url, breaker) may have
+        // changed since the daemon started.
+        let dir = daemon_ws
+            .repo()
+            .workdir()
+            .unwrap_or(daemon_ws.repo().git_dir());
+        let ws = match Workspace::open(dir) {
+            Ok(ws) => ws,
+            Err(err) => {
+                state
+                    .lock()
+                    .event(format!("sync: {}", crate::error::chain(&err)));
+                return;
+            }
+        };
+        let ws = &ws;
         let enabled = ws
             .config()
             .is_ok_and(|c| c.daemon.sync == crate::config::DaemonSync::AfterPush);
@@ -209,7 +225,6 @@ impl SyncRetry {
             }
             Some(err) => format!("sync: {}", crate::error::chain(&err)),
         };
-        ws.refresh();
         state.lock().event(what);
     }
 }

@@ -361,3 +361,73 @@ fn a_ref_moved_without_a_hook_is_seen() {
     p.repo.git(&["update-ref", "refs/heads/main", &commit]);
     wait_for("the watcher to see the moved ref", || gates_passed(&p.repo));
 }
+
+/// The pre-push hook as git runs it, for a push of nothing: it hands the sync
+/// after the push to the daemon.
+fn after_push_hook(repo: &Repo) {
+    let out = repo
+        .cmd()
+        .env(ON.0, ON.1)
+        .args(["hook", "pre-push", "origin", "unused"])
+        .write_stdin("")
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn offline_github_keeps_the_operations_and_each_lands_once_back_online() {
+    use crate::fake_github::{FakeGitHub, TOKEN};
+    use crate::github_support::{Project as GithubProject, dead_url};
+    let repo = Repo::new();
+    GithubProject::configure(&repo, &dead_url(), "");
+    let _guard = Guard(&repo);
+    let queued: Value = serde_json::from_str(&repo.ok(&[
+        "issue",
+        "new",
+        "--title",
+        "offline",
+        "--body",
+        "queued offline",
+        "--json",
+    ]))
+    .unwrap();
+    let op_id = queued["op_id"].as_str().unwrap().to_owned();
+    // The daemon inherits the token of whoever starts it.
+    let no_gh = repo.home.path().join("no-gh");
+    let started = repo
+        .cmd()
+        .env(ON.0, ON.1)
+        .env("GITHUB_TOKEN", TOKEN)
+        .env("GH_CONFIG_DIR", &no_gh)
+        .args(["daemon", "start"])
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert!(started.status.success(), "{}", stderr(&started));
+
+    after_push_hook(&repo);
+    wait_for("a retry to be scheduled", || {
+        status(&repo)["events"].to_string().contains("retry 1 in")
+    });
+    let outbox: Value = serde_json::from_str(&repo.ok(&["outbox", "list", "--json"])).unwrap();
+    assert!(outbox.to_string().contains("pending"), "{outbox}");
+
+    // Back online (the configuration now points at a live GitHub): the next
+    // push carries the operation out, exactly once.
+    let fake = FakeGitHub::start();
+    GithubProject::configure(&repo, &fake.url, "");
+    after_push_hook(&repo);
+    wait_for("the issue to land", || fake.issues("octo/demo").len() == 1);
+    after_push_hook(&repo);
+    // The daemon handles messages in order: once stopped, that push is handled.
+    daemon_ok(&repo, &["daemon", "stop"]);
+    let issues = fake.issues("octo/demo");
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert!(
+        issues[0]
+            .body
+            .contains(&crate::github_support::marker(&op_id))
+    );
+}
