@@ -226,6 +226,7 @@ impl SyncRetry {
             Some(err) => format!("sync: {}", crate::error::chain(&err)),
         };
         state.lock().event(what);
+        super::work::release_memory();
     }
 }
 

@@ -240,10 +240,15 @@ pub(crate) fn scan(state: &State, repo: &gix::Repository) {
             shared.queue.push_back(job);
         }
     }
-    if shared.busy() {
+    let busy = shared.busy();
+    if busy {
         shared.last_activity = Instant::now();
     }
     state.cond.notify_all();
+    drop(shared);
+    if !busy {
+        release_memory();
+    }
 }
 
 /// What the pre-push hook asks: runs the missing gates of `commit` unless they
@@ -253,6 +258,9 @@ pub(crate) fn enqueue(state: &State, dir: &Path, commit: CommitId) -> Result<boo
     let tree: TreeId = crate::git::tree_of(ws.repo(), commit.object_id())?.into();
     if state.lock().pending(tree) {
         return Ok(true);
+    }
+    if ws.config()?.daemon.gates == crate::config::DaemonGates::Off {
+        return Ok(false);
     }
     let Some((phase, tree, gates)) = missing(&ws, commit)? else {
         return Ok(false);
@@ -317,6 +325,20 @@ pub(crate) fn worker(state: Arc<State>) {
         shared.last_activity = Instant::now();
         shared.event(outcome);
         state.cond.notify_all();
+        if shared.queue.is_empty() {
+            drop(shared);
+            release_memory();
+        }
+    }
+}
+
+/// Hands freed memory back to the system once work is done, so that an idle
+/// daemon stays small (glibc keeps freed heap pages otherwise).
+pub(crate) fn release_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap memory to the system.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
