@@ -37,6 +37,13 @@ pub(crate) fn is_ref_path(common: &Path, path: &Path) -> bool {
     }
 }
 
+/// Whether `event` is a followed ref changing. Reads are reported too
+/// (inotify's open and close): the daemon reading HEAD must not wake it again.
+pub(crate) fn is_move(common: &Path, event: &notify::Event) -> bool {
+    !matches!(event.kind, notify::EventKind::Access(_))
+        && event.paths.iter().any(|p| is_ref_path(common, p))
+}
+
 /// Starts the watcher; it sends [`Msg::Scan`] when a followed ref moves. `None`
 /// when it cannot start (the hooks still report commits; logged).
 pub(crate) fn start(
@@ -53,11 +60,7 @@ pub(crate) fn start(
         let common = common.clone();
         move |result: DebounceEventResult| match result {
             Ok(events) => {
-                let moved = events
-                    .iter()
-                    .flat_map(|e| e.paths.iter())
-                    .any(|p| is_ref_path(&common, p));
-                if moved {
+                if events.iter().any(|e| is_move(&common, e)) {
                     tracing::debug!("a ref moved");
                     let _ = tx.send(Msg::Scan);
                 }
@@ -108,5 +111,26 @@ mod tests {
         assert!(!is_ref_path(c, Path::new("/r/.git/worktrees/wt/index")));
         assert!(!is_ref_path(c, Path::new("/r/.git/refs/auditops/state")));
         assert!(!is_ref_path(c, Path::new("/elsewhere/HEAD")));
+    }
+
+    #[test]
+    fn reading_a_ref_is_not_a_move() {
+        use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind, RenameMode};
+        use notify::{Event, EventKind};
+        let c = Path::new("/r/.git");
+        let at = |kind| Event::new(kind).add_path("/r/.git/HEAD".into());
+        assert!(is_move(
+            c,
+            &at(EventKind::Modify(ModifyKind::Name(RenameMode::To)))
+        ));
+        assert!(is_move(c, &at(EventKind::Create(CreateKind::File))));
+        assert!(!is_move(
+            c,
+            &at(EventKind::Access(AccessKind::Open(AccessMode::Any)))
+        ));
+        assert!(!is_move(
+            c,
+            &at(EventKind::Access(AccessKind::Close(AccessMode::Read)))
+        ));
     }
 }
