@@ -31,6 +31,8 @@ pub(crate) enum Msg {
     Push,
     /// Stop (asked, or the repository is gone).
     Stop(&'static str),
+    /// The worker finished a run: the idle timer starts again from now.
+    Done,
 }
 
 /// What the accept thread needs to answer.
@@ -64,9 +66,10 @@ pub fn run(ws: &Workspace) -> Result<()> {
     let (tx, rx) = mpsc::channel();
     let worker = {
         let state = state.clone();
+        let tx = tx.clone();
         std::thread::Builder::new()
             .name("gates".into())
-            .spawn(move || work::worker(state))
+            .spawn(move || work::worker(state, tx))
             .map_err(DaemonError::io(Path::new("thread")))?
     };
     {
@@ -150,7 +153,7 @@ fn schedule(
                     match more {
                         Msg::Stop(why) => return why,
                         Msg::Push => push = true,
-                        Msg::Scan => {}
+                        Msg::Scan | Msg::Done => {}
                     }
                 }
                 work::scan(state, repo);
@@ -159,6 +162,7 @@ fn schedule(
                 }
             }
             Ok(Msg::Push) => sync.now(state, ws),
+            Ok(Msg::Done) => {}
             Err(RecvTimeoutError::Disconnected) => return "every sender is gone",
             Err(RecvTimeoutError::Timeout) => {}
         }

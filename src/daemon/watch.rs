@@ -14,9 +14,10 @@ use std::sync::mpsc::Sender;
 use std::time::Duration;
 
 /// Events closer together than this are one. Also the debouncer's tick: it
-/// wakes this often to look for settled events, so it is not shorter (hooks
-/// report commits at once; the watcher is for the rest).
-const DEBOUNCE: Duration = Duration::from_millis(500);
+/// wakes this often to look for settled events even when nothing happens, so
+/// it is long (hooks report commits at once; the watcher is for the rest,
+/// which is seen within two ticks).
+const DEBOUNCE: Duration = Duration::from_secs(2);
 
 /// Whether a changed path is a ref the daemon follows.
 pub(crate) fn is_ref_path(common: &Path, path: &Path) -> bool {

@@ -291,7 +291,7 @@ pub(crate) fn enqueue(state: &State, dir: &Path, commit: CommitId) -> Result<boo
 }
 
 /// The worker: runs queued jobs one at a time until the daemon stops.
-pub(crate) fn worker(state: Arc<State>) {
+pub(crate) fn worker(state: Arc<State>, done: std::sync::mpsc::Sender<super::server::Msg>) {
     loop {
         let (job, cancel) = {
             let mut shared = state.lock();
@@ -328,6 +328,9 @@ pub(crate) fn worker(state: Arc<State>) {
         if shared.queue.is_empty() {
             drop(shared);
             release_memory();
+            // The scheduler sleeps while work is pending; wake it to restart
+            // the idle timer.
+            let _ = done.send(super::server::Msg::Done);
         }
     }
 }
