@@ -1,7 +1,7 @@
 //! Cleaning up after the tool, behind an exact, signed approval.
 //!
 //! What the tool leaves behind (`auditops/patch/*` branches of resolved queue
-//! items or merged pull requests, copies of the state fetched from remotes
+//! items or of pull requests merged or closed, copies of the state fetched from remotes
 //! that no longer exist, pooled worktrees nobody uses, logs past
 //! `[cleanup] log_retention`) is deleted only through three steps, so that a deletion is never a surprise:
 //! `cleanup plan` lists each action with the SHA-256 of what it would delete
@@ -19,6 +19,7 @@
 mod error;
 mod logs;
 mod plan;
+mod pulls;
 pub(crate) mod records;
 mod run;
 mod worktrees;

@@ -95,6 +95,13 @@ pub fn plan(ws: &Workspace) -> Result<Plan> {
             Some(PatchBranch::Opened { target }) if merged_into(repo, oid, target) => {
                 format!("it is merged into `{target}`")
             }
+            Some(PatchBranch::PullEnded(ended)) => match ended.merged {
+                true => format!("its pull request #{} was merged", ended.number),
+                false => format!(
+                    "its pull request #{} was closed without merging",
+                    ended.number
+                ),
+            },
             _ => continue,
         };
         actions.push(ref_action(ActionKind::PatchBranch, name, oid, reason));
@@ -169,11 +176,14 @@ enum PatchBranch {
     Opened { target: String },
     /// Every queue item with this branch is resolved.
     Resolved,
+    /// Its pull request was merged or closed (as a sync saw on GitHub).
+    PullEnded(super::pulls::Ended),
 }
 
 /// Every patch branch the state knows of, by name (see `patch::branch_name`):
-/// from decisions that opened a pull request and from queue items, read
-/// through records that count. A branch of a pending item is never resolved.
+/// from decisions that opened a pull request, pull requests a sync saw end,
+/// and queue items, read through records that count. A branch of a pending
+/// item is never resolved.
 fn patch_branches(ws: &Workspace) -> Result<BTreeMap<String, PatchBranch>> {
     let mut branches = BTreeMap::new();
     let Some(view) = ws.view()? else {
@@ -188,6 +198,9 @@ fn patch_branches(ws: &Workspace) -> Result<BTreeMap<String, PatchBranch>> {
         branches.entry(name).or_insert(PatchBranch::Opened {
             target: record.target.clone(),
         });
+    }
+    for (name, ended) in super::pulls::ended(ws)? {
+        branches.insert(name, PatchBranch::PullEnded(ended));
     }
     let entries = crate::patch::queue::entries(&view, ws.trust()?, ws.require_signed()?)?;
     let (pending, resolved): (Vec<_>, Vec<_>) = entries.iter().partition(|e| e.pending());

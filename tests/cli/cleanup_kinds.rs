@@ -243,3 +243,125 @@ fn logs_past_retention_are_planned_by_content_and_deleted_only_unchanged() {
     assert_eq!(audit[0]["operator"], key.keyid.as_str());
     repo.ok(&["verify"]);
 }
+
+/// A pull request the tool opened and someone closed on GitHub: the next sync
+/// records how it ended, and `cleanup plan` then proposes its branch (merged or
+/// not); a branch whose pull request is open is never proposed.
+#[test]
+fn the_branch_of_a_pull_request_closed_on_github_is_planned_after_a_sync() {
+    use crate::github_support::Project;
+    use git_auditops::outbox::OpKind;
+    let p = Project::new("");
+    let key = p.repo.generate_key(None);
+    p.repo.trust(&[&key]);
+    let origin = tempfile::tempdir().unwrap();
+    let ok = std::process::Command::new("git")
+        .args(["init", "-q", "--bare"])
+        .arg(origin.path())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    p.repo
+        .git(&["remote", "add", "origin", origin.path().to_str().unwrap()]);
+    p.fake.check_branches_in(origin.path());
+    let heads = [
+        "auditops/patch/aa11-main",
+        "auditops/patch/bb22-main",
+        "auditops/patch/cc33-main",
+    ];
+    for head in heads {
+        p.repo.git(&["checkout", "-q", "-b", head]);
+        p.repo.write("src/fix.rs", format!("// {head}\n"));
+        p.repo.commit_all("the patch");
+        p.repo.git(&["checkout", "-q", "main"]);
+        p.queue(
+            OpKind::CreatePullRequest,
+            &format!("pr:{head}"),
+            serde_json::json!({
+                "head": head, "base": "main", "title": format!("Fix {head}"),
+                "patch_id": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                "decision_id": "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8",
+                "decision": "pull_request", "confidence": 0.9, "validators": [],
+                "reason": "validators passed", "auto_merge": false
+            }),
+        );
+    }
+    p.sync();
+    let pulls = p.fake.pulls("octo/demo");
+    assert_eq!(pulls.len(), 3);
+    let number = |head: &str| pulls.iter().find(|x| x.head == head).unwrap().number;
+    assert!(planned(&p.repo, "patch-branch").1.is_empty(), "all open");
+
+    p.fake.close_pull("octo/demo", number(heads[0]), false);
+    p.fake.close_pull("octo/demo", number(heads[1]), true);
+    let report = p.sync();
+    let results: Vec<&str> = report["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(results, ["closed_unmerged", "merged"], "{report}");
+    let again = p.sync();
+    assert!(
+        again["operations"].as_array().unwrap().is_empty(),
+        "recorded once: {again}"
+    );
+
+    let (id, actions) = planned(&p.repo, "patch-branch");
+    let targets: Vec<&str> = actions
+        .iter()
+        .map(|a| a["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            format!("refs/heads/{}", heads[0]),
+            format!("refs/heads/{}", heads[1])
+        ],
+        "{actions:?}"
+    );
+    let closed = format!("#{} was closed without merging", number(heads[0]));
+    assert!(
+        actions[0]["reason"].as_str().unwrap().contains(&closed),
+        "{actions:?}"
+    );
+    assert!(
+        actions[1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("was merged")
+    );
+    let tip = p.repo.git(&["rev-parse", heads[0]]);
+    assert_eq!(actions[0]["sha256"], sha256_hex(tip.trim()));
+
+    // The branch moved after the approval: refused.
+    p.repo.ok(&["approve", &format!("report:{id}")]);
+    p.repo.git(&["branch", "-f", heads[0], "main"]);
+    let out = p.repo.run(&["cleanup", "run", &id]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("plan changed"), "{}", stderr(&out));
+    p.repo.git(&["branch", "-f", heads[0], tip.trim()]);
+
+    let ran = json(&p.repo.ok(&["cleanup", "run", &id, "--json"]));
+    assert_eq!(ran["actions"].as_array().unwrap().len(), 2, "{ran}");
+    let gone = |h: &str| {
+        let out = std::process::Command::new("git")
+            .current_dir(p.repo.path())
+            .args(["rev-parse", "--verify", "-q", &format!("refs/heads/{h}")])
+            .output()
+            .unwrap();
+        !out.status.success()
+    };
+    assert!(gone(heads[0]) && gone(heads[1]));
+    assert!(!gone(heads[2]), "the open one stays");
+    let audit = audit_records(&p.repo);
+    assert_eq!(audit.len(), 2);
+    assert!(
+        audit
+            .iter()
+            .all(|a| a["action"] == "patch-branch" && a["operator"] == key.keyid.as_str())
+    );
+    p.repo.ok(&["verify"]);
+}
