@@ -68,7 +68,8 @@ impl Executor<'_> {
             let mut outcome = OutboxOutcome::of(&entry.op, OutcomeStatus::Done, &self.run_id);
             outcome.repo = Some(repo.clone());
             outcome.number = Some(number);
-            outcome.url = pull.html_url.as_ref().map(|u| u.to_string());
+            let url = pull.html_url.as_ref().map(|u| u.to_string());
+            outcome.url = url.clone();
             outcome.detail = Some(detail);
             self.record(
                 vec![outcome],
@@ -79,6 +80,7 @@ impl Executor<'_> {
             )?;
             let report = self.push_report(&entry, &repo, detail.into());
             report.number = Some(number);
+            report.url = url;
             self.count(detail.into());
         }
         Ok(())
