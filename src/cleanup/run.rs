@@ -150,8 +150,13 @@ pub fn run(ws: &Workspace, id: &str, dry_run: bool) -> Result<RunOutcome> {
     let operator = signing_key.public.keyid();
     let mut ops = Vec::new();
     let mut actions = Vec::new();
+    let mut failed = None;
     for action in current.actions {
-        delete(ws.repo(), &action)?;
+        // What was deleted before a failure is still recorded.
+        if let Err(err) = delete(ws.repo(), &action) {
+            failed = Some(err);
+            break;
+        }
         let op = CleanupRecord {
             schema_version: 1,
             action: action.kind,
@@ -175,6 +180,9 @@ pub fn run(ws: &Workspace, id: &str, dry_run: bool) -> Result<RunOutcome> {
             &ops,
             &format!("cleanup: {} actions (report {})", ops.len(), report.short()),
         )?;
+    }
+    if let Some(err) = failed {
+        return Err(err);
     }
     Ok(RunOutcome {
         report_id: report,

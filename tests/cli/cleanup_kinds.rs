@@ -367,3 +367,36 @@ fn the_branch_of_a_pull_request_closed_on_github_is_planned_after_a_sync() {
     );
     p.repo.ok(&["verify"]);
 }
+
+/// A deletion that fails stops the run; what was deleted before it is still
+/// audited, and what was not is still planned.
+#[test]
+fn a_failed_deletion_leaves_the_earlier_ones_audited() {
+    let repo = Repo::new();
+    repo.setup_trusted();
+    let head = repo.git(&["rev-parse", "HEAD"]).trim().to_owned();
+    repo.git(&["update-ref", "refs/auditops/remotes/gone1/state", &head]);
+    repo.git(&["update-ref", "refs/auditops/remotes/gone2/state", &head]);
+    let (id, actions) = planned(&repo, "remote-state-ref");
+    assert_eq!(actions.len(), 2);
+    repo.ok(&["approve", &format!("report:{id}")]);
+    // git's own lock on the second ref: its deletion fails.
+    let lock = repo
+        .path()
+        .join(".git/refs/auditops/remotes/gone2/state.lock");
+    std::fs::write(&lock, "").unwrap();
+    let out = repo.run(&["cleanup", "run", &id]);
+    assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("refs/auditops/remotes/gone2/state"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::remove_file(&lock).unwrap();
+    let audit = audit_records(&repo);
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(audit[0]["target"], "refs/auditops/remotes/gone1/state");
+    let (_, left) = planned(&repo, "remote-state-ref");
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["target"], "refs/auditops/remotes/gone2/state");
+}
