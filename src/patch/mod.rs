@@ -14,6 +14,7 @@ pub mod parse;
 mod paths;
 pub mod queue;
 pub mod records;
+mod redact;
 mod review;
 mod submit;
 pub mod validate;

@@ -13,6 +13,7 @@ mod support;
 mod append_only;
 mod categories;
 mod cleanup;
+mod cleanup_kinds;
 mod concurrency;
 mod doctor;
 mod evidence;
