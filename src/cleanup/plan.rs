@@ -24,6 +24,7 @@ pub enum ActionKind {
     /// A log under `.git/auditops/logs/` past `[cleanup] log_retention`.
     Log,
 }
+crate::patch::display_as_serialized!(ActionKind);
 
 /// What exactly an action deletes, checked again just before deleting.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -44,7 +44,7 @@ impl Report for Plan {
         }
         for a in &self.actions {
             say!(
-                "  {:?} {} ({} bytes, sha256 {}): {}",
+                "  {} {} ({} bytes, sha256 {}): {}",
                 a.kind,
                 a.target,
                 a.bytes,

@@ -90,6 +90,11 @@ fn an_idle_clean_pooled_worktree_is_planned_and_one_in_use_or_changed_never_is()
     assert_eq!(action["sha256"], sha256_hex(head.trim()));
     assert!(action["bytes"].as_u64().unwrap() > 0);
     assert_eq!(planned(&repo, "pooled-worktree").0, id, "a stable id");
+    let text = repo.ok(&["cleanup", "plan"]);
+    assert!(
+        text.contains("  pooled-worktree "),
+        "kinds print as in JSON: {text}"
+    );
 
     // In use (the pool's busy marker is there): not planned.
     let marker = repo.path().join(".git/auditops/worktrees/slot-0.busy");
