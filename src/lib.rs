@@ -28,6 +28,7 @@ pub mod phase;
 pub mod quarantine;
 pub mod records;
 pub(crate) mod render;
+pub mod rules;
 pub(crate) mod setup;
 pub(crate) mod share;
 pub mod sign;

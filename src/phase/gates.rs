@@ -237,6 +237,11 @@ pub(crate) fn run(
             },
             timestamp: Timestamp::now(),
             scan: scanned.and_then(|s| s.scan),
+            learned: None,
+        };
+        let result = GateResult {
+            learned: crate::rules::work::learned(&result),
+            ..result
         };
         let message = format!(
             "gate: {gate_id} {} on tree {short_tree} (phase {id})",
