@@ -17,6 +17,7 @@ mod output;
 mod patch;
 mod phase;
 mod quarantine;
+mod rules;
 mod state;
 mod status;
 mod verify;
@@ -66,6 +67,9 @@ enum Command {
     /// Findings from scanners (SARIF 2.1.0): import, list, show.
     #[command(subcommand)]
     Findings(findings::FindingsCommand),
+    /// Learned rules: failures grouped by signature, and what to do when they recur.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
     /// Verify every record: signatures against the trusted keys, evidence hashes
     /// against git. Exit 3 when anything fails.
     Verify(verify::VerifyArgs),
@@ -190,6 +194,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Key(command) => key::run(&ctx, command),
         Command::Evidence(command) => evidence::run(&ctx, command),
         Command::Findings(command) => findings::run(&ctx, command),
+        Command::Rules(command) => rules::run(&ctx, command),
         Command::Verify(args) => verify::run(&ctx, args),
         Command::Log(args) => log::run(&ctx, args),
         Command::Quarantine(args) => quarantine::run(&ctx, args),

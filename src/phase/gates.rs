@@ -8,7 +8,7 @@
 
 use super::PhaseError;
 use super::records::{GateResult, definition_sha256};
-use super::runner::{self, Job, Progress};
+use super::runner::{Job, Progress};
 use super::status::Reader;
 use crate::config::PhaseConfig;
 use crate::error::Result;
@@ -201,7 +201,11 @@ pub(crate) fn run(
                 return Err(crate::worktree::WorktreeError::io(&stale)(err).into());
             }
         }
-        let outcome = runner::run(
+        // Learned rules may retry a failure and say what fixed it before.
+        let (outcome, learned) = crate::rules::work::run_gate(
+            ws,
+            gate.category(),
+            gate_id,
             &Job {
                 name: gate_id,
                 command: gate.run.get_ref(),
@@ -240,7 +244,7 @@ pub(crate) fn run(
             learned: None,
         };
         let result = GateResult {
-            learned: crate::rules::work::learned(&result),
+            learned: crate::rules::work::settle(learned, &result),
             ..result
         };
         let message = format!(

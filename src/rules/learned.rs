@@ -13,6 +13,9 @@ pub struct Learned {
     /// The accepted rule whose signature it has (`rule_<sha256>`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
+    /// The rule's guidance, as it was when the check failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guidance: Option<String>,
     /// Why it was run a second time, when a `retry` rule did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retried: Option<String>,
@@ -27,6 +30,7 @@ impl Learned {
         Learned {
             signature,
             rule: None,
+            guidance: None,
             retried: None,
             flaky: false,
         }

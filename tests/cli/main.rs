@@ -35,6 +35,7 @@ mod quarantine;
 mod quickstart;
 mod redaction;
 mod retained;
+mod rules;
 mod setup;
 mod sharing;
 mod verify;
