@@ -74,21 +74,16 @@ pub fn parse(text: &str, file: &Path) -> Result<Vec<Pattern>, RulesError> {
         message,
     };
     let raw: File = toml::from_str(text).map_err(|err| {
-        let field = err
-            .message()
-            .split('`')
-            .nth(1)
-            .filter(|_| err.message().contains("field"))
-            .map(str::to_owned)
-            .unwrap_or_else(|| "patterns".into());
-        let line = err
+        let at = err
             .span()
-            .map(|span| text[..span.start].lines().count().max(1));
-        let message = match line {
-            Some(line) => format!("line {line}: {}", err.message()),
-            None => err.message().to_owned(),
-        };
-        bad(field, message)
+            .map(|span| span.start)
+            .unwrap_or(0)
+            .min(text.len());
+        let line = text[..at].lines().count().max(1);
+        bad(
+            toml_field(text, at, err.message()),
+            format!("line {line}: {}", err.message()),
+        )
     })?;
     raw.patterns
         .into_iter()
@@ -121,6 +116,25 @@ pub fn parse(text: &str, file: &Path) -> Result<Vec<Pattern>, RulesError> {
             })
         })
         .collect()
+}
+
+/// The field a TOML error is about: `patterns[i].key`, from the error's
+/// position (the pattern is the last `[[patterns]]` before it) and the key
+/// on its line, or the unknown field the message names.
+fn toml_field(text: &str, at: usize, message: &str) -> String {
+    let before = &text[..at];
+    let index = before.matches("[[patterns]]").count();
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("");
+    let key = match message.contains("unknown field") {
+        true => message.split('`').nth(1).unwrap_or("").to_owned(),
+        false => line.split('=').next().unwrap_or("").trim().to_owned(),
+    };
+    match (index, key.is_empty() || key.starts_with('[')) {
+        (0, _) => "patterns".into(),
+        (i, true) => format!("patterns[{}]", i - 1),
+        (i, false) => format!("patterns[{}].{key}", i - 1),
+    }
 }
 
 /// The first pattern's suggestion for a signature of `category`.
@@ -214,11 +228,11 @@ mod tests {
         );
         assert!(
             err("[[patterns]]\nname='a'\nmatch='x'\nguidance='g'\naction='sometimes'\n")
-                .contains("action")
+                .contains("patterns[0].action")
         );
         assert!(
             err("[[patterns]]\nname='a'\nmatch='x'\nguidance='g'\ncolour='red'\n")
-                .contains("colour")
+                .contains("patterns[0].colour")
         );
     }
 }
