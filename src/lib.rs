@@ -5,6 +5,7 @@
 //! over this library; see `cli` for the commands.
 #![warn(missing_docs)]
 
+pub mod alerts;
 pub(crate) mod approval;
 pub(crate) mod atomic_file;
 pub(crate) mod canonical;

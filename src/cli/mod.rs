@@ -6,6 +6,7 @@ mod completions;
 mod context;
 mod doctor;
 mod evidence;
+mod failures;
 mod findings;
 mod github;
 mod hooks;
@@ -70,6 +71,8 @@ enum Command {
     /// Learned rules: failures grouped by signature, and what to do when they recur.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// Failure rates per category over a rolling window, with severities and top signatures.
+    Failures(failures::FailuresArgs),
     /// Verify every record: signatures against the trusted keys, evidence hashes
     /// against git. Exit 3 when anything fails.
     Verify(verify::VerifyArgs),
@@ -195,6 +198,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Evidence(command) => evidence::run(&ctx, command),
         Command::Findings(command) => findings::run(&ctx, command),
         Command::Rules(command) => rules::run(&ctx, command),
+        Command::Failures(args) => failures::run(&ctx, args),
         Command::Verify(args) => verify::run(&ctx, args),
         Command::Log(args) => log::run(&ctx, args),
         Command::Quarantine(args) => quarantine::run(&ctx, args),

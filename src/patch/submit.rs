@@ -153,6 +153,7 @@ fn rejection_alert(record: &DecisionRecord) -> Alert {
             record.reasons.join("; ")
         ),
         health: None,
+        failure_rate: None,
         timestamp: Timestamp::now(),
     }
 }

@@ -255,5 +255,6 @@ pub(crate) fn run(
         report.passed = result.passed;
         report.results.push(result);
     }
+    crate::alerts::after_gate_run(ws, progress);
     Ok(report)
 }

@@ -132,3 +132,19 @@ pub(crate) fn all_time(ws: &Workspace) -> Result<Vec<Proposal>> {
     let all = history::runs(ws)?;
     Ok(group(&all, &all, &patterns))
 }
+
+/// How many signatures `rules propose` would list with its defaults (for
+/// `status`; the bootstrap patterns do not change the count, so a malformed
+/// override does not stop `status`).
+pub(crate) fn pending_count(ws: &Workspace) -> Result<usize> {
+    let all = history::runs(ws)?;
+    let decided: BTreeSet<Sha256> = super::decide::latest(ws)?
+        .into_iter()
+        .map(|r| r.signature)
+        .collect();
+    let recent = history::since(all.clone(), super::parse_since("30d")?);
+    Ok(group(&recent, &all, &[])
+        .iter()
+        .filter(|p| !decided.contains(&p.sha256))
+        .count())
+}

@@ -16,6 +16,7 @@ mod cleanup;
 mod concurrency;
 mod doctor;
 mod evidence;
+mod failures;
 mod findings;
 mod findings_issues;
 mod gitconfig;
