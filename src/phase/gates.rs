@@ -139,7 +139,10 @@ pub(crate) fn run_phase(
         phase.name,
         commit.short()
     ));
-    run(ws, phase, commit, &all, progress)
+    let report = run(ws, phase, commit, &all, progress)?;
+    // A fix rule for the failure runs now that the gates released the pool.
+    crate::rules::fix::after_gate_run(ws, &report, progress);
+    Ok(report)
 }
 
 /// Runs `gates` (ids of `phase`, in the phase's order) on `commit`, one at a

@@ -9,6 +9,7 @@
 
 pub mod decide;
 mod error;
+pub(crate) mod fix;
 pub(crate) mod history;
 pub mod learned;
 pub mod patterns;

@@ -37,6 +37,7 @@ mod quickstart;
 mod redaction;
 mod retained;
 mod rules;
+mod rules_fix;
 mod setup;
 mod sharing;
 mod verify;
