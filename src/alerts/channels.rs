@@ -9,6 +9,7 @@ use crate::outbox::dedupe::{self, Duplicate};
 use crate::outbox::payload::{IssuePayload, Payload};
 use crate::outbox::{OpKind, OpRequest, Outbox, queue_op};
 use crate::patch::records::{Alert, AlertKind};
+use crate::records::KeyedKind;
 use crate::sign::SigningKey;
 use crate::store::Op;
 use crate::workspace::Workspace;
@@ -100,4 +101,12 @@ pub fn channel_ops(ws: &Workspace, alert: &Alert, key: Option<&SigningKey>) -> R
         Some(Duplicate::Pending { .. } | Duplicate::Done { .. }) => Ok(Vec::new()),
         None => Ok(vec![queue_op(&request, key).1]),
     }
+}
+
+/// The store operations recording `alert`: the signed record and its
+/// channels' outbox operations, for one transaction.
+pub fn with_channels(ws: &Workspace, alert: &Alert, key: Option<&SigningKey>) -> Result<Vec<Op>> {
+    let mut ops = vec![alert.put(key)];
+    ops.extend(channel_ops(ws, alert, key)?);
+    Ok(ops)
 }

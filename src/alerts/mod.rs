@@ -14,7 +14,7 @@ mod learning;
 mod raise;
 mod rates;
 
-pub use channels::channel_ops;
+pub use channels::{channel_ops, with_channels};
 pub use learning::{Learning, learning};
 pub(crate) use raise::{after_gate_run, open};
 pub use rates::{CategoryRate, FailureRate, Failures, Severity, TopSignature, failures};

@@ -147,3 +147,19 @@ pub fn failures(ws: &Workspace, since: Option<&str>) -> Result<Failures> {
         top,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severities_by_the_default_thresholds() {
+        let config = AlertsConfig::default();
+        assert_eq!(Severity::of(0.10, &config), None);
+        assert_eq!(Severity::of(0.15, &config), Some(Severity::Medium));
+        assert_eq!(Severity::of(0.30, &config), Some(Severity::High));
+        assert_eq!(Severity::of(0.4999, &config), Some(Severity::High));
+        assert_eq!(Severity::of(0.50, &config), Some(Severity::Critical));
+        assert!(Severity::Critical > Severity::High && Severity::High > Severity::Medium);
+    }
+}

@@ -154,3 +154,25 @@ impl KeyedKind for Rule {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confidence_follows_the_count() {
+        assert_eq!(Confidence::of(1), Confidence::Low);
+        assert_eq!(Confidence::of(4), Confidence::Low);
+        assert_eq!(Confidence::of(5), Confidence::Medium);
+        assert_eq!(Confidence::of(9), Confidence::Medium);
+        assert_eq!(Confidence::of(10), Confidence::High);
+    }
+
+    #[test]
+    fn retry_is_for_infrastructure_dependencies_or_flaky_checks() {
+        assert!(retry_allowed(Category::Infrastructure, false));
+        assert!(retry_allowed(Category::Dependencies, false));
+        assert!(!retry_allowed(Category::Testing, false));
+        assert!(retry_allowed(Category::Testing, true));
+    }
+}

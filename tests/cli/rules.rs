@@ -312,3 +312,24 @@ fn a_rejected_signature_is_not_proposed_again_and_rules_merge_between_clones() {
     assert_eq!(list[0]["verdict"], "rejected");
     assert_eq!(list[0]["signature"], sha.as_str());
 }
+
+#[test]
+fn a_gate_that_passed_and_failed_on_one_tree_is_proposed_as_a_flaky_rule() {
+    let (repo, scratch) = setup();
+    next_commit(&repo, 0);
+    assert_eq!(gate_run(&repo, "1").status.code(), Some(1));
+    std::fs::write(scratch.path().join("mark"), "").unwrap();
+    assert_eq!(
+        gate_run(&repo, "1").status.code(),
+        Some(0),
+        "same tree, same definition"
+    );
+    let proposals = json(&repo.ok(&["rules", "propose", "--json"]));
+    let row = &proposals[0];
+    assert_eq!(row["flaky"], true, "{row:#}");
+    assert_eq!(row["suggestion"]["pattern"], "flaky");
+    assert_eq!(row["suggestion"]["action"], "retry");
+    let accepted = json(&repo.ok(&["rules", "accept", row["sha256"].as_str().unwrap(), "--json"]));
+    assert_eq!(accepted["flaky"], true);
+    assert_eq!(accepted["action"], "retry");
+}

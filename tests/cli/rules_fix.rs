@@ -102,3 +102,41 @@ fn a_fix_rule_submits_its_diff_as_a_patch_supervised_queues_it_analysis_only_doe
         decisions.as_array().unwrap().len()
     );
 }
+
+#[test]
+fn a_fix_that_deletes_a_file_waits_for_a_person_even_in_automatic_mode() {
+    let repo = Repo::new();
+    let config = CONFIG
+        .replace("mode = \"supervised\"", "mode = \"automatic\"")
+        .replace("echo score=0.4", "true");
+    repo.write(".auditops.toml", config);
+    repo.setup_trusted();
+    untidy(&repo, 0);
+    assert_eq!(repo.run(&["gate", "run"]).status.code(), Some(1));
+    let sha = json(&repo.ok(&["rules", "propose", "--json"]))[0]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    repo.ok(&[
+        "rules",
+        "accept",
+        &sha,
+        "--action",
+        "fix",
+        "--fix",
+        "echo tidy > src/style.txt && git rm -q src/lib.rs",
+    ]);
+    untidy(&repo, 1);
+    let head = repo.git(&["rev-parse", "HEAD"]);
+    let out = repo.run(&["gate", "run"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let decision = &json(&repo.ok(&["decisions", "--json"]))[0];
+    assert_eq!(decision["decision"], "manual_review", "{decision:#}");
+    assert!(
+        decision["reasons"]
+            .to_string()
+            .contains("deletes `src/lib.rs`"),
+        "{decision:#}"
+    );
+    assert_eq!(repo.git(&["rev-parse", "HEAD"]), head, "nothing was merged");
+}
