@@ -286,3 +286,21 @@ fn print_fixture_signatures() {
         println!("== {name} {}\n{}\n", sig.sha256.short(), sig.text);
     }
 }
+
+/// `cargo test --release --lib rules::signature -- --ignored --nocapture`:
+/// how long one signature of a full recorded tail takes.
+#[test]
+#[ignore]
+fn time_signatures() {
+    let tails: Vec<String> = TABLE.iter().map(|(n, ..)| recorded_tail(&fixture(n))).collect();
+    let _ = signature(Category::Testing, "warm", &tails[0]);
+    let rounds = 200;
+    let started = std::time::Instant::now();
+    for _ in 0..rounds {
+        for tail in &tails {
+            std::hint::black_box(signature(Category::Testing, "t", tail));
+        }
+    }
+    let each = started.elapsed() / (rounds * tails.len() as u32);
+    println!("{} signatures, {each:?} each", rounds as usize * tails.len());
+}
