@@ -151,6 +151,12 @@ fn base(proposal: &Proposal, verdict: Verdict) -> Rule {
 /// `rules accept SIG …`: checks everything before recording anything.
 pub fn accept(ws: &Workspace, sig: &str, given: Acceptance) -> Result<Listed> {
     let guidance = non_empty(given.guidance, "--guidance")?;
+    if let Some(command) = &given.fix
+        && crate::evidence::redact(command.trim()) != command.trim()
+    {
+        // A command cannot be stored redacted (it would not run), nor as is.
+        return Err(RulesError::SecretInFix.into());
+    }
     let fix = non_empty(given.fix, "--fix")?;
     let proposal = find(ws, sig)?;
     let suggestion = proposal.suggestion.clone();

@@ -34,6 +34,11 @@ pub enum RulesError {
     /// `--fix CMD` without `--action fix`.
     #[error("--fix: a command is only run by a fix rule; add --action fix")]
     CommandWithoutFix,
+    /// A fix command that holds what looks like a secret.
+    #[error(
+        "--fix: the command holds what looks like a secret; read it from the environment instead (the rule is stored in the shared state)"
+    )]
+    SecretInFix,
     /// A text flag given empty.
     #[error("{0}: must not be empty")]
     Empty(&'static str),

@@ -223,6 +223,15 @@ fn bad_input_exits_2_naming_the_field_and_records_nothing() {
         (&["--fix", "cargo fmt"], "--fix"),
         (&["--action", "retry"], "--action: retry is allowed only"),
         (&["--guidance", " "], "--guidance"),
+        (
+            &[
+                "--action",
+                "fix",
+                "--fix",
+                "curl -H 'Authorization: token ghp_abcdefghijklmnopqrstuvwxyz0123456789' x",
+            ],
+            "--fix: the command holds what looks like a secret",
+        ),
     ];
     for (extra, needle) in cases {
         let mut args = vec!["rules", "accept", sha.as_str()];

@@ -292,7 +292,10 @@ fn print_fixture_signatures() {
 #[test]
 #[ignore]
 fn time_signatures() {
-    let tails: Vec<String> = TABLE.iter().map(|(n, ..)| recorded_tail(&fixture(n))).collect();
+    let tails: Vec<String> = TABLE
+        .iter()
+        .map(|(n, ..)| recorded_tail(&fixture(n)))
+        .collect();
     let _ = signature(Category::Testing, "warm", &tails[0]);
     let rounds = 200;
     let started = std::time::Instant::now();
@@ -302,5 +305,8 @@ fn time_signatures() {
         }
     }
     let each = started.elapsed() / (rounds * tails.len() as u32);
-    println!("{} signatures, {each:?} each", rounds as usize * tails.len());
+    println!(
+        "{} signatures, {each:?} each",
+        rounds as usize * tails.len()
+    );
 }
