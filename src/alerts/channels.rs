@@ -1,13 +1,14 @@
 //! Where an alert goes besides its record: with `[alerts] issues = true`, one
-//! issue queued in the outbox, labelled with the severity. The operations are
+//! issue queued in the outbox, labelled with the severity; with `[alerts]
+//! webhook`, one post (Slack-compatible JSON) carried out by the executor. The operations are
 //! returned to be written in the same transaction as the alert record, and
 //! carry a dedupe key derived from the alert, so a re-run or a retry after a
 //! crash never queues a second one and the executor never files one twice.
 
 use crate::error::Result;
 use crate::outbox::dedupe::{self, Duplicate};
-use crate::outbox::payload::{IssuePayload, Payload};
-use crate::outbox::{OpKind, OpRequest, Outbox, queue_op};
+use crate::outbox::payload::{IssuePayload, Payload, WebhookPayload};
+use crate::outbox::{OpRequest, Outbox, queue_op};
 use crate::patch::records::{Alert, AlertKind};
 use crate::records::KeyedKind;
 use crate::sign::SigningKey;
@@ -57,50 +58,64 @@ fn title(alert: &Alert) -> String {
     }
 }
 
-/// The outbox operations `alert` calls for under `[alerts]` (none when no
-/// channel is configured, or when its issue is already queued or open).
+/// The outbox operations `alert` calls for under `[alerts]`: an issue with
+/// `issues = true`, a post with `webhook` set; none that is already queued or
+/// done under the alert's dedupe key.
 pub fn channel_ops(ws: &Workspace, alert: &Alert, key: Option<&SigningKey>) -> Result<Vec<Op>> {
     let config = ws.config()?;
-    if !config.alerts.issues {
-        return Ok(Vec::new());
-    }
-    // Queue-health moves that end healthy are news for the record, not an issue.
+    // Queue-health moves that end healthy are news for the record, not a message.
     if alert.alert == AlertKind::QueueHealth
         && alert.health.map(|h| h.to_string()) == Some("good".into())
     {
         return Ok(Vec::new());
     }
+    let mut payloads = Vec::new();
+    if config.alerts.issues {
+        payloads.push(Payload::Issue(IssuePayload {
+            title: title(alert),
+            body: format!(
+                "{}\n\nRecorded as a signed `alert` record ({}). See `git auditops failures` and \
+                 `git auditops rules propose`.",
+                alert.message, alert.timestamp
+            ),
+            labels: labels(alert),
+            hits: None,
+            source: Some("git auditops alerts".into()),
+            digest: None,
+        }));
+    }
+    if config.alerts.webhook().is_some() {
+        payloads.push(Payload::Webhook(WebhookPayload {
+            text: format!("{}: {}", title(alert), alert.message),
+        }));
+    }
+    if payloads.is_empty() {
+        return Ok(Vec::new());
+    }
     let dedupe_key = dedupe_key(alert);
-    let payload = Payload::Issue(IssuePayload {
-        title: title(alert),
-        body: format!(
-            "{}\n\nRecorded as a signed `alert` record ({}). See `git auditops failures` and \
-             `git auditops rules propose`.",
-            alert.message, alert.timestamp
-        ),
-        labels: labels(alert),
-        hits: None,
-        source: Some("git auditops alerts".into()),
-        digest: None,
-    });
-    let request = OpRequest::new(dedupe_key.clone(), None, &payload);
-    request.validate()?;
     let outbox = Outbox::read(ws)?;
     let states = outbox.states();
     let default_repo = config.github.repo();
     let target = default_repo.unwrap_or_default();
-    match dedupe::find(
-        &outbox,
-        &states,
-        OpKind::CreateIssue,
-        target,
-        &dedupe_key,
-        default_repo,
-        None,
-    ) {
-        Some(Duplicate::Pending { .. } | Duplicate::Done { .. }) => Ok(Vec::new()),
-        None => Ok(vec![queue_op(&request, key).1]),
+    let mut ops = Vec::new();
+    for payload in payloads {
+        let request = OpRequest::new(dedupe_key.clone(), None, &payload);
+        request.validate()?;
+        let duplicate = dedupe::find(
+            &outbox,
+            &states,
+            request.kind,
+            target,
+            &dedupe_key,
+            default_repo,
+            None,
+        );
+        if let Some(Duplicate::Pending { .. } | Duplicate::Done { .. }) = duplicate {
+            continue;
+        }
+        ops.push(queue_op(&request, key).1);
     }
+    Ok(ops)
 }
 
 /// The store operations recording `alert`: the signed record and its

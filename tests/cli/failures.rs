@@ -64,15 +64,21 @@ fn run_gate(
 }
 
 fn alerts(p: &Project) -> Vec<Value> {
+    ops(p, "create_issue")
+}
+
+fn ops(p: &Project, kind: &str) -> Vec<Value> {
     p.outbox()
         .into_iter()
-        .filter(|o| o["kind"] == "create_issue")
+        .filter(|o| o["kind"] == kind)
         .collect()
 }
 
 #[test]
 fn a_failure_rate_over_30_percent_raises_one_alert_one_issue_and_never_twice() {
     let (p, scratch) = project("issues = true");
+    let hook = format!("issues = true\nwebhook = \"{}/hooks/alerts\"", p.fake.url);
+    p.repo.edit_config("issues = true", &hook, "alerts webhook");
     for n in 0..3 {
         run_gate(&p, &scratch, n, false);
     }
@@ -103,6 +109,7 @@ fn a_failure_rate_over_30_percent_raises_one_alert_one_issue_and_never_twice() {
     );
     let queued = alerts(&p);
     assert_eq!(queued.len(), 1, "{queued:#?}");
+    assert_eq!(ops(&p, "post_webhook").len(), 1);
     let status = json(&p.repo.ok(&["status", "--json"]));
     let open = &status["learning"]["alerts"];
     assert_eq!(open.as_array().unwrap().len(), 1, "{status:#}");
@@ -117,12 +124,18 @@ fn a_failure_rate_over_30_percent_raises_one_alert_one_issue_and_never_twice() {
     // A re-run at the same severity (2 of 6: 33%) raises nothing new.
     run_gate(&p, &scratch, 5, false);
     assert_eq!(alerts(&p).len(), 1);
+    assert_eq!(ops(&p, "post_webhook").len(), 1);
 
     // The answer to the issue's creation is lost, as if the process died
     // after GitHub acted: the next sync finds the issue, files no second one.
     p.fake.inject(Fault::new(
         "POST",
         "/repos/octo/demo/issues",
+        FaultKind::DropAfterWrite,
+    ));
+    p.fake.inject(Fault::new(
+        "POST",
+        "/hooks/alerts",
         FaultKind::DropAfterWrite,
     ));
     let _ = p.run(&["sync", "--json"]);
@@ -141,6 +154,18 @@ fn a_failure_rate_over_30_percent_raises_one_alert_one_issue_and_never_twice() {
         issues[0].labels.contains(&"severity:high".to_owned()),
         "{:?}",
         issues[0].labels
+    );
+    // One webhook post, Slack-compatible, and no token sent to its host.
+    let posts = p.fake.webhooks();
+    assert_eq!(posts.len(), 1, "{posts:#?}");
+    let (body, authorization) = &posts[0];
+    let text = body["text"].as_str().unwrap();
+    assert!(text.contains("[high] testing failure rate 40%"), "{text}");
+    assert!(!authorization, "the GitHub token went to the webhook");
+    let webhook_op = ops(&p, "post_webhook").remove(0);
+    assert!(
+        !webhook_op.to_string().contains("/hooks/alerts"),
+        "the URL is not recorded: {webhook_op}"
     );
     let verify = p.repo.run(&["verify"]);
     assert_eq!(
