@@ -101,6 +101,9 @@ pub enum Error {
     /// Cleaning up: the plan changed, approvals are short, a deletion failed.
     #[error(transparent)]
     Cleanup(#[from] crate::cleanup::CleanupError),
+    /// Learned rules: a bad signature, action or patterns file.
+    #[error(transparent)]
+    Rules(#[from] crate::rules::RulesError),
     /// A file outside the state could not be read or written.
     #[error("{}", path.display())]
     Io {
@@ -150,6 +153,8 @@ impl Error {
             Error::Man(err) => man(err),
             Error::Quarantine(err) => quarantine(err),
             Error::Cleanup(err) => cleanup(err),
+            // Every rules error is about the input: a signature, a flag, a file.
+            Error::Rules(_) => ExitCode::Usage,
             Error::Io { .. } => ExitCode::Internal,
             Error::Refused(_) => ExitCode::Refused,
             Error::Usage(_) => ExitCode::Usage,

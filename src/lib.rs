@@ -5,6 +5,7 @@
 //! over this library; see `cli` for the commands.
 #![warn(missing_docs)]
 
+pub mod alerts;
 pub(crate) mod approval;
 pub(crate) mod atomic_file;
 pub(crate) mod canonical;
@@ -28,6 +29,7 @@ pub mod phase;
 pub mod quarantine;
 pub mod records;
 pub(crate) mod render;
+pub mod rules;
 pub(crate) mod setup;
 pub(crate) mod share;
 pub mod sign;

@@ -38,6 +38,8 @@ pub struct Summary {
     pub trust: String,
     /// Pooled worktrees of dead processes removed by this call.
     pub worktrees_swept: usize,
+    /// Open failure-rate alerts and pending rule proposals.
+    pub learning: crate::alerts::Learning,
 }
 
 /// The state ref and where it points.
@@ -91,5 +93,6 @@ pub fn summary(ws: &Workspace) -> Result<Summary> {
             .map(|(path, source)| KeyLocation { path, source }),
         trust: ws.trust()?.source.clone(),
         worktrees_swept,
+        learning: crate::alerts::learning(ws)?,
     })
 }

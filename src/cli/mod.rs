@@ -6,6 +6,7 @@ mod completions;
 mod context;
 mod doctor;
 mod evidence;
+mod failures;
 mod findings;
 mod github;
 mod hooks;
@@ -17,6 +18,7 @@ mod output;
 mod patch;
 mod phase;
 mod quarantine;
+mod rules;
 mod state;
 mod status;
 mod verify;
@@ -66,6 +68,11 @@ enum Command {
     /// Findings from scanners (SARIF 2.1.0): import, list, show.
     #[command(subcommand)]
     Findings(findings::FindingsCommand),
+    /// Learned rules: failures grouped by signature, and what to do when they recur.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
+    /// Failure rates per category over a rolling window, with severities and top signatures.
+    Failures(failures::FailuresArgs),
     /// Verify every record: signatures against the trusted keys, evidence hashes
     /// against git. Exit 3 when anything fails.
     Verify(verify::VerifyArgs),
@@ -190,6 +197,8 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Key(command) => key::run(&ctx, command),
         Command::Evidence(command) => evidence::run(&ctx, command),
         Command::Findings(command) => findings::run(&ctx, command),
+        Command::Rules(command) => rules::run(&ctx, command),
+        Command::Failures(args) => failures::run(&ctx, args),
         Command::Verify(args) => verify::run(&ctx, args),
         Command::Log(args) => log::run(&ctx, args),
         Command::Quarantine(args) => quarantine::run(&ctx, args),

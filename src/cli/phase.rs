@@ -174,6 +174,9 @@ impl Report for RunReport {
                 self.log_dir.display()
             );
             eprintln!("{}", result.output_tail.trim_end());
+            if let Some(learned) = &result.learned {
+                eprintln!("{}", crate::rules::work::describe(learned));
+            }
             if result.outcome == Exit::TimedOut {
                 eprintln!(
                     "--- {} timed out and was killed with everything it started ---",

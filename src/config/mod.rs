@@ -3,12 +3,14 @@
 //! Unknown keys are errors (a typo must not silently disable a control), and every
 //! error names the file, the line and the key.
 
+mod alerts;
 mod category;
 mod findings;
 mod github;
 mod patch;
 mod phases;
 
+pub use alerts::AlertsConfig;
 pub use category::{CATEGORY_BY_COMMAND, Category};
 pub use findings::{FindingsConfig, FindingsGroup};
 pub use github::{GithubConfig, RepoNameError, check_repo_name};
@@ -70,6 +72,9 @@ pub struct Config {
     /// `[cleanup]`: the approval gate of `cleanup run`.
     #[serde(default)]
     pub cleanup: CleanupConfig,
+    /// `[alerts]`: failure-rate thresholds and alert channels.
+    #[serde(default)]
+    pub alerts: AlertsConfig,
 }
 
 /// `[cleanup]`.
@@ -184,6 +189,7 @@ impl Default for Config {
             github: GithubConfig::default(),
             findings: FindingsConfig::default(),
             cleanup: CleanupConfig::default(),
+            alerts: AlertsConfig::default(),
         }
     }
 }
@@ -304,6 +310,9 @@ impl Config {
             return Err(invalid(span, message));
         }
         if let Err((span, message)) = findings::validate(&config.findings) {
+            return Err(invalid(span, message));
+        }
+        if let Err((span, message)) = alerts::validate(&config.alerts) {
             return Err(invalid(span, message));
         }
         Ok(config)

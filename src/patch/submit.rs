@@ -141,6 +141,25 @@ pub(crate) fn protected_changes(config: &Config, changes: &[FileChange]) -> Vec<
         .collect()
 }
 
+/// An automatic merge is news too: recorded and sent like every alert.
+fn merged_alert(record: &DecisionRecord) -> Alert {
+    Alert {
+        schema_version: 1,
+        alert: AlertKind::PatchAutoMerged,
+        subject: record.patch_id.to_hex(),
+        message: format!(
+            "patch {} ({}) was merged into {} without a person: confidence {:.2}",
+            record.patch_id.short(),
+            record.title(),
+            record.target,
+            record.confidence
+        ),
+        health: None,
+        failure_rate: None,
+        timestamp: Timestamp::now(),
+    }
+}
+
 fn rejection_alert(record: &DecisionRecord) -> Alert {
     Alert {
         schema_version: 1,
@@ -153,6 +172,7 @@ fn rejection_alert(record: &DecisionRecord) -> Alert {
             record.reasons.join("; ")
         ),
         health: None,
+        failure_rate: None,
         timestamp: Timestamp::now(),
     }
 }
@@ -240,8 +260,10 @@ fn refuse(
         RefusalKind::Refused => "refused",
         RefusalKind::DoesNotApply => "does not apply",
     };
+    let mut ops = vec![op];
+    ops.extend(crate::alerts::with_channels(ws, &alert, key)?);
     ws.write(
-        &[op, alert.put(key)],
+        &ops,
         &format!("patch: reject {} ({label})", record.patch_id.short()),
     )?;
     Ok(Submitted::new(id, record))
@@ -492,11 +514,22 @@ pub fn submit(
             ws.refresh();
             submitted.health_alert = queue::alert_for(ws, Change::Queued(&item))?;
             ops.push(item.put(key.as_ref()));
-            ops.extend(submitted.health_alert.iter().map(|a| a.put(key.as_ref())));
+            if let Some(alert) = &submitted.health_alert {
+                ops.extend(crate::alerts::with_channels(ws, alert, key.as_ref())?);
+            }
             submitted.queue_item = Some(item.item_id);
         }
-        Action::Alerted => ops.push(rejection_alert(&record).put(key.as_ref())),
-        Action::Merged | Action::None => {}
+        Action::Alerted => ops.extend(crate::alerts::with_channels(
+            ws,
+            &rejection_alert(&record),
+            key.as_ref(),
+        )?),
+        Action::Merged => ops.extend(crate::alerts::with_channels(
+            ws,
+            &merged_alert(&record),
+            key.as_ref(),
+        )?),
+        Action::None => {}
     }
     let message = format!(
         "patch: {} {} ({:.2}) for {target}",

@@ -8,7 +8,7 @@
 
 use super::PhaseError;
 use super::records::{GateResult, definition_sha256};
-use super::runner::{self, Job, Progress};
+use super::runner::{Job, Progress};
 use super::status::Reader;
 use crate::config::PhaseConfig;
 use crate::error::Result;
@@ -139,7 +139,10 @@ pub(crate) fn run_phase(
         phase.name,
         commit.short()
     ));
-    run(ws, phase, commit, &all, progress)
+    let report = run(ws, phase, commit, &all, progress)?;
+    // A fix rule for the failure runs now that the gates released the pool.
+    crate::rules::fix::after_gate_run(ws, &report, progress);
+    Ok(report)
 }
 
 /// Runs `gates` (ids of `phase`, in the phase's order) on `commit`, one at a
@@ -201,7 +204,11 @@ pub(crate) fn run(
                 return Err(crate::worktree::WorktreeError::io(&stale)(err).into());
             }
         }
-        let outcome = runner::run(
+        // Learned rules may retry a failure and say what fixed it before.
+        let (outcome, learned) = crate::rules::work::run_gate(
+            ws,
+            gate.category(),
+            gate_id,
             &Job {
                 name: gate_id,
                 command: gate.run.get_ref(),
@@ -237,6 +244,11 @@ pub(crate) fn run(
             },
             timestamp: Timestamp::now(),
             scan: scanned.and_then(|s| s.scan),
+            learned: None,
+        };
+        let result = GateResult {
+            learned: crate::rules::work::settle(learned, &result),
+            ..result
         };
         let message = format!(
             "gate: {gate_id} {} on tree {short_tree} (phase {id})",
@@ -245,6 +257,10 @@ pub(crate) fn run(
         ws.write(&[result.put(key.as_ref())], &message)?;
         report.passed = result.passed;
         report.results.push(result);
+    }
+    // Only a failure (or a flaky pass) can push a failure rate up.
+    if report.results.iter().any(|r| r.learned.is_some()) {
+        crate::alerts::after_gate_run(ws, progress);
     }
     Ok(report)
 }

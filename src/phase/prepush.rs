@@ -364,6 +364,7 @@ mod tests {
                 phase: 0,
                 outcome: Exit::Exited { code: 2 },
                 scan: None,
+                learned: None,
                 passed: false,
                 duration_ms: 1,
                 output_tail: output_tail.to_owned(),

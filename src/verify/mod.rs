@@ -433,6 +433,7 @@ fn keyed_kind_check(
         QueueItem::KIND => check::<QueueItem>(statement, key),
         QueueResolution::KIND => check::<QueueResolution>(statement, key),
         Alert::KIND => check::<Alert>(statement, key),
+        crate::rules::Rule::KIND => check::<crate::rules::Rule>(statement, key),
         OutboxOp::KIND => check::<OutboxOp>(statement, key),
         OutboxOutcome::KIND => check::<OutboxOutcome>(statement, key),
         Quarantine::KIND => check::<Quarantine>(statement, key),

@@ -116,6 +116,12 @@ impl FakeGitHub {
         self.with(|s| s.log.clone())
     }
 
+    /// The JSON bodies posted to the webhook receiver (`/hooks/…`), each
+    /// with whether it carried an `Authorization` header.
+    pub fn webhooks(&self) -> Vec<(serde_json::Value, bool)> {
+        self.with(|s| s.webhooks.clone())
+    }
+
     pub fn writes(&self) -> Vec<Logged> {
         self.log().into_iter().filter(Logged::is_write).collect()
     }

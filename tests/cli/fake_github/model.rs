@@ -191,6 +191,9 @@ pub struct State {
     pub log: Vec<Logged>,
     /// Pull requests may only be opened from branches present in this bare repository.
     pub branches_in: Option<PathBuf>,
+    /// Bodies posted to `/hooks/…`, each with whether it carried an
+    /// `Authorization` header.
+    pub webhooks: Vec<(serde_json::Value, bool)>,
     next_id: u64,
 }
 
@@ -209,6 +212,7 @@ impl State {
             held: 0,
             log: Vec::new(),
             branches_in: None,
+            webhooks: Vec::new(),
             next_id: 1000,
         }
     }
