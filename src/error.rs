@@ -212,6 +212,7 @@ fn sign(err: &SignError) -> ExitCode {
         SignError::TrustGit { source, .. } => git(source),
         SignError::UntrustedSigner { .. } => ExitCode::Verification,
         SignError::NoKey { .. }
+        | SignError::EnvKeyMalformed { .. }
         | SignError::KeyRead { .. }
         | SignError::KeyParse { .. }
         | SignError::NotEd25519 { .. }

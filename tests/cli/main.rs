@@ -12,6 +12,8 @@ mod support;
 
 mod append_only;
 mod categories;
+mod ci_key;
+mod ci_support;
 mod cleanup;
 mod concurrency;
 mod doctor;
