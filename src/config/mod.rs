@@ -4,12 +4,14 @@
 //! error names the file, the line and the key.
 
 mod category;
+mod ci;
 mod findings;
 mod github;
 mod patch;
 mod phases;
 
 pub use category::{CATEGORY_BY_COMMAND, Category};
+pub use ci::{CiConfig, GateSigners};
 pub use findings::{FindingsConfig, FindingsGroup};
 pub use github::{GithubConfig, RepoNameError, check_repo_name};
 pub use patch::{
@@ -70,6 +72,9 @@ pub struct Config {
     /// `[cleanup]`: the approval gate of `cleanup run`.
     #[serde(default)]
     pub cleanup: CleanupConfig,
+    /// `[ci]`: what `ci check-push` does about a bypass.
+    #[serde(default)]
+    pub ci: CiConfig,
 }
 
 /// `[cleanup]`.
@@ -175,6 +180,7 @@ impl Default for Config {
             github: GithubConfig::default(),
             findings: FindingsConfig::default(),
             cleanup: CleanupConfig::default(),
+            ci: CiConfig::default(),
         }
     }
 }
@@ -295,6 +301,9 @@ impl Config {
             return Err(invalid(span, message));
         }
         if let Err((span, message)) = findings::validate(&config.findings) {
+            return Err(invalid(span, message));
+        }
+        if let Err((span, message)) = ci::validate(&config.policy.gate_signers, text) {
             return Err(invalid(span, message));
         }
         Ok(config)

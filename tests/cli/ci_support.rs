@@ -46,7 +46,7 @@ pub struct CiProject {
     /// The developer's clone (its default key is trusted as tester@example.com).
     pub dev: Repo,
     /// The bare repository standing in for the remote.
-    pub _remote: tempfile::TempDir,
+    pub remote: tempfile::TempDir,
     /// The CI key's private text (its file is deleted once read).
     pub ci_key_text: String,
     /// The CI key.
@@ -83,10 +83,17 @@ impl CiProject {
         dev.ok(&["state", "push"]);
         CiProject {
             dev,
-            _remote: remote,
+            remote,
             ci_key_text,
             ci_key,
         }
+    }
+
+    /// A fresh clone of the remote acting as a CI runner (no key of its own).
+    pub fn runner(&self) -> Repo {
+        let runner = Repo::clone_from(self.remote.path());
+        runner.git(&["fetch", "-q", "origin", "+refs/auditops/*:refs/auditops/*"]);
+        runner
     }
 
     /// Our binary in `repo` with the CI key in the environment.
@@ -116,6 +123,14 @@ pub fn run_with(repo: &Repo, args: &[&str], env: &[(&str, &str)]) -> Output {
         cmd.env(k, v);
     }
     let _ = HANG_GUARD;
+    support::output_with_hang_guard(&mut cmd)
+}
+
+/// `git push` with our hooks, under the hang guard.
+pub fn git_push(repo: &Repo, args: &[&str]) -> Output {
+    let mut cmd = std::process::Command::new("git");
+    support::isolate(&mut cmd, repo.home.path());
+    cmd.current_dir(repo.path()).arg("push").args(args);
     support::output_with_hang_guard(&mut cmd)
 }
 
