@@ -101,6 +101,9 @@ pub enum Error {
     /// Cleaning up: the plan changed, approvals are short, a deletion failed.
     #[error(transparent)]
     Cleanup(#[from] crate::cleanup::CleanupError),
+    /// CI runs, push checks and workflow files.
+    #[error(transparent)]
+    Ci(#[from] crate::ci::CiError),
     /// A file outside the state could not be read or written.
     #[error("{}", path.display())]
     Io {
@@ -150,11 +153,21 @@ impl Error {
             Error::Man(err) => man(err),
             Error::Quarantine(err) => quarantine(err),
             Error::Cleanup(err) => cleanup(err),
+            Error::Ci(err) => ci(err),
             Error::Io { .. } => ExitCode::Internal,
             Error::Refused(_) => ExitCode::Refused,
             Error::Usage(_) => ExitCode::Usage,
             Error::Verification(_) => ExitCode::Verification,
         }
+    }
+}
+
+fn ci(err: &crate::ci::CiError) -> ExitCode {
+    use crate::ci::CiError;
+    match err {
+        CiError::UnknownGate { .. } => ExitCode::Usage,
+        CiError::PullRefused { .. } => ExitCode::Verification,
+        CiError::PushRetriesExhausted { .. } => ExitCode::Busy,
     }
 }
 

@@ -85,6 +85,10 @@ fn an_empty_or_malformed_gate_signers_is_a_config_error() {
         let out = dev.run(&["config", "check"]);
         assert_eq!(out.status.code(), Some(2), "{bad}");
         assert!(stderr(&out).contains(says), "{}", stderr(&out));
-        assert!(stderr(&out).contains(".auditops.toml:30:"), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains(".auditops.toml:30:"),
+            "{}",
+            stderr(&out)
+        );
     }
 }

@@ -206,3 +206,27 @@ pub fn assert_absent(pieces: &[String], haystack: &str, place: &str) {
 pub fn stderr_of(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// Every gate result in `repo`'s state: (tree, gate, passed), one per record.
+pub fn gate_results(repo: &Repo) -> Vec<(String, String, bool)> {
+    let files = repo.git(&["ls-tree", "-r", "--name-only", support::STATE_REF]);
+    let mut out = Vec::new();
+    for file in files
+        .lines()
+        .filter(|f| f.starts_with("index/gate-result/"))
+    {
+        let blob = repo.git(&["cat-file", "-p", &format!("{}:{file}", support::STATE_REF)]);
+        for line in blob.lines().filter(|l| !l.trim().is_empty()) {
+            let opened = git_auditops::sign::open(line.as_bytes()).expect("a record");
+            let payload: serde_json::Value = serde_json::from_slice(&opened.payload).unwrap();
+            let p = &payload["predicate"];
+            out.push((
+                p["tree"].as_str().unwrap().to_owned(),
+                p["gate"].as_str().unwrap().to_owned(),
+                p["passed"].as_bool().unwrap(),
+            ));
+        }
+    }
+    out.sort();
+    out
+}
