@@ -165,7 +165,7 @@ impl Error {
 fn ci(err: &crate::ci::CiError) -> ExitCode {
     use crate::ci::CiError;
     match err {
-        CiError::UnknownGate { .. } => ExitCode::Usage,
+        CiError::UnknownGate { .. } | CiError::BadSha { .. } => ExitCode::Usage,
         CiError::PullRefused { .. } => ExitCode::Verification,
         CiError::PushRetriesExhausted { .. } => ExitCode::Busy,
     }

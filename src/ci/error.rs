@@ -35,4 +35,12 @@ pub enum CiError {
         /// How many pushes were tried.
         attempts: u32,
     },
+    /// `--before` or `--after` is not a full commit id.
+    #[error("{what} `{value}` is not a full commit id (40 hex digits; 40 zeros for none)")]
+    BadSha {
+        /// Which argument.
+        what: &'static str,
+        /// What was given.
+        value: String,
+    },
 }

@@ -7,10 +7,12 @@
 //! the fact. `ci init` writes a GitHub Actions workflow that does both. The
 //! GitHub-specific output (step summary, annotations) is in [`github`].
 
+pub mod check_push;
 mod error;
 pub mod fork;
 pub mod github;
 pub(crate) mod push;
+pub mod records;
 pub mod run;
 
 pub use error::CiError;

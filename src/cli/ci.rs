@@ -2,6 +2,7 @@
 
 use super::context::Context;
 use super::output::{self, Report, say};
+use crate::ci::check_push::{PushCheck, PushEvent};
 use crate::ci::github;
 use crate::ci::run::{CiGateState, CiRun, Recording, RunOptions};
 use crate::error::{Error, ExitCode, Result};
@@ -15,6 +16,26 @@ pub enum CiCommand {
     /// (AUDITOPS_SIGNING_KEY) and push them, retrying while other runners push
     /// first. Exit 1 when a gate failed.
     Run(RunArgs),
+    /// For a CI job on a push (GitHub's push event values): when REF is
+    /// protected and the pushed commit's tree lacks passing results by allowed
+    /// gate signers (the push skipped the hook), or the push dropped commits,
+    /// record a signed `bypass` record and exit 1.
+    CheckPush(CheckPushArgs),
+}
+
+#[derive(Args)]
+pub struct CheckPushArgs {
+    /// The ref pushed, e.g. refs/heads/main (GitHub: github.ref).
+    #[arg(long = "ref", value_name = "REF")]
+    ref_name: String,
+    /// The ref's commit before the push; 40 zeros when it was created
+    /// (GitHub: github.event.before).
+    #[arg(long, value_name = "SHA")]
+    before: String,
+    /// The ref's commit after the push; 40 zeros when it was deleted
+    /// (GitHub: github.event.after).
+    #[arg(long, value_name = "SHA")]
+    after: String,
 }
 
 #[derive(Args)]
@@ -36,6 +57,7 @@ pub struct RunArgs {
 pub fn run(ctx: &Context, command: CiCommand) -> Result<ExitCode> {
     match command {
         CiCommand::Run(args) => ci_run(ctx, args),
+        CiCommand::CheckPush(args) => check_push(ctx, args),
     }
 }
 
@@ -80,6 +102,86 @@ fn ci_run(ctx: &Context, args: RunArgs) -> Result<ExitCode> {
                 .collect::<Vec<_>>()
                 .join(", ")
         ))),
+    }
+}
+
+fn check_push(ctx: &Context, args: CheckPushArgs) -> Result<ExitCode> {
+    let event = PushEvent {
+        ref_name: args.ref_name,
+        before: args.before,
+        after: args.after,
+    };
+    let verdict = crate::ci::check_push::check(ctx, &event)?;
+    output::report(ctx, &verdict);
+    if github::in_actions() && !verdict.ok {
+        let lines: Vec<String> = verdict
+            .uncovered
+            .iter()
+            .map(|u| {
+                github::error_command(
+                    None,
+                    "auditops: push bypassed the gates",
+                    &format!(
+                        "{} {}: no passing result by an allowed gate signer for {}",
+                        verdict.ref_name,
+                        u.commit.short(),
+                        u.missing.join(", ")
+                    ),
+                )
+            })
+            .collect();
+        workflow_commands(ctx.json, &lines);
+    }
+    match verdict.ok {
+        true => Ok(ExitCode::Success),
+        false => Err(Error::Refused(format!(
+            "the push to {} bypassed the gates{}; recorded as a bypass",
+            verdict.ref_name,
+            if verdict.forced {
+                " or dropped commits"
+            } else {
+                ""
+            }
+        ))),
+    }
+}
+
+impl Report for PushCheck {
+    fn text(&self) {
+        if !self.protected {
+            return say!("{} is not protected: nothing to check", self.ref_name);
+        }
+        if self.ok {
+            return say!(
+                "{}: the push is covered by passing results ({} commit(s))",
+                self.ref_name,
+                self.commits.len()
+            );
+        }
+        for u in &self.uncovered {
+            say!(
+                "uncovered: {} (tree {}): missing {}",
+                u.commit.short(),
+                u.tree.short(),
+                u.missing.join(", ")
+            );
+        }
+        if self.forced {
+            say!(
+                "forced: {} commit(s) dropped from {}",
+                self.dropped.len(),
+                self.ref_name
+            );
+        }
+        if let Some(id) = &self.recorded {
+            say!("recorded bypass {}", id.short());
+        }
+        if let Some(issue) = &self.issue {
+            say!(
+                "issue: {}",
+                serde_json::to_string(issue).unwrap_or_default()
+            );
+        }
     }
 }
 

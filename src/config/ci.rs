@@ -45,6 +45,10 @@ pub struct CiConfig {
     /// push that skipped the gates.
     #[serde(default)]
     pub bypass_issue: bool,
+    /// Whether every commit a push introduces must be covered, not only its
+    /// tip (which is what the pre-push hook checks).
+    #[serde(default)]
+    pub check_every_commit: bool,
 }
 
 /// Checks `gate_signers` (`text` is the file, to place an empty list): a

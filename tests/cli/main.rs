@@ -12,6 +12,7 @@ mod support;
 
 mod append_only;
 mod categories;
+mod ci_check_push;
 mod ci_key;
 mod ci_run;
 mod ci_signers;
