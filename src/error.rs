@@ -165,7 +165,12 @@ impl Error {
 fn ci(err: &crate::ci::CiError) -> ExitCode {
     use crate::ci::CiError;
     match err {
-        CiError::UnknownGate { .. } | CiError::BadSha { .. } => ExitCode::Usage,
+        CiError::UnknownGate { .. }
+        | CiError::BadSha { .. }
+        | CiError::NoWorkTree
+        | CiError::NoGatesForMatrix { .. }
+        | CiError::NoSystem => ExitCode::Usage,
+        CiError::WorkflowExists { .. } => ExitCode::Refused,
         CiError::PullRefused { .. } => ExitCode::Verification,
         CiError::PushRetriesExhausted { .. } => ExitCode::Busy,
     }

@@ -43,4 +43,24 @@ pub enum CiError {
         /// What was given.
         value: String,
     },
+    /// `ci init` would replace a workflow.
+    #[error("{} already exists; not replacing it (pass --force to overwrite it)", path.display())]
+    WorkflowExists {
+        /// The file.
+        path: std::path::PathBuf,
+    },
+    /// `ci init` in a bare repository.
+    #[error("this repository has no work tree to write the workflow into")]
+    NoWorkTree,
+    /// `ci init --matrix` for a phase without gates.
+    #[error("phase {phase} has no gates to make a matrix of; leave out --matrix")]
+    NoGatesForMatrix {
+        /// The active phase.
+        phase: u32,
+    },
+    /// `ci init` without a CI system.
+    #[error(
+        "say which CI system: --github (the only template so far; docs/ci.md has a plain shell example for others)"
+    )]
+    NoSystem,
 }

@@ -11,6 +11,7 @@ pub mod check_push;
 mod error;
 pub mod fork;
 pub mod github;
+pub mod init;
 pub(crate) mod push;
 pub mod records;
 pub mod run;

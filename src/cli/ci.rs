@@ -21,6 +21,23 @@ pub enum CiCommand {
     /// gate signers (the push skipped the hook), or the push dropped commits,
     /// record a signed `bypass` record and exit 1.
     CheckPush(CheckPushArgs),
+    /// Write the CI workflow: with --github, .github/workflows/auditops.yml
+    /// (check-push on pushes, the gates, verify on pull requests). Refuses to
+    /// replace an existing file without --force.
+    Init(InitArgs),
+}
+
+#[derive(Args)]
+pub struct InitArgs {
+    /// Write a GitHub Actions workflow.
+    #[arg(long)]
+    github: bool,
+    /// One job per gate of the active phase (fan-out), instead of one job.
+    #[arg(long)]
+    matrix: bool,
+    /// Replace an existing workflow file.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Args)]
@@ -58,6 +75,7 @@ pub fn run(ctx: &Context, command: CiCommand) -> Result<ExitCode> {
     match command {
         CiCommand::Run(args) => ci_run(ctx, args),
         CiCommand::CheckPush(args) => check_push(ctx, args),
+        CiCommand::Init(args) => init(ctx, args),
     }
 }
 
@@ -102,6 +120,36 @@ fn ci_run(ctx: &Context, args: RunArgs) -> Result<ExitCode> {
                 .collect::<Vec<_>>()
                 .join(", ")
         ))),
+    }
+}
+
+fn init(ctx: &Context, args: InitArgs) -> Result<ExitCode> {
+    if !args.github {
+        return Err(crate::ci::CiError::NoSystem.into());
+    }
+    let written = crate::ci::init::init(ctx, args.matrix, args.force)?;
+    output::report(ctx, &written);
+    Ok(ExitCode::Success)
+}
+
+impl Report for crate::ci::init::Initialized {
+    fn text(&self) {
+        let verb = if self.replaced { "replaced" } else { "wrote" };
+        say!("{verb} {}", self.path.display());
+        if let Some(matrix) = &self.matrix {
+            say!(
+                "one job per gate of phase {}: {}",
+                matrix.phase,
+                matrix.gates.join(", ")
+            );
+        }
+        say!("next:");
+        say!("  git auditops key generate --no-passphrase --out ci_key");
+        say!(
+            "  add its allowed_signers line (principal e.g. ci@github-actions) to the trust file, commit"
+        );
+        say!("  store the text of ci_key as the secret AUDITOPS_SIGNING_KEY, then delete ci_key");
+        say!("  commit and push the workflow");
     }
 }
 

@@ -13,6 +13,7 @@ mod support;
 mod append_only;
 mod categories;
 mod ci_check_push;
+mod ci_init;
 mod ci_key;
 mod ci_run;
 mod ci_signers;
