@@ -282,6 +282,10 @@ pub(crate) fn explain(decisions: &[RefDecision]) -> String {
                     failed.join(", ")
                 );
             }
+            (Some(_), Some(_)) if d.gates.iter().all(|g| g.signer_note.is_some()) => {
+                out += "Their results must be signed by an allowed gate signer: let CI run them \
+(`git auditops ci run`), then `git auditops state pull` and push again.\n";
+            }
             (Some(phase), Some(commit)) if !d.gates.is_empty() => {
                 out += &format!(
                     "Run them, then push again:\n  git auditops gate run --phase {phase} --rev {commit}\n"
@@ -290,7 +294,8 @@ pub(crate) fn explain(decisions: &[RefDecision]) -> String {
             _ => {}
         }
     }
-    out += "(git's own escape hatch, `git push --no-verify`, skips this check; nothing records such a push.)\n";
+    out += "(git's own escape hatch, `git push --no-verify`, skips this check; a CI job running \
+`git auditops ci check-push` records such a push as a bypass.)\n";
     out
 }
 

@@ -25,6 +25,7 @@ fn a_laptops_results_serve_feature_branches_but_only_ci_counts_for_main() {
     let err = stderr(&refused);
     assert!(err.contains("signed by tester@example.com"), "{err}");
     assert!(err.contains("only results signed by ci@* count"), "{err}");
+    assert!(err.contains("let CI run them"), "{err}");
     let status: serde_json::Value =
         serde_json::from_str(&dev.ok(&["phase", "status", "--json"])).unwrap();
     let g1 = &status[0]["gates"][0];
