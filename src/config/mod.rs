@@ -84,12 +84,21 @@ pub struct CleanupConfig {
     /// Distinct trusted signers whose approval of a report `cleanup run` needs.
     #[serde(default = "default_quarantine_approvals")]
     pub approvals: std::num::NonZeroU32,
+    /// How long the tool's logs under `.git/auditops/logs/` are kept before
+    /// `cleanup plan` proposes deleting them (default 30 days).
+    #[serde(default = "default_log_retention")]
+    pub log_retention: Setting,
+}
+
+fn default_log_retention() -> Setting {
+    Setting::secs(30 * 86_400)
 }
 
 impl Default for CleanupConfig {
     fn default() -> Self {
         CleanupConfig {
             approvals: std::num::NonZeroU32::MIN,
+            log_retention: default_log_retention(),
         }
     }
 }

@@ -231,6 +231,7 @@ fn refuse(
     record.refused = Some(kind);
     record.reasons.push(reason);
     record.timestamp = Timestamp::now();
+    let record = record.redacted();
     let op = record.put(key);
     let id = op.record_id();
     let alert = rejection_alert(&record);
@@ -453,6 +454,9 @@ pub fn submit(
     let short = record.patch_id.short();
     record.action = act_on(repo, &mut record, mode, result, &short)?;
     record.timestamp = Timestamp::now();
+    // The commit keeps its message; the record (and what is built from it:
+    // the alert, the queue item, the pull request) gets the redacted one.
+    let record = record.redacted();
 
     let record_op = record.put(key.as_ref());
     let mut submitted = Submitted::new(record_op.record_id(), record.clone());

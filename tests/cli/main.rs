@@ -19,6 +19,7 @@ mod ci_run;
 mod ci_signers;
 mod ci_support;
 mod cleanup;
+mod cleanup_kinds;
 mod concurrency;
 mod doctor;
 mod evidence;

@@ -157,6 +157,18 @@ impl FakeGitHub {
         self.with(|s| s.repos[repo].pulls.clone())
     }
 
+    /// Closes pull request `number` as someone on GitHub would: merged or not.
+    pub fn close_pull(&self, repo: &str, number: u64, merged: bool) {
+        self.with(|s| {
+            let r = s.repos.get_mut(repo).expect("repo");
+            let pull = r.pulls.iter_mut().find(|p| p.number == number);
+            pull.expect("pull request").merged = merged;
+            let issue = r.issue_mut(number).expect("its issue");
+            issue.open = false;
+            issue.closed_at = Some(jiff::Timestamp::now());
+        })
+    }
+
     /// Opens an issue as someone else would; returns its number.
     pub fn add_issue(&self, repo: &str, title: &str, labels: &[&str]) -> u64 {
         self.with(|s| {

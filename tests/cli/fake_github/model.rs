@@ -70,6 +70,8 @@ pub struct PullRec {
     pub base: String,
     pub node_id: String,
     pub auto_merge: bool,
+    /// Closed by a merge (see `FakeGithub::close_pull`).
+    pub merged: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -407,7 +409,8 @@ pub fn pull(base: &str, repo: &RepoState, p: &PullRec, i: &IssueRec) -> Value {
         "created_at": time(i.created_at),
         "updated_at": time(i.updated_at),
         "closed_at": i.closed_at.map(time),
-        "merged_at": null,
+        "merged_at": if p.merged { i.closed_at.map(time) } else { None },
+        "merged": p.merged,
         "draft": false,
         "head": { "label": format!("{owner}:{}", p.head), "ref": p.head, "sha": "1111111111111111111111111111111111111111" },
         "base": { "label": format!("{owner}:{}", p.base), "ref": p.base, "sha": "2222222222222222222222222222222222222222" },

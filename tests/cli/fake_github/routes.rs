@@ -68,6 +68,7 @@ pub fn router(state: Shared) -> Router {
             "/repos/{owner}/{repo}/pulls",
             get(list_pulls).post(create_pull),
         )
+        .route("/repos/{owner}/{repo}/pulls/{number}", get(get_pull))
         .route("/graphql", post(graphql))
         .layer(middleware::from_fn_with_state(state.clone(), gate))
         .with_state(state)
@@ -524,6 +525,19 @@ async fn list_pulls(
     })
 }
 
+async fn get_pull(
+    Extract(state): Extract<Shared>,
+    Path((owner, name, number)): IssuePath,
+) -> Response {
+    with_repo(&state, &owner, &name, |base, repo, _| {
+        let pull = repo.pulls.iter().find(|p| p.number == number);
+        match pull.zip(repo.issues.iter().find(|i| i.number == number)) {
+            Some((p, i)) => reply(StatusCode::OK, model::pull(base, repo, p, i)),
+            None => error(StatusCode::NOT_FOUND, "Not Found"),
+        }
+    })
+}
+
 async fn create_pull(
     Extract(state): Extract<Shared>,
     Path((owner, name)): RepoPath,
@@ -583,6 +597,7 @@ async fn create_pull(
             base: payload["base"].as_str().unwrap_or("main").to_owned(),
             node_id: format!("PR_kw{}", *next_id),
             auto_merge: false,
+            merged: false,
         };
         let value = model::pull(base, repo, &pull, &issue);
         repo.issues.push(issue);
