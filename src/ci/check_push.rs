@@ -136,16 +136,21 @@ pub fn check(ws: &Workspace, event: &PushEvent) -> Result<PushCheck> {
     if let Some(remote) = &remote {
         super::push::pull(ws, remote)?;
     }
-    verdict.commits = match after {
-        Some(after) => rev_list(repo, after, before.filter(|b| have_commit(repo, None, *b))),
-        None => Vec::new(),
+    // The old tip may be gone from every ref (a force-push): fetched once if so.
+    let known_before = before.filter(|b| have_commit(repo, remote.as_deref(), *b));
+    verdict.commits = match (after, known_before) {
+        (Some(after), Some(before)) => rev_list(repo, after, Some(before)),
+        // A created ref, or an old tip this clone cannot see: only the new
+        // tip is known to be new (not the whole history behind it).
+        (Some(after), None) => vec![after],
+        (None, _) => Vec::new(),
     };
-    match (before, after) {
-        (Some(before), Some(after)) if have_commit(repo, remote.as_deref(), before) => {
+    match (before, known_before, after) {
+        (_, Some(before), Some(after)) => {
             verdict.dropped = rev_list(repo, before, Some(after));
             verdict.forced = !verdict.dropped.is_empty();
         }
-        (Some(before), None) => {
+        (Some(before), _, None) => {
             verdict.forced = true;
             verdict.dropped = vec![before];
         }
