@@ -179,3 +179,36 @@ fn a_force_push_that_drops_commits_is_recorded() {
     assert!(verdict["uncovered"].as_array().unwrap().is_empty());
     assert_eq!(bypass_records(&runner), 1);
 }
+
+#[test]
+fn the_tip_is_judged_unless_every_commit_must_be_covered() {
+    for every in [false, true] {
+        let config = match every {
+            false => CONFIG.to_owned(),
+            true => format!("{CONFIG}\n[ci]\ncheck_every_commit = true\n"),
+        };
+        let project = CiProject::new(&config);
+        let dev = &project.dev;
+        let before = dev.git(&["rev-parse", "HEAD"]);
+        dev.write("src/a.rs", "pub fn a() {}\n");
+        let middle = dev.commit_all("a");
+        dev.write("src/b.rs", "pub fn b() {}\n");
+        let after = dev.commit_all("b");
+        dev.ok(&["gate", "run"]);
+        let pushed = git_push(dev, &["origin", "main"]);
+        assert!(pushed.status.success(), "{}", stderr(&pushed));
+        dev.ok(&["state", "push"]);
+
+        let (_, out) = check_push(&project, &before, &after);
+        let verdict: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(verdict["commits"], serde_json::json!([after, middle]));
+        match every {
+            false => assert!(out.status.success(), "{}", stderr(&out)),
+            true => {
+                assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+                assert_eq!(verdict["uncovered"][0]["commit"], middle.as_str());
+                assert_eq!(verdict["uncovered"].as_array().unwrap().len(), 1);
+            }
+        }
+    }
+}
