@@ -29,6 +29,8 @@
 //! - `findings_import` (7., run after `verify`): `git-auditops findings import`
 //!   of 10,000 SARIF results into the big state against an empty one; targets
 //!   ≤ 1 s and ≤ 1.2×.
+//! - `ci_run` (8.): `git-auditops ci run` with every gate already covered
+//!   against `state pull` + `state push`; target ≤ 1.2×.
 //!
 //! Run it with
 //!
@@ -62,7 +64,7 @@ mod scenarios;
 mod support;
 
 use scenarios::{
-    add_profile, append_growth, evidence_add, fill, findings_import, gate_pool, hook_tools,
+    add_profile, append_growth, ci_run, evidence_add, fill, findings_import, gate_pool, hook_tools,
     patch_profile, patch_submit, prepush, prepush_profile, verify,
 };
 use std::path::Path;
@@ -282,6 +284,7 @@ fn main() {
     let measured = patch_submit::run(&ws, &options, &mut table);
     patch_profile::run(&ws, &measured, &options);
     gate_pool::run(&ws, &options, &mut table);
+    ci_run::run(&ws, &options, &mut table);
 
     println!();
     println!(

@@ -104,6 +104,9 @@ pub enum Error {
     /// Learned rules: a bad signature, action or patterns file.
     #[error(transparent)]
     Rules(#[from] crate::rules::RulesError),
+    /// CI runs, push checks and workflow files.
+    #[error(transparent)]
+    Ci(#[from] crate::ci::CiError),
     /// A file outside the state could not be read or written.
     #[error("{}", path.display())]
     Io {
@@ -155,11 +158,26 @@ impl Error {
             Error::Cleanup(err) => cleanup(err),
             // Every rules error is about the input: a signature, a flag, a file.
             Error::Rules(_) => ExitCode::Usage,
+            Error::Ci(err) => ci(err),
             Error::Io { .. } => ExitCode::Internal,
             Error::Refused(_) => ExitCode::Refused,
             Error::Usage(_) => ExitCode::Usage,
             Error::Verification(_) => ExitCode::Verification,
         }
+    }
+}
+
+fn ci(err: &crate::ci::CiError) -> ExitCode {
+    use crate::ci::CiError;
+    match err {
+        CiError::UnknownGate { .. }
+        | CiError::BadSha { .. }
+        | CiError::NoWorkTree
+        | CiError::NoGatesForMatrix { .. }
+        | CiError::NoSystem => ExitCode::Usage,
+        CiError::WorkflowExists { .. } => ExitCode::Refused,
+        CiError::PullRefused { .. } => ExitCode::Verification,
+        CiError::PushRetriesExhausted { .. } => ExitCode::Busy,
     }
 }
 
@@ -217,6 +235,7 @@ fn sign(err: &SignError) -> ExitCode {
         SignError::TrustGit { source, .. } => git(source),
         SignError::UntrustedSigner { .. } => ExitCode::Verification,
         SignError::NoKey { .. }
+        | SignError::EnvKeyMalformed { .. }
         | SignError::KeyRead { .. }
         | SignError::KeyParse { .. }
         | SignError::NotEd25519 { .. }

@@ -9,6 +9,7 @@ pub mod alerts;
 pub(crate) mod approval;
 pub(crate) mod atomic_file;
 pub(crate) mod canonical;
+pub mod ci;
 pub mod cleanup;
 pub mod cli;
 pub mod config;

@@ -1,6 +1,7 @@
 //! The command line: argument parsing (clap) and dispatch. Each command group
 //! lives in its own file and only parses and prints; the work is in the library.
 
+mod ci;
 mod cleanup;
 mod completions;
 mod context;
@@ -95,6 +96,9 @@ enum Command {
     Gate(phase::GateCommand),
     /// Sign an approval of a phase at HEAD, a review-queue item, or a cleanup report.
     Approve(phase::ApproveArgs),
+    /// For CI jobs: run gates and push signed results, check pushes, write a workflow.
+    #[command(subcommand)]
+    Ci(ci::CiCommand),
     /// Install, remove or inspect the git hooks.
     #[command(subcommand)]
     Hooks(hooks::HooksCommand),
@@ -207,6 +211,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Phase(command) => phase::phase(&ctx, command),
         Command::Gate(command) => phase::gate(&ctx, command),
         Command::Approve(args) => phase::approve(&ctx, args),
+        Command::Ci(command) => ci::run(&ctx, command),
         Command::Hooks(command) => hooks::run(&ctx, command),
         Command::Hook { name, args } => hooks::hook(&ctx, &name, &args),
         Command::Sync(args) => github::sync(&ctx, args),

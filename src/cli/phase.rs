@@ -96,6 +96,12 @@ impl Report for PhaseStatus {
                     gate.state,
                     gate.category
                 );
+                if !gate.unlisted_signers.is_empty() {
+                    say!(
+                        "       passed only by {}, not counted: [policy] gate_signers",
+                        gate.unlisted_signers.join(", ")
+                    );
+                }
             }
             say!(
                 "  evidence {}/{}, approvals at HEAD {}/{}",

@@ -20,11 +20,30 @@ pub struct VerifyArgs {
     /// it that is exit 3, so that a CI job expecting a trail fails on none.
     #[arg(long)]
     allow_empty: bool,
+    /// How to report: text, json (the same as --json), or github (text, plus
+    /// `::error` annotations and a table appended to $GITHUB_STEP_SUMMARY).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// `verify --format`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Github,
 }
 
 pub fn run(ctx: &Context, args: VerifyArgs) -> Result<ExitCode> {
     let report = verify::verify(ctx, args.trust.as_deref(), !args.no_cache, args.allow_empty)?;
-    output::report(ctx, &report);
+    let json = ctx.json || args.format == Format::Json;
+    output::print(json, &report);
+    if args.format == Format::Github {
+        let github = crate::ci::github::verify_errors(&report);
+        super::ci::workflow_commands(json, &github);
+        crate::ci::github::append_summary(&crate::ci::github::verify_summary(&report))
+            .map_err(Error::io("$GITHUB_STEP_SUMMARY"))?;
+    }
     if report.ok {
         Ok(ExitCode::Success)
     } else if report.failures.is_empty() {

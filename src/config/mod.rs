@@ -5,6 +5,7 @@
 
 mod alerts;
 mod category;
+mod ci;
 mod findings;
 mod github;
 mod patch;
@@ -12,6 +13,7 @@ mod phases;
 
 pub use alerts::AlertsConfig;
 pub use category::{CATEGORY_BY_COMMAND, Category};
+pub use ci::{CiConfig, GateSigners};
 pub use findings::{FindingsConfig, FindingsGroup};
 pub use github::{GithubConfig, RepoNameError, check_repo_name};
 pub use patch::{
@@ -75,6 +77,9 @@ pub struct Config {
     /// `[alerts]`: failure-rate thresholds and alert channels.
     #[serde(default)]
     pub alerts: AlertsConfig,
+    /// `[ci]`: what `ci check-push` does about a bypass.
+    #[serde(default)]
+    pub ci: CiConfig,
 }
 
 /// `[cleanup]`.
@@ -190,6 +195,7 @@ impl Default for Config {
             findings: FindingsConfig::default(),
             cleanup: CleanupConfig::default(),
             alerts: AlertsConfig::default(),
+            ci: CiConfig::default(),
         }
     }
 }
@@ -313,6 +319,9 @@ impl Config {
             return Err(invalid(span, message));
         }
         if let Err((span, message)) = alerts::validate(&config.alerts) {
+            return Err(invalid(span, message));
+        }
+        if let Err((span, message)) = ci::validate(&config.policy.gate_signers, text) {
             return Err(invalid(span, message));
         }
         Ok(config)

@@ -117,6 +117,9 @@ pub struct PolicyConfig {
     /// Run missing gates during pre-push instead of refusing.
     #[serde(default)]
     pub run_missing_gates: bool,
+    /// Whose gate results count where gates are required (src/config/ci.rs).
+    #[serde(default)]
+    pub gate_signers: super::ci::GateSigners,
 }
 
 impl PolicyConfig {

@@ -107,7 +107,7 @@ pub(crate) fn log_of(repo: &gix::Repository, result: &GateResult) -> Option<Path
 }
 
 /// The phase `gate run` is about: `id` when given, else the active phase.
-fn chosen_phase(ws: &Workspace, id: Option<u32>) -> Result<&PhaseConfig> {
+pub(crate) fn chosen_phase(ws: &Workspace, id: Option<u32>) -> Result<&PhaseConfig> {
     let config = ws.config()?;
     if config.phases.is_empty() {
         return Err(PhaseError::NoPhases.into());
@@ -155,8 +155,25 @@ pub(crate) fn run(
     gates: &[&str],
     progress: &Progress,
 ) -> Result<RunReport> {
+    run_recording(ws, phase, commit, gates, progress, true)
+}
+
+/// [`run`], or with `record = false` (`ci run --no-record`, a pull request
+/// from a fork without secrets) the same run that signs and writes nothing:
+/// no result, and no findings of a gate's SARIF file.
+pub(crate) fn run_recording(
+    ws: &Workspace,
+    phase: &PhaseConfig,
+    commit: CommitId,
+    gates: &[&str],
+    progress: &Progress,
+    record: bool,
+) -> Result<RunReport> {
     let (repo, config) = (ws.repo(), ws.config()?);
-    let key = crate::sign::key::for_recording(ws)?;
+    let key = match record {
+        true => crate::sign::key::for_recording(ws)?,
+        false => None,
+    };
     let tree: TreeId = crate::git::tree_of(repo, commit.object_id())?.into();
     let id = *phase.id.get_ref();
     let mut shared: Option<GateTree> = None;
@@ -221,7 +238,7 @@ pub(crate) fn run(
         );
         // A gate that scans: its SARIF becomes findings of this commit, and
         // `fail_on` may fail it (src/findings/gate.rs).
-        let scanned = gate.sarif.as_ref().map(|sarif| {
+        let scanned = gate.sarif.as_ref().filter(|_| record).map(|sarif| {
             let file = cwd.join(sarif.get_ref());
             crate::findings::gate::scan(ws, &file, gate.fail_on, cwd, commit)
         });
@@ -254,7 +271,9 @@ pub(crate) fn run(
             "gate: {gate_id} {} on tree {short_tree} (phase {id})",
             if result.passed { "passed" } else { "failed" },
         );
-        ws.write(&[result.put(key.as_ref())], &message)?;
+        if record {
+            ws.write(&[result.put(key.as_ref())], &message)?;
+        }
         report.passed = result.passed;
         report.results.push(result);
     }

@@ -4,6 +4,7 @@
 pub mod allowed_signers;
 pub(crate) mod batch;
 pub mod dsse;
+pub mod env_key;
 mod error;
 pub mod key;
 pub mod open;
@@ -12,6 +13,7 @@ pub mod statement;
 pub mod trust;
 
 pub use dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, pae};
+pub use env_key::SIGNING_KEY_ENV;
 pub use error::SignError;
 pub use key::{KeySource, SigningKey};
 pub use open::{OpenError, Opened, open};

@@ -439,6 +439,7 @@ fn keyed_kind_check(
         Quarantine::KIND => check::<Quarantine>(statement, key),
         crate::findings::Finding::KIND => check::<crate::findings::Finding>(statement, key),
         crate::findings::Scan::KIND => check::<crate::findings::Scan>(statement, key),
+        crate::ci::records::Bypass::KIND => check::<crate::ci::records::Bypass>(statement, key),
         crate::cleanup::records::CleanupRecord::KIND => {
             check::<crate::cleanup::records::CleanupRecord>(statement, key)
         }

@@ -12,6 +12,12 @@ mod support;
 
 mod append_only;
 mod categories;
+mod ci_check_push;
+mod ci_init;
+mod ci_key;
+mod ci_run;
+mod ci_signers;
+mod ci_support;
 mod cleanup;
 mod cleanup_kinds;
 mod concurrency;
