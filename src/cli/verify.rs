@@ -20,10 +20,20 @@ pub struct VerifyArgs {
     /// it that is exit 3, so that a CI job expecting a trail fails on none.
     #[arg(long)]
     allow_empty: bool,
+    /// Check signatures on at most N threads (default: the available cores).
+    /// The report is the same for any N.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
 }
 
 pub fn run(ctx: &Context, args: VerifyArgs) -> Result<ExitCode> {
-    let report = verify::verify(ctx, args.trust.as_deref(), !args.no_cache, args.allow_empty)?;
+    let report = verify::verify_with(
+        ctx,
+        args.trust.as_deref(),
+        !args.no_cache,
+        args.allow_empty,
+        args.jobs.map(usize::from),
+    )?;
     output::report(ctx, &report);
     if report.ok {
         Ok(ExitCode::Success)
