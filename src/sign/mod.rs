@@ -5,6 +5,7 @@ pub mod allowed_signers;
 pub(crate) mod batch;
 pub mod dsse;
 mod error;
+pub mod floor;
 pub mod key;
 pub mod open;
 mod public_key;
