@@ -18,6 +18,7 @@ use std::process::{Command, Stdio};
 
 /// One measured command: wall, CPU and peak RSS.
 fn row(label: &str, size: u64, usage: &ChildUsage) -> String {
+    assert_eq!(usage.exit_code, Some(0), "{label} failed");
     println!(
         "  {label} ({}): wall {}, CPU {}, peak RSS {:.1} MB, exit {:?}",
         fmt_count(size),
@@ -73,7 +74,7 @@ pub fn run(ws: &Workspace, sizes: &[u64], threads: usize) {
                 "evidence",
                 "add",
                 "--phase",
-                "1",
+                "0",
                 "--file",
                 crate::support::fixture::QUOTED_FILE,
                 "--lines",
