@@ -35,7 +35,7 @@ protected = ["refs/heads/main"]
 
 /// `ci run` with every gate covered against `state pull` + `state push`.
 pub fn run(ws: &Workspace, options: &Options, table: &mut Table) {
-    section("8. ci run (all gates covered) vs state pull + state push");
+    section("9. ci run (all gates covered) vs state pull + state push");
     let repo = ws.repo("ci");
     let dir = &repo.dir;
     std::fs::write(dir.join(".auditops.toml"), CONFIG).expect("write .auditops.toml");

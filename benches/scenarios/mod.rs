@@ -15,4 +15,5 @@ pub mod patch_profile;
 pub mod patch_submit;
 pub mod prepush;
 pub mod prepush_profile;
+pub mod scaling;
 pub mod verify;

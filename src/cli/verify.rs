@@ -24,6 +24,10 @@ pub struct VerifyArgs {
     /// `::error` annotations and a table appended to $GITHUB_STEP_SUMMARY).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Check signatures on at most N threads (default: the available cores).
+    /// The report is the same for any N.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
 }
 
 /// `verify --format`.
@@ -35,7 +39,13 @@ enum Format {
 }
 
 pub fn run(ctx: &Context, args: VerifyArgs) -> Result<ExitCode> {
-    let report = verify::verify(ctx, args.trust.as_deref(), !args.no_cache, args.allow_empty)?;
+    let report = verify::verify_with(
+        ctx,
+        args.trust.as_deref(),
+        !args.no_cache,
+        args.allow_empty,
+        args.jobs.map(usize::from),
+    )?;
     let json = ctx.json || args.format == Format::Json;
     output::print(json, &report);
     if args.format == Format::Github {

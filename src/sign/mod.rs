@@ -6,6 +6,7 @@ pub(crate) mod batch;
 pub mod dsse;
 pub mod env_key;
 mod error;
+pub mod floor;
 pub mod key;
 pub mod open;
 mod public_key;
