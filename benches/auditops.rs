@@ -14,7 +14,9 @@
 //!   the full log (in-process `Store::append` and the CLI); target ≤ 1.2×.
 //! - `add_profile`: where one `evidence add` spends its time.
 //! - `verify` (3.): `git-auditops verify` of the full state, cold and warm:
-//!   CPU < 1 s, peak RSS < 100 MB, and ≥ 20× faster than securesystemslib.
+//!   CPU < 1 s, peak RSS < 100 MB, and ≥ 20× faster than securesystemslib;
+//!   cold on every core against `--jobs 1` and against the ed25519 floor
+//!   (the same signatures through the same batch routine, in-process).
 //! - `prepush` (4.): the pre-push decision on 50,000 commits and 100,000
 //!   records against `git rev-parse HEAD`; target ≤ 3×.
 //! - `prepush_profile`: where the pre-push decision spends its time.
@@ -31,6 +33,8 @@
 //!   ≤ 1 s and ≤ 1.2×.
 //! - `daemon` (8.): `git commit` with the post-commit hook against none, commit
 //!   → first gate, and the idle daemon's memory and CPU ticks.
+//! - `ci_run` (9.): `git-auditops ci run` with every gate already covered
+//!   against `state pull` + `state push`; target ≤ 1.2×.
 //!
 //! Run it with
 //!
@@ -44,11 +48,12 @@
 //! cargo bench --bench auditops -- --files 50000     # files in the patch repository
 //! cargo bench --bench auditops -- --only-patch      # only the patch measurement (5.)
 //! cargo bench --bench auditops -- --quick --keep   # keep the repositories to profile
+//! cargo bench --bench auditops -- --scaling 10000,100000,300000   # only the scaling table
 //! TMPDIR=/dev/shm cargo bench --bench auditops      # repositories on tmpfs
 //! ```
 //!
 //! The first table row depends heavily on how fast the file system creates files
-//! (an append writes 6 new files, `update-ref` 1), so the run also reports that
+//! (an append writes 3 new files, pack, index and ref lock; `update-ref` 1), so the run also reports that
 //! cost as a `context` row.
 //!
 //! Without `--bench` on its command line (that is, under `cargo test --benches`
@@ -64,8 +69,8 @@ mod scenarios;
 mod support;
 
 use scenarios::{
-    add_profile, append_growth, daemon, evidence_add, fill, findings_import, gate_pool, hook_tools,
-    patch_profile, patch_submit, prepush, prepush_profile, verify,
+    add_profile, append_growth, ci_run, daemon, evidence_add, fill, findings_import, gate_pool,
+    hook_tools, patch_profile, patch_submit, prepush, prepush_profile, scaling, verify,
 };
 use std::path::Path;
 use support::fixture::{Workspace, isolate_environment};
@@ -116,6 +121,8 @@ struct Options {
     only_patch: bool,
     /// Leave the scratch repositories in place for profiling.
     keep: bool,
+    /// `--scaling 10000,100000,300000`: only the scaling table, at these sizes.
+    scaling: Vec<u64>,
 }
 
 impl Options {
@@ -157,6 +164,7 @@ impl Options {
                 first_use_runs: 1,
                 only_patch: false,
                 keep: false,
+                scaling: Vec::new(),
             }
         } else if quick {
             Options {
@@ -177,6 +185,7 @@ impl Options {
                 first_use_runs: 2,
                 only_patch: false,
                 keep: false,
+                scaling: Vec::new(),
             }
         } else {
             Options {
@@ -197,6 +206,7 @@ impl Options {
                 first_use_runs: 4,
                 only_patch: false,
                 keep: false,
+                scaling: Vec::new(),
             }
         };
         if let Some(records) = records_arg {
@@ -219,6 +229,20 @@ impl Options {
         }
         options.python_subset = options.python_subset.min(options.records);
         options.keep = args.iter().any(|a| a == "--keep");
+        options.scaling = args
+            .iter()
+            .position(|a| a == "--scaling")
+            .map(|i| {
+                args.get(i + 1)
+                    .map(|list| {
+                        list.split(',')
+                            .map(|n| n.replace('_', "").parse::<u64>().ok().filter(|n| *n > 0))
+                            .collect::<Option<Vec<u64>>>()
+                    })
+                    .and_then(|sizes| sizes)
+                    .unwrap_or_else(|| panic!("--scaling takes sizes, e.g. 10000,100000,300000"))
+            })
+            .unwrap_or_default();
         options.only_patch = args.iter().any(|a| a == "--only-patch");
         if args.iter().any(|a| a == "--no-hook-tools") {
             options.hook_tools = false;
@@ -261,6 +285,13 @@ fn main() {
     println!("  scratch: {}", root.path().display());
     println!("  keyid:   {}", ws.keyid);
 
+    if !options.scaling.is_empty() {
+        scaling::run(&ws, &options.scaling, threads);
+        if options.keep {
+            println!("Kept the scratch repositories in {}", root.keep().display());
+        }
+        return;
+    }
     let mut table = Table::default();
     if options.only_patch {
         println!("  (--only-patch: measurements 1–4 skipped)");
@@ -285,6 +316,7 @@ fn main() {
     patch_profile::run(&ws, &measured, &options);
     gate_pool::run(&ws, &options, &mut table);
     daemon::run(&ws, &options, &mut table);
+    ci_run::run(&ws, &options, &mut table);
 
     println!();
     println!(

@@ -104,6 +104,12 @@ pub enum Error {
     /// The per-repository daemon.
     #[error(transparent)]
     Daemon(#[from] crate::daemon::DaemonError),
+    /// Learned rules: a bad signature, action or patterns file.
+    #[error(transparent)]
+    Rules(#[from] crate::rules::RulesError),
+    /// CI runs, push checks and workflow files.
+    #[error(transparent)]
+    Ci(#[from] crate::ci::CiError),
     /// A file outside the state could not be read or written.
     #[error("{}", path.display())]
     Io {
@@ -154,6 +160,9 @@ impl Error {
             Error::Quarantine(err) => quarantine(err),
             Error::Cleanup(err) => cleanup(err),
             Error::Daemon(err) => daemon(err),
+            // Every rules error is about the input: a signature, a flag, a file.
+            Error::Rules(_) => ExitCode::Usage,
+            Error::Ci(err) => ci(err),
             Error::Io { .. } => ExitCode::Internal,
             Error::Refused(_) => ExitCode::Refused,
             Error::Usage(_) => ExitCode::Usage,
@@ -171,6 +180,20 @@ fn daemon(err: &crate::daemon::DaemonError) -> ExitCode {
         | DaemonError::Bind { .. }
         | DaemonError::Protocol(_)
         | DaemonError::NotUp { .. } => ExitCode::Internal,
+    }
+}
+
+fn ci(err: &crate::ci::CiError) -> ExitCode {
+    use crate::ci::CiError;
+    match err {
+        CiError::UnknownGate { .. }
+        | CiError::BadSha { .. }
+        | CiError::NoWorkTree
+        | CiError::NoGatesForMatrix { .. }
+        | CiError::NoSystem => ExitCode::Usage,
+        CiError::WorkflowExists { .. } => ExitCode::Refused,
+        CiError::PullRefused { .. } => ExitCode::Verification,
+        CiError::PushRetriesExhausted { .. } => ExitCode::Busy,
     }
 }
 
@@ -228,6 +251,7 @@ fn sign(err: &SignError) -> ExitCode {
         SignError::TrustGit { source, .. } => git(source),
         SignError::UntrustedSigner { .. } => ExitCode::Verification,
         SignError::NoKey { .. }
+        | SignError::EnvKeyMalformed { .. }
         | SignError::KeyRead { .. }
         | SignError::KeyParse { .. }
         | SignError::NotEd25519 { .. }

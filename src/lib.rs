@@ -5,9 +5,11 @@
 //! over this library; see `cli` for the commands.
 #![warn(missing_docs)]
 
+pub mod alerts;
 pub(crate) mod approval;
 pub(crate) mod atomic_file;
 pub(crate) mod canonical;
+pub mod ci;
 pub mod cleanup;
 pub mod cli;
 pub mod config;
@@ -29,6 +31,7 @@ pub mod phase;
 pub mod quarantine;
 pub mod records;
 pub(crate) mod render;
+pub mod rules;
 pub(crate) mod setup;
 pub(crate) mod share;
 pub mod sign;

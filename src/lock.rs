@@ -348,6 +348,29 @@ impl Serialize for LockStates {
     }
 }
 
+/// Whether another process holds `subsystem`'s lock right now. Never waits
+/// and never takes it (a lock this process holds is nobody else's).
+pub(crate) fn held_elsewhere(repo: &gix::Repository, subsystem: Subsystem) -> bool {
+    let held_here = HELD
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .contains(&subsystem);
+    if held_here {
+        return false;
+    }
+    let path = lock_path(&lock_dir(repo), subsystem);
+    match OpenOptions::new().read(true).write(true).open(&path) {
+        Err(_) => false,
+        Ok(file) => match file.try_lock() {
+            Ok(()) => {
+                let _ = file.unlock();
+                false
+            }
+            Err(_) => true,
+        },
+    }
+}
+
 /// Which locks are held right now, and by whom; the state ref's is looked up
 /// under the configured ref (the default one if the config cannot be read, so
 /// that `locks` still answers).

@@ -160,16 +160,74 @@ fn read_one<K: KeyedKind>(
 }
 
 /// Every record of kind `K`, under any key, each with its signature checked.
+///
+/// The signatures are checked in batches, as `verify` checks them (a
+/// findings import reads every finding: one by one that was most of its cost).
 pub fn read_all<K: KeyedKind>(
     view: &StateView<'_>,
     trust: &TrustSet,
 ) -> Result<Vec<Read<K>>, StoreError> {
-    let mut out = Vec::new();
+    let mut out: Vec<Read<K>> = Vec::new();
+    let mut batch = Batch::default();
     view.for_each_keyed_of(K::KIND, |path, raw| {
-        out.extend(read_one(raw, &path.key, trust));
+        let Ok(opened) = sign::open(&raw.line) else {
+            return Ok(());
+        };
+        let Ok(record) = K::from_statement(&opened.statement) else {
+            return Ok(());
+        };
+        if record.key() != path.key {
+            return Ok(());
+        }
+        let time = record.unix_seconds();
+        let status = match sign::trust::plan(&opened.envelope, &opened.payload, trust, time) {
+            sign::trust::Plan::Decided(status) => status,
+            sign::trust::Plan::Check { checks, signer } => {
+                batch.pending.push((out.len(), checks, signer));
+                // Settled with the batch.
+                SignatureStatus::Unsigned
+            }
+        };
+        out.push(Read {
+            id: raw.id,
+            record,
+            status,
+        });
+        if batch.pending.len() >= BATCH {
+            batch.settle(&mut out);
+        }
         Ok(())
     })?;
+    batch.settle(&mut out);
     Ok(out)
+}
+
+/// Records whose signatures are checked together.
+const BATCH: usize = 512;
+
+/// Signature checks waiting for their batch: (index in the output, checks, signer).
+#[derive(Default)]
+struct Batch<'t> {
+    pending: Vec<(
+        usize,
+        Vec<sign::batch::SignatureCheck>,
+        &'t sign::trust::TrustedKey,
+    )>,
+}
+
+impl Batch<'_> {
+    fn settle<K>(&mut self, out: &mut [Read<K>]) {
+        let pending = std::mem::take(&mut self.pending);
+        let checks: Vec<&sign::batch::SignatureCheck> =
+            pending.iter().flat_map(|(_, checks, _)| checks).collect();
+        let verdicts = sign::batch::verify_each(&checks);
+        let mut from = 0;
+        for (index, checks, signer) in pending {
+            let to = from + checks.len();
+            out[index].status = sign::trust::judge(&checks, signer, &verdicts[from..to]);
+            from = to;
+        }
+    }
 }
 
 /// The records of kind `K` stored under `key`, each with its signature checked.

@@ -40,6 +40,8 @@ pub struct Summary {
     pub worktrees_swept: usize,
     /// The per-repository daemon, as `daemon status --json` shows it.
     pub daemon: crate::daemon::Status,
+    /// Open failure-rate alerts and pending rule proposals.
+    pub learning: crate::alerts::Learning,
 }
 
 /// The state ref and where it points.
@@ -94,5 +96,6 @@ pub fn summary(ws: &Workspace) -> Result<Summary> {
         trust: ws.trust()?.source.clone(),
         worktrees_swept,
         daemon: crate::daemon::status(ws.repo()),
+        learning: crate::alerts::learning(ws)?,
     })
 }

@@ -5,6 +5,7 @@
 
 pub mod add_profile;
 pub mod append_growth;
+pub mod ci_run;
 pub mod daemon;
 pub mod evidence_add;
 pub mod fill;
@@ -15,4 +16,5 @@ pub mod patch_profile;
 pub mod patch_submit;
 pub mod prepush;
 pub mod prepush_profile;
+pub mod scaling;
 pub mod verify;

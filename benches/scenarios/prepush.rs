@@ -22,7 +22,7 @@ use crate::support::report::{Table, Verdict, section};
 
 /// The `.auditops.toml` of the pre-push repository: one phase whose two gates
 /// are trivial, and `main` protected.
-const PREPUSH_CONFIG: &str = r#"version = 1
+pub const PREPUSH_CONFIG: &str = r#"version = 1
 
 [[phases]]
 id = 0
@@ -51,7 +51,7 @@ pub struct Prepush {
 
 /// What git puts on a pre-push hook's stdin for `git push origin <commit>:main`
 /// when the remote has no `main` yet.
-fn push_input(commit: &str) -> Vec<u8> {
+pub fn push_input(commit: &str) -> Vec<u8> {
     format!(
         "refs/heads/main {commit} refs/heads/main {}\n",
         "0".repeat(40)

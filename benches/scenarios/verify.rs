@@ -100,6 +100,13 @@ pub fn run(ws: &Workspace, big: &BenchRepo, options: &Options, table: &mut Table
     ));
     let out_dir = ws.home.join("out");
     let cold = timed_runs(ws, big, options.verify_runs, &["--no-cache"], "cold");
+    let cold_one = timed_runs(
+        ws,
+        big,
+        options.verify_runs,
+        &["--no-cache", "--jobs", "1"],
+        "cold, 1 thread",
+    );
     // Fills the cache; not measured.
     timed_runs(ws, big, 1, &[], "priming");
     let warm = timed_runs(ws, big, options.verify_runs, &[], "warm");
@@ -150,6 +157,8 @@ pub fn run(ws: &Workspace, big: &BenchRepo, options: &Options, table: &mut Table
             Verdict::Info,
         );
     }
+
+    parallel_rows(big, records, &cold, &cold_one, per_record, options, table);
 
     if !python::available() {
         println!(
@@ -213,6 +222,97 @@ pub fn run(ws: &Workspace, big: &BenchRepo, options: &Options, table: &mut Table
         "≥ 20×",
         Verdict::from_bool(r >= 20.0 && py.failed == 0),
     );
+}
+
+/// The multi-core rows: cold `verify` on every core against the ed25519 floor
+/// (the same signatures, prepared in-process, through the same batch routine
+/// and nothing else, on one thread) and against itself on one thread.
+fn parallel_rows(
+    big: &BenchRepo,
+    records: u64,
+    cold: &[ChildUsage],
+    cold_one: &[ChildUsage],
+    per_record: Duration,
+    options: &Options,
+    table: &mut Table,
+) {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let repo = big.open();
+    let trust = git_auditops::sign::TrustSet::read_file(
+        &big.dir.join(crate::support::fixture::ALLOWED_SIGNERS),
+    )
+    .expect("read the bench trust list");
+    let store = git_auditops::store::Store::new(&repo, git_auditops::store::DEFAULT_REF)
+        .expect("open the store");
+    let view = store.view().expect("read the state").expect("a state");
+    let mut lines: Vec<Vec<u8>> = Vec::new();
+    view.for_each_segment(git_auditops::store::EVIDENCE_LOG, |_, data| {
+        lines.extend(git_auditops::store::layout::lines(data).map(<[u8]>::to_vec));
+        Ok(())
+    })
+    .expect("read the evidence log");
+    let prepared =
+        git_auditops::sign::floor::PreparedChecks::new(lines.iter().map(Vec::as_slice), &trust);
+    drop(lines);
+    let mut floor = Samples::default();
+    for _ in 0..options.verify_runs {
+        let start = thread_cpu();
+        let held = prepared.verify_all();
+        floor.push(thread_cpu() - start);
+        assert_eq!(held, prepared.records(), "every bench signature holds");
+    }
+    let floor_per = floor.median() / u32::try_from(prepared.records().max(1)).expect("fits u32");
+    let (one_cpu, one_wall, one_rss) = medians(cold_one);
+    let (_, many_wall, many_rss) = medians(cold);
+    let scale = records as f64 / TARGET_RECORDS as f64;
+    println!(
+        "  ed25519 floor (batch routine alone, one thread): {} for {} records, {} per record; \
+         cold verify on 1 thread: CPU {}, wall {}, peak RSS {one_rss:.1} MB; \
+         on {threads} threads: wall {}, peak RSS {many_rss:.1} MB",
+        fmt_duration(floor.median()),
+        fmt_count(prepared.records() as u64),
+        fmt_duration(floor_per),
+        fmt_duration(one_cpu),
+        fmt_duration(one_wall),
+        fmt_duration(many_wall),
+    );
+    let r = ratio(per_record, floor_per);
+    table.push(
+        "verify cold: CPU per record vs the ed25519 floor (same run)",
+        fmt_duration(per_record),
+        fmt_duration(floor_per),
+        format!("{r:.2}×"),
+        "≤ 1.25×",
+        Verdict::from_bool(r <= 1.25),
+    );
+    let wall_target = Duration::from_secs_f64(0.6 * scale);
+    table.push(
+        format!("verify cold: wall on {threads} threads vs 1 thread"),
+        fmt_duration(many_wall),
+        fmt_duration(one_wall),
+        format!("{:.2}×", ratio(many_wall, one_wall)),
+        format!("≤ {} (0.6 s per 100k)", fmt_duration(wall_target)),
+        Verdict::from_bool(many_wall <= wall_target),
+    );
+    table.push(
+        format!("verify cold: peak RSS on {threads} threads vs 1 thread"),
+        format!("{many_rss:.1} MB"),
+        format!("{one_rss:.1} MB"),
+        format!("{:.2}×", many_rss / one_rss.max(0.001)),
+        "≤ 1.5×, ≤ 100 MB",
+        Verdict::from_bool(many_rss <= 1.5 * one_rss && many_rss < 100.0),
+    );
+}
+
+/// CPU time of the calling thread.
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec for the call to fill.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 /// KiB (as `ru_maxrss` counts) to MB.

@@ -19,6 +19,22 @@ pub enum ActionKind {
     PatchBranch,
     /// `refs/auditops/remotes/<remote>/state` of a remote that is gone.
     RemoteStateRef,
+    /// A worktree of the tool's pool that nobody uses.
+    PooledWorktree,
+    /// A log under `.git/auditops/logs/` past `[cleanup] log_retention`.
+    Log,
+}
+crate::patch::display_as_serialized!(ActionKind);
+
+/// What exactly an action deletes, checked again just before deleting.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Held {
+    /// A ref, deleted only if it still points at this object.
+    Ref(gix::ObjectId),
+    /// A log file.
+    File(std::path::PathBuf),
+    /// A pooled worktree's checkout folder.
+    Worktree(std::path::PathBuf),
 }
 
 /// One deletion the plan proposes.
@@ -28,15 +44,17 @@ pub struct Action {
     pub kind: ActionKind,
     /// The ref to delete.
     pub target: String,
-    /// Its size in bytes (a ref: the length of the loose ref file's content).
+    /// Its size in bytes (a ref: the length of the loose ref file's content;
+    /// a file: its length; a worktree: the files in its folder).
     pub bytes: u64,
-    /// SHA-256 of what would be deleted: for a ref, of its target id in hex.
+    /// SHA-256 of what would be deleted: a ref's target id in hex, a log's
+    /// content, a worktree's checked-out commit id in hex.
     pub sha256: Sha256,
     /// The policy that allows it.
     pub reason: String,
-    /// The object id the ref points at: the deletion is refused if it moved.
+    /// What is deleted: the deletion is refused if it moved.
     #[serde(skip)]
-    pub(super) oid: Option<gix::ObjectId>,
+    pub(super) held: Held,
 }
 
 /// The plan: its id and its actions, in a fixed order.
@@ -56,7 +74,8 @@ impl Plan {
     }
 }
 
-/// Computes the cleanup plan of `ws`. Reads only.
+/// Computes the cleanup plan of `ws`. Reads only (the daemon may call it on a
+/// schedule; only `run` deletes).
 pub fn plan(ws: &Workspace) -> Result<Plan> {
     let repo = ws.repo();
     let checked_out = checked_out_refs(repo);
@@ -77,6 +96,13 @@ pub fn plan(ws: &Workspace) -> Result<Plan> {
             Some(PatchBranch::Opened { target }) if merged_into(repo, oid, target) => {
                 format!("it is merged into `{target}`")
             }
+            Some(PatchBranch::PullEnded(ended)) => match ended.merged {
+                true => format!("its pull request #{} was merged", ended.number),
+                false => format!(
+                    "its pull request #{} was closed without merging",
+                    ended.number
+                ),
+            },
             _ => continue,
         };
         actions.push(ref_action(ActionKind::PatchBranch, name, oid, reason));
@@ -90,6 +116,13 @@ pub fn plan(ws: &Workspace) -> Result<Plan> {
             actions.push(ref_action(ActionKind::RemoteStateRef, name, oid, reason));
         }
     }
+    actions.extend(super::worktrees::actions(repo));
+    let retention = ws.config()?.cleanup.log_retention.0;
+    actions.extend(super::logs::actions(
+        repo,
+        retention,
+        std::time::SystemTime::now(),
+    )?);
     Ok(Plan::of(actions))
 }
 
@@ -102,7 +135,7 @@ fn ref_action(kind: ActionKind, target: String, oid: gix::ObjectId, reason: Stri
         bytes: hex.len() as u64 + 1,
         sha256: Sha256::of(hex.as_bytes()),
         reason,
-        oid: Some(oid),
+        held: Held::Ref(oid),
     }
 }
 
@@ -144,11 +177,14 @@ enum PatchBranch {
     Opened { target: String },
     /// Every queue item with this branch is resolved.
     Resolved,
+    /// Its pull request was merged or closed (as a sync saw on GitHub).
+    PullEnded(super::pulls::Ended),
 }
 
 /// Every patch branch the state knows of, by name (see `patch::branch_name`):
-/// from decisions that opened a pull request and from queue items, read
-/// through records that count. A branch of a pending item is never resolved.
+/// from decisions that opened a pull request, pull requests a sync saw end,
+/// and queue items, read through records that count. A branch of a pending
+/// item is never resolved.
 fn patch_branches(ws: &Workspace) -> Result<BTreeMap<String, PatchBranch>> {
     let mut branches = BTreeMap::new();
     let Some(view) = ws.view()? else {
@@ -163,6 +199,9 @@ fn patch_branches(ws: &Workspace) -> Result<BTreeMap<String, PatchBranch>> {
         branches.entry(name).or_insert(PatchBranch::Opened {
             target: record.target.clone(),
         });
+    }
+    for (name, ended) in super::pulls::ended(ws)? {
+        branches.insert(name, PatchBranch::PullEnded(ended));
     }
     let entries = crate::patch::queue::entries(&view, ws.trust()?, ws.require_signed()?)?;
     let (pending, resolved): (Vec<_>, Vec<_>) = entries.iter().partition(|e| e.pending());

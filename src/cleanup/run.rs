@@ -1,11 +1,12 @@
 //! `approve report:ID` and `cleanup run ID [--dry-run]`.
 
 use super::error::CleanupError;
-use super::plan::{Action, plan};
+use super::plan::{Action, ActionKind, Held, plan};
 use super::records::CleanupRecord;
 use crate::approval::Approval;
 use crate::error::Result;
 use crate::ids::Sha256;
+use crate::lock::Subsystem;
 use crate::records::{KeyedKind, read_keyed};
 use crate::sign::key;
 use crate::time::Timestamp;
@@ -14,6 +15,7 @@ use gix::refs::Target;
 use gix::refs::transaction::{Change, PreviousValue, RefEdit, RefLog};
 use serde::Serialize;
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 /// The approval subject of a cleanup report.
 pub(crate) fn report_subject(id: &Sha256) -> String {
@@ -97,7 +99,21 @@ pub struct RunOutcome {
 /// action. `dry_run` checks the same and changes nothing.
 pub fn run(ws: &Workspace, id: &str, dry_run: bool) -> Result<RunOutcome> {
     let report = parse_id(id)?;
-    let current = plan(ws)?;
+    let mut current = plan(ws)?;
+    // Pooled worktrees are deleted under the `worktrees` lock, and planned
+    // again under it: nobody can take one between the check and the deletion.
+    let _pool = match current
+        .actions
+        .iter()
+        .any(|a| a.kind == ActionKind::PooledWorktree)
+    {
+        true if !dry_run => {
+            let locks = crate::lock::acquire(ws.repo(), &[Subsystem::Worktrees], Duration::ZERO)?;
+            current = plan(ws)?;
+            Some(locks)
+        }
+        _ => None,
+    };
     if current.report_id != report {
         return Err(CleanupError::PlanChanged {
             approved: report,
@@ -134,8 +150,13 @@ pub fn run(ws: &Workspace, id: &str, dry_run: bool) -> Result<RunOutcome> {
     let operator = signing_key.public.keyid();
     let mut ops = Vec::new();
     let mut actions = Vec::new();
+    let mut failed = None;
     for action in current.actions {
-        delete_ref(ws.repo(), &action)?;
+        // What was deleted before a failure is still recorded.
+        if let Err(err) = delete(ws.repo(), &action) {
+            failed = Some(err);
+            break;
+        }
         let op = CleanupRecord {
             schema_version: 1,
             action: action.kind,
@@ -160,6 +181,9 @@ pub fn run(ws: &Workspace, id: &str, dry_run: bool) -> Result<RunOutcome> {
             &format!("cleanup: {} actions (report {})", ops.len(), report.short()),
         )?;
     }
+    if let Some(err) = failed {
+        return Err(err);
+    }
     Ok(RunOutcome {
         report_id: report,
         dry_run,
@@ -168,21 +192,31 @@ pub fn run(ws: &Workspace, id: &str, dry_run: bool) -> Result<RunOutcome> {
     })
 }
 
-/// Deletes the action's ref if it still points at the planned object.
-fn delete_ref(repo: &gix::Repository, action: &Action) -> Result<()> {
+/// Deletes what the action names, if it is still what the plan saw.
+fn delete(repo: &gix::Repository, action: &Action) -> Result<()> {
     let fail = |source: Box<dyn std::error::Error + Send + Sync>| CleanupError::Delete {
         target: action.target.clone(),
         source,
+    };
+    let expected = match &action.held {
+        Held::Ref(oid) => *oid,
+        Held::File(path) => {
+            let (sha256, _) = super::logs::content_sha256(path).map_err(|e| fail(Box::new(e)))?;
+            if sha256 != action.sha256 {
+                return Err(fail("it changed since the plan was made".into()).into());
+            }
+            return Ok(std::fs::remove_file(path).map_err(|e| fail(Box::new(e)))?);
+        }
+        Held::Worktree(path) => {
+            return Ok(crate::worktree::remove_idle(repo, path).map_err(|e| fail(Box::new(e)))?);
+        }
     };
     let name: gix::refs::FullName = action
         .target
         .as_str()
         .try_into()
         .map_err(|e: gix::validate::reference::name::Error| fail(Box::new(e)))?;
-    let expected = match action.oid {
-        Some(oid) => PreviousValue::MustExistAndMatch(Target::Object(oid)),
-        None => PreviousValue::MustExist,
-    };
+    let expected = PreviousValue::MustExistAndMatch(Target::Object(expected));
     repo.edit_reference(RefEdit {
         change: Change::Delete {
             expected,

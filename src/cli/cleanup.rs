@@ -10,8 +10,9 @@ use clap::Subcommand;
 #[derive(Subcommand)]
 pub enum CleanupCommand {
     /// List what would be deleted (patch branches of resolved queue items or
-    /// merged into their target, state copies of remotes that are gone), with
-    /// the report id to approve.
+    /// merged into their target, state copies of remotes that are gone,
+    /// unused pooled worktrees, logs past `[cleanup] log_retention`), with the
+    /// report id to approve.
     Plan,
     /// Run an approved report: refused (exit 1) when the plan changed or
     /// approvals are short; records one signed audit record per action.
@@ -43,7 +44,7 @@ impl Report for Plan {
         }
         for a in &self.actions {
             say!(
-                "  {:?} {} ({} bytes, sha256 {}): {}",
+                "  {} {} ({} bytes, sha256 {}): {}",
                 a.kind,
                 a.target,
                 a.bytes,

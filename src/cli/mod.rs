@@ -1,12 +1,14 @@
 //! The command line: argument parsing (clap) and dispatch. Each command group
 //! lives in its own file and only parses and prints; the work is in the library.
 
+mod ci;
 mod cleanup;
 mod completions;
 mod context;
 mod daemon;
 mod doctor;
 mod evidence;
+mod failures;
 mod findings;
 mod github;
 mod hooks;
@@ -18,6 +20,7 @@ mod output;
 mod patch;
 mod phase;
 mod quarantine;
+mod rules;
 mod state;
 mod status;
 mod verify;
@@ -67,6 +70,11 @@ enum Command {
     /// Findings from scanners (SARIF 2.1.0): import, list, show.
     #[command(subcommand)]
     Findings(findings::FindingsCommand),
+    /// Learned rules: failures grouped by signature, and what to do when they recur.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
+    /// Failure rates per category over a rolling window, with severities and top signatures.
+    Failures(failures::FailuresArgs),
     /// Verify every record: signatures against the trusted keys, evidence hashes
     /// against git. Exit 3 when anything fails.
     Verify(verify::VerifyArgs),
@@ -89,6 +97,9 @@ enum Command {
     Gate(phase::GateCommand),
     /// Sign an approval of a phase at HEAD, a review-queue item, or a cleanup report.
     Approve(phase::ApproveArgs),
+    /// For CI jobs: run gates and push signed results, check pushes, write a workflow.
+    #[command(subcommand)]
+    Ci(ci::CiCommand),
     /// Install, remove or inspect the git hooks.
     #[command(subcommand)]
     Hooks(hooks::HooksCommand),
@@ -194,6 +205,8 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Key(command) => key::run(&ctx, command),
         Command::Evidence(command) => evidence::run(&ctx, command),
         Command::Findings(command) => findings::run(&ctx, command),
+        Command::Rules(command) => rules::run(&ctx, command),
+        Command::Failures(args) => failures::run(&ctx, args),
         Command::Verify(args) => verify::run(&ctx, args),
         Command::Log(args) => log::run(&ctx, args),
         Command::Quarantine(args) => quarantine::run(&ctx, args),
@@ -202,6 +215,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Phase(command) => phase::phase(&ctx, command),
         Command::Gate(command) => phase::gate(&ctx, command),
         Command::Approve(args) => phase::approve(&ctx, args),
+        Command::Ci(command) => ci::run(&ctx, command),
         Command::Hooks(command) => hooks::run(&ctx, command),
         Command::Daemon(command) => daemon::run(&ctx, command),
         Command::Hook { name, args } => hooks::hook(&ctx, &name, &args),

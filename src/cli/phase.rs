@@ -96,6 +96,12 @@ impl Report for PhaseStatus {
                     gate.state,
                     gate.category
                 );
+                if !gate.unlisted_signers.is_empty() {
+                    say!(
+                        "       passed only by {}, not counted: [policy] gate_signers",
+                        gate.unlisted_signers.join(", ")
+                    );
+                }
             }
             say!(
                 "  evidence {}/{}, approvals at HEAD {}/{}",
@@ -174,6 +180,9 @@ impl Report for RunReport {
                 self.log_dir.display()
             );
             eprintln!("{}", result.output_tail.trim_end());
+            if let Some(learned) = &result.learned {
+                eprintln!("{}", crate::rules::work::describe(learned));
+            }
             if result.outcome == Exit::TimedOut {
                 eprintln!(
                     "--- {} timed out and was killed with everything it started ---",

@@ -70,6 +70,15 @@ impl Report for Summary {
                 .collect();
             say!("findings: {total} open ({})", tools.join(", "));
         }
+        for alert in &self.learning.alerts {
+            say!("alert:    {}", alert.message);
+        }
+        if self.learning.pending_proposals > 0 {
+            say!(
+                "rules:    {} failure signature(s) to decide (git auditops rules propose)",
+                self.learning.pending_proposals
+            );
+        }
         for hook in &self.hooks {
             say!("hook:     {} {}", hook.hook, hook.state);
         }

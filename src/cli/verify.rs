@@ -20,11 +20,40 @@ pub struct VerifyArgs {
     /// it that is exit 3, so that a CI job expecting a trail fails on none.
     #[arg(long)]
     allow_empty: bool,
+    /// How to report: text, json (the same as --json), or github (text, plus
+    /// `::error` annotations and a table appended to $GITHUB_STEP_SUMMARY).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Check signatures on at most N threads (default: the available cores).
+    /// The report is the same for any N.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
+}
+
+/// `verify --format`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Github,
 }
 
 pub fn run(ctx: &Context, args: VerifyArgs) -> Result<ExitCode> {
-    let report = verify::verify(ctx, args.trust.as_deref(), !args.no_cache, args.allow_empty)?;
-    output::report(ctx, &report);
+    let report = verify::verify_with(
+        ctx,
+        args.trust.as_deref(),
+        !args.no_cache,
+        args.allow_empty,
+        args.jobs.map(usize::from),
+    )?;
+    let json = ctx.json || args.format == Format::Json;
+    output::print(json, &report);
+    if args.format == Format::Github {
+        let github = crate::ci::github::verify_errors(&report);
+        super::ci::workflow_commands(json, &github);
+        crate::ci::github::append_summary(&crate::ci::github::verify_summary(&report))
+            .map_err(Error::io("$GITHUB_STEP_SUMMARY"))?;
+    }
     if report.ok {
         Ok(ExitCode::Success)
     } else if report.failures.is_empty() {

@@ -3,14 +3,18 @@
 //! Unknown keys are errors (a typo must not silently disable a control), and every
 //! error names the file, the line and the key.
 
+mod alerts;
 mod category;
+mod ci;
 mod daemon;
 mod findings;
 mod github;
 mod patch;
 mod phases;
 
+pub use alerts::AlertsConfig;
 pub use category::{CATEGORY_BY_COMMAND, Category};
+pub use ci::{CiConfig, GateSigners};
 pub use daemon::{DaemonConfig, DaemonGates, DaemonSync};
 pub use findings::{FindingsConfig, FindingsGroup};
 pub use github::{GithubConfig, RepoNameError, check_repo_name};
@@ -75,6 +79,12 @@ pub struct Config {
     /// `[daemon]`: the per-repository daemon (docs/daemon.md).
     #[serde(default)]
     pub daemon: DaemonConfig,
+    /// `[alerts]`: failure-rate thresholds and alert channels.
+    #[serde(default)]
+    pub alerts: AlertsConfig,
+    /// `[ci]`: what `ci check-push` does about a bypass.
+    #[serde(default)]
+    pub ci: CiConfig,
 }
 
 /// `[cleanup]`.
@@ -84,12 +94,21 @@ pub struct CleanupConfig {
     /// Distinct trusted signers whose approval of a report `cleanup run` needs.
     #[serde(default = "default_quarantine_approvals")]
     pub approvals: std::num::NonZeroU32,
+    /// How long the tool's logs under `.git/auditops/logs/` are kept before
+    /// `cleanup plan` proposes deleting them (default 30 days).
+    #[serde(default = "default_log_retention")]
+    pub log_retention: Setting,
+}
+
+fn default_log_retention() -> Setting {
+    Setting::secs(30 * 86_400)
 }
 
 impl Default for CleanupConfig {
     fn default() -> Self {
         CleanupConfig {
             approvals: std::num::NonZeroU32::MIN,
+            log_retention: default_log_retention(),
         }
     }
 }
@@ -181,6 +200,8 @@ impl Default for Config {
             findings: FindingsConfig::default(),
             cleanup: CleanupConfig::default(),
             daemon: DaemonConfig::default(),
+            alerts: AlertsConfig::default(),
+            ci: CiConfig::default(),
         }
     }
 }
@@ -301,6 +322,12 @@ impl Config {
             return Err(invalid(span, message));
         }
         if let Err((span, message)) = findings::validate(&config.findings) {
+            return Err(invalid(span, message));
+        }
+        if let Err((span, message)) = alerts::validate(&config.alerts) {
+            return Err(invalid(span, message));
+        }
+        if let Err((span, message)) = ci::validate(&config.policy.gate_signers, text) {
             return Err(invalid(span, message));
         }
         Ok(config)

@@ -121,6 +121,9 @@ pub struct PolicyConfig {
     /// the pushed tree; see [`PolicyConfig::wait_for_gates`].
     #[serde(default)]
     pub wait_for_gates: Option<crate::duration::Setting>,
+    /// Whose gate results count where gates are required (src/config/ci.rs).
+    #[serde(default)]
+    pub gate_signers: super::ci::GateSigners,
 }
 
 impl PolicyConfig {

@@ -49,6 +49,10 @@ pub(super) fn key(ws: &Workspace) -> Check {
         Err(err) => {
             // Found, but not usable: the fix depends on which setting named it.
             let fix = match key::locate(ws.repo()) {
+                Ok((_, KeySource::Environment)) => {
+                    "put the whole text of an OpenSSH ed25519 private key in AUDITOPS_SIGNING_KEY, \
+                     or unset it"
+                }
                 Ok((_, KeySource::AuditopsSigningKey)) => {
                     "point `git config auditops.signingKey` at an ed25519 private key, or \
                      `git config --unset auditops.signingKey && git auditops key generate`"

@@ -234,6 +234,12 @@ pub async fn pull_by_head(
     Ok(pulls.into_iter().find(|p| p.head.ref_field == branch))
 }
 
+/// Pull request `number`, open or closed.
+pub async fn pull(client: &mut Client, repo: &str, number: u64) -> Result<PullRequest, CallError> {
+    let path = repo_path(client, repo, &format!("/pulls/{number}"));
+    client.get(&path).await
+}
+
 /// Asks GitHub to merge the pull request once its checks pass. `Ok(Err(..))`
 /// when GitHub answered but declined (auto-merge off for the repository, the
 /// pull request already mergeable, …): the pull request stands either way.

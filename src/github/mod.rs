@@ -31,5 +31,6 @@ pub(crate) mod repo;
 pub mod report;
 pub mod sync;
 pub(crate) mod token;
+pub(crate) mod webhook;
 
 pub use error::GithubError;

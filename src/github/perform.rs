@@ -210,6 +210,7 @@ pub(crate) async fn run(
             auto_close::propose(client, env, op, repo, number, &p.reason, uncertain).await
         }
         Payload::PullRequest(p) => pull_request::open(client, env, op, repo, &p, uncertain).await,
+        Payload::Webhook(p) => super::webhook::post(env, op, &p, uncertain).await,
     }
 }
 

@@ -30,7 +30,8 @@ pub(crate) fn needed(op: &OutboxOp) -> Level {
             let labelled = op.payload().is_ok_and(|p| !p.labels().is_empty());
             if labelled { Level::Triage } else { Level::Pull }
         }
-        OpKind::Comment => Level::Pull,
+        // A webhook needs nothing on the repository; pull is the least level.
+        OpKind::Comment | OpKind::PostWebhook => Level::Pull,
         OpKind::AddLabels
         | OpKind::RemoveLabel
         | OpKind::CloseIssue

@@ -36,6 +36,10 @@ named_enum! {
         Reopened = "reopened",
         /// The auto-close proposal was withdrawn (a finding came back).
         Cancelled = "cancelled",
+        /// The pull request was merged (seen in this run).
+        Merged = "merged",
+        /// The pull request was closed without merging (seen in this run).
+        ClosedUnmerged = "closed_unmerged",
         /// Failed in a way retrying cannot fix.
         Failed = "failed",
         /// Failed for this run; a later sync tries again.
@@ -71,6 +75,8 @@ impl From<Detail> for OpResult {
             Detail::AlreadyClosed => OpResult::AlreadyClosed,
             Detail::Cancelled => OpResult::Cancelled,
             Detail::Reopened => OpResult::Reopened,
+            Detail::Merged => OpResult::Merged,
+            Detail::ClosedUnmerged => OpResult::ClosedUnmerged,
         }
     }
 }

@@ -59,6 +59,8 @@ named_enum! {
         ProposeAutoClose = "propose_auto_close",
         /// Reopen a closed issue (a finding it was about came back).
         ReopenIssue = "reopen_issue",
+        /// Post an alert to the `[alerts] webhook` (Slack-compatible JSON).
+        PostWebhook = "post_webhook",
     }
 }
 

@@ -385,6 +385,18 @@ pub enum Payload {
     Reopen(ReopenPayload),
     /// `create_pull_request`.
     PullRequest(PullRequestPayload),
+    /// `post_webhook`.
+    Webhook(WebhookPayload),
+}
+
+/// `post_webhook`: an alert's text, posted as `{"text": …}` to the
+/// `[alerts] webhook` in force when it is sent. The URL is not recorded:
+/// webhook URLs carry their secret in the path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookPayload {
+    /// The message (Slack's `text`).
+    pub text: String,
 }
 
 fn parse<T: serde::de::DeserializeOwned>(
@@ -407,6 +419,7 @@ impl Payload {
             OpKind::ProposeAutoClose => Payload::AutoClose(parse(kind, payload)?),
             OpKind::ReopenIssue => Payload::Reopen(parse(kind, payload)?),
             OpKind::CreatePullRequest => Payload::PullRequest(parse(kind, payload)?),
+            OpKind::PostWebhook => Payload::Webhook(parse(kind, payload)?),
         };
         read.check()?;
         Ok(read)
@@ -423,6 +436,7 @@ impl Payload {
             Payload::AutoClose(_) => OpKind::ProposeAutoClose,
             Payload::Reopen(_) => OpKind::ReopenIssue,
             Payload::PullRequest(_) => OpKind::CreatePullRequest,
+            Payload::Webhook(_) => OpKind::PostWebhook,
         }
     }
 
@@ -447,6 +461,7 @@ impl Payload {
                 None => Ok(()),
             },
             Payload::AutoClose(p) => check_text("reason", &p.reason, MAX_BODY_CHARS / 2, true),
+            Payload::Webhook(p) => check_text("text", &p.text, body_max, true),
             Payload::PullRequest(p) => {
                 check_branch("head", &p.head)?;
                 check_branch("base", &p.base)?;
@@ -468,7 +483,7 @@ impl Payload {
             Payload::Close(p) => Some(&p.target),
             Payload::AutoClose(p) => Some(&p.target),
             Payload::Reopen(p) => Some(&p.target),
-            Payload::Issue(_) | Payload::PullRequest(_) => None,
+            Payload::Issue(_) | Payload::PullRequest(_) | Payload::Webhook(_) => None,
         }
     }
 

@@ -155,6 +155,10 @@ super::named::named_enum! {
         /// An auto-close proposal withdrawn before it closed the issue (a
         /// finding it was about came back).
         Cancelled = "cancelled",
+        /// A later sync saw the pull request merged.
+        Merged = "merged",
+        /// A later sync saw the pull request closed without merging.
+        ClosedUnmerged = "closed_unmerged",
     }
 }
 

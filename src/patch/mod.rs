@@ -14,6 +14,7 @@ pub mod parse;
 mod paths;
 pub mod queue;
 pub mod records;
+mod redact;
 mod review;
 mod submit;
 pub mod validate;
@@ -32,7 +33,8 @@ use crate::sign::{SignatureStatus, SigningKey};
 use crate::store::{Op, RecordId};
 use crate::workspace::Workspace;
 use decide::Decision;
-use records::{DecisionRecord, display_as_serialized};
+use records::DecisionRecord;
+pub(crate) use records::display_as_serialized;
 use serde::Serialize;
 
 /// The branch a pull request for a patch to `target` comes from (one per

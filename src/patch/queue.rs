@@ -259,6 +259,7 @@ fn health_alert(metrics: &Metrics) -> Alert {
                 .unwrap_or_else(|| "-".into())
         ),
         health: Some(metrics.health),
+        failure_rate: None,
         timestamp: Timestamp::now(),
     }
 }

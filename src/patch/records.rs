@@ -314,6 +314,10 @@ pub enum AlertKind {
     PatchRejected,
     /// The review queue's health changed.
     QueueHealth,
+    /// A category's failure rate crossed a threshold (`[alerts]`).
+    FailureRate,
+    /// A patch was merged without a person.
+    PatchAutoMerged,
 }
 
 /// Something a person should look at: a rejected patch, an unhealthy queue.
@@ -329,6 +333,9 @@ pub struct Alert {
     pub message: String,
     /// For queue-health alerts: the health it moved to.
     pub health: Option<Health>,
+    /// For failure-rate alerts: the category, rate and window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_rate: Option<crate::alerts::FailureRate>,
     /// When.
     pub timestamp: Timestamp,
 }

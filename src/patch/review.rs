@@ -122,7 +122,9 @@ pub fn approve(
     };
     ops.push(resolution.put(Some(&key)));
     let health_alert = queue::alert_for(ws, Change::Resolved(&item.item_id))?;
-    ops.extend(health_alert.iter().map(|a| a.put(Some(&key))));
+    if let Some(alert) = &health_alert {
+        ops.extend(crate::alerts::with_channels(ws, alert, Some(&key))?);
+    }
     ws.write(&ops, &format!("queue: approve {item_id}"))?;
     Ok(Resolved {
         item_id: item_id.to_owned(),
@@ -161,7 +163,9 @@ pub fn reject(ws: &Workspace, item_id: &str, reason: &str) -> Result<Resolved> {
     };
     let mut ops = vec![resolution.put(key.as_ref())];
     let health_alert = queue::alert_for(ws, Change::Resolved(&item.item_id))?;
-    ops.extend(health_alert.iter().map(|a| a.put(key.as_ref())));
+    if let Some(alert) = &health_alert {
+        ops.extend(crate::alerts::with_channels(ws, alert, key.as_ref())?);
+    }
     ws.write(&ops, &format!("queue: reject {item_id}"))?;
     let decision = queue::decision_of(ws, &item)?;
     Ok(Resolved {

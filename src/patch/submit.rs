@@ -141,6 +141,25 @@ pub(crate) fn protected_changes(config: &Config, changes: &[FileChange]) -> Vec<
         .collect()
 }
 
+/// An automatic merge is news too: recorded and sent like every alert.
+fn merged_alert(record: &DecisionRecord) -> Alert {
+    Alert {
+        schema_version: 1,
+        alert: AlertKind::PatchAutoMerged,
+        subject: record.patch_id.to_hex(),
+        message: format!(
+            "patch {} ({}) was merged into {} without a person: confidence {:.2}",
+            record.patch_id.short(),
+            record.title(),
+            record.target,
+            record.confidence
+        ),
+        health: None,
+        failure_rate: None,
+        timestamp: Timestamp::now(),
+    }
+}
+
 fn rejection_alert(record: &DecisionRecord) -> Alert {
     Alert {
         schema_version: 1,
@@ -153,6 +172,7 @@ fn rejection_alert(record: &DecisionRecord) -> Alert {
             record.reasons.join("; ")
         ),
         health: None,
+        failure_rate: None,
         timestamp: Timestamp::now(),
     }
 }
@@ -231,6 +251,7 @@ fn refuse(
     record.refused = Some(kind);
     record.reasons.push(reason);
     record.timestamp = Timestamp::now();
+    let record = record.redacted();
     let op = record.put(key);
     let id = op.record_id();
     let alert = rejection_alert(&record);
@@ -239,8 +260,10 @@ fn refuse(
         RefusalKind::Refused => "refused",
         RefusalKind::DoesNotApply => "does not apply",
     };
+    let mut ops = vec![op];
+    ops.extend(crate::alerts::with_channels(ws, &alert, key)?);
     ws.write(
-        &[op, alert.put(key)],
+        &ops,
         &format!("patch: reject {} ({label})", record.patch_id.short()),
     )?;
     Ok(Submitted::new(id, record))
@@ -453,6 +476,9 @@ pub fn submit(
     let short = record.patch_id.short();
     record.action = act_on(repo, &mut record, mode, result, &short)?;
     record.timestamp = Timestamp::now();
+    // The commit keeps its message; the record (and what is built from it:
+    // the alert, the queue item, the pull request) gets the redacted one.
+    let record = record.redacted();
 
     let record_op = record.put(key.as_ref());
     let mut submitted = Submitted::new(record_op.record_id(), record.clone());
@@ -488,11 +514,22 @@ pub fn submit(
             ws.refresh();
             submitted.health_alert = queue::alert_for(ws, Change::Queued(&item))?;
             ops.push(item.put(key.as_ref()));
-            ops.extend(submitted.health_alert.iter().map(|a| a.put(key.as_ref())));
+            if let Some(alert) = &submitted.health_alert {
+                ops.extend(crate::alerts::with_channels(ws, alert, key.as_ref())?);
+            }
             submitted.queue_item = Some(item.item_id);
         }
-        Action::Alerted => ops.push(rejection_alert(&record).put(key.as_ref())),
-        Action::Merged | Action::None => {}
+        Action::Alerted => ops.extend(crate::alerts::with_channels(
+            ws,
+            &rejection_alert(&record),
+            key.as_ref(),
+        )?),
+        Action::Merged => ops.extend(crate::alerts::with_channels(
+            ws,
+            &merged_alert(&record),
+            key.as_ref(),
+        )?),
+        Action::None => {}
     }
     let message = format!(
         "patch: {} {} ({:.2}) for {target}",

@@ -32,6 +32,9 @@ pub struct Score {
     /// Its full log on the machine that ran it (absent from older records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log: Option<String>,
+    /// A failure's signature and what learned rules did (absent on a pass).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learned: Option<crate::rules::Learned>,
 }
 
 impl Score {
@@ -120,6 +123,13 @@ pub(crate) fn run_all(
             duration_ms: u64::try_from(outcome.duration.as_millis()).unwrap_or(u64::MAX),
             output_tail: Some(outcome.tail.clone()).filter(|t| !t.is_empty()),
             log: Some(log.display().to_string()),
+            learned: (!outcome.passed()).then(|| {
+                crate::rules::Learned::failure(crate::rules::signature(
+                    validator.category(),
+                    name,
+                    &crate::evidence::redact(&outcome.tail),
+                ))
+            }),
             outcome: outcome.exit,
         });
     }
@@ -157,6 +167,7 @@ mod tests {
             duration_ms: 0,
             output_tail: None,
             log: None,
+            learned: None,
         }
     }
 

@@ -8,7 +8,7 @@
 
 use super::PhaseError;
 use super::records::{GateResult, definition_sha256};
-use super::runner::{self, Job, Progress};
+use super::runner::{Job, Progress};
 use super::status::Reader;
 use crate::config::PhaseConfig;
 use crate::error::Result;
@@ -107,7 +107,7 @@ pub(crate) fn log_of(repo: &gix::Repository, result: &GateResult) -> Option<Path
 }
 
 /// The phase `gate run` is about: `id` when given, else the active phase.
-fn chosen_phase(ws: &Workspace, id: Option<u32>) -> Result<&PhaseConfig> {
+pub(crate) fn chosen_phase(ws: &Workspace, id: Option<u32>) -> Result<&PhaseConfig> {
     let config = ws.config()?;
     if config.phases.is_empty() {
         return Err(PhaseError::NoPhases.into());
@@ -139,7 +139,10 @@ pub(crate) fn run_phase(
         phase.name,
         commit.short()
     ));
-    run(ws, phase, commit, &all, progress)
+    let report = run(ws, phase, commit, &all, progress)?;
+    // A fix rule for the failure runs now that the gates released the pool.
+    crate::rules::fix::after_gate_run(ws, &report, progress);
+    Ok(report)
 }
 
 /// Runs `gates` (ids of `phase`, in the phase's order) on `commit`, one at a
@@ -152,8 +155,25 @@ pub(crate) fn run(
     gates: &[&str],
     progress: &Progress,
 ) -> Result<RunReport> {
+    run_recording(ws, phase, commit, gates, progress, true)
+}
+
+/// [`run`], or with `record = false` (`ci run --no-record`, a pull request
+/// from a fork without secrets) the same run that signs and writes nothing:
+/// no result, and no findings of a gate's SARIF file.
+pub(crate) fn run_recording(
+    ws: &Workspace,
+    phase: &PhaseConfig,
+    commit: CommitId,
+    gates: &[&str],
+    progress: &Progress,
+    record: bool,
+) -> Result<RunReport> {
     let (repo, config) = (ws.repo(), ws.config()?);
-    let key = crate::sign::key::for_recording(ws)?;
+    let key = match record {
+        true => crate::sign::key::for_recording(ws)?,
+        false => None,
+    };
     let tree: TreeId = crate::git::tree_of(repo, commit.object_id())?.into();
     let id = *phase.id.get_ref();
     let mut shared: Option<GateTree> = None;
@@ -201,7 +221,11 @@ pub(crate) fn run(
                 return Err(crate::worktree::WorktreeError::io(&stale)(err).into());
             }
         }
-        let outcome = runner::run(
+        // Learned rules may retry a failure and say what fixed it before.
+        let (outcome, learned) = crate::rules::work::run_gate(
+            ws,
+            gate.category(),
+            gate_id,
             &Job {
                 name: gate_id,
                 command: gate.run.get_ref(),
@@ -213,12 +237,12 @@ pub(crate) fn run(
             progress,
         );
         // Cancelled by the daemon: the run says nothing about the tree.
-        if runner::cancelled() {
+        if super::runner::cancelled() {
             return Err(crate::daemon::cancelled_error(gate_id));
         }
         // A gate that scans: its SARIF becomes findings of this commit, and
         // `fail_on` may fail it (src/findings/gate.rs).
-        let scanned = gate.sarif.as_ref().map(|sarif| {
+        let scanned = gate.sarif.as_ref().filter(|_| record).map(|sarif| {
             let file = cwd.join(sarif.get_ref());
             crate::findings::gate::scan(ws, &file, gate.fail_on, cwd, commit)
         });
@@ -241,14 +265,25 @@ pub(crate) fn run(
             },
             timestamp: Timestamp::now(),
             scan: scanned.and_then(|s| s.scan),
+            learned: None,
+        };
+        let result = GateResult {
+            learned: crate::rules::work::settle(learned, &result),
+            ..result
         };
         let message = format!(
             "gate: {gate_id} {} on tree {short_tree} (phase {id})",
             if result.passed { "passed" } else { "failed" },
         );
-        ws.write(&[result.put(key.as_ref())], &message)?;
+        if record {
+            ws.write(&[result.put(key.as_ref())], &message)?;
+        }
         report.passed = result.passed;
         report.results.push(result);
+    }
+    // Only a failure (or a flaky pass) can push a failure rate up.
+    if report.results.iter().any(|r| r.learned.is_some()) {
+        crate::alerts::after_gate_run(ws, progress);
     }
     Ok(report)
 }

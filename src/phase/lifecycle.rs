@@ -259,10 +259,16 @@ pub(crate) fn complete(ws: &Workspace, id: u32, tag: bool) -> Result<Completed> 
     }
     let (commit, tree) = head(repo)?;
     let gates: Vec<GateStatus> = reader.gates(phase, tree)?;
+    let signers = &ws.config()?.policy.gate_signers;
     let not_passed: Vec<String> = gates
         .iter()
         .filter(|g| !g.passed())
-        .map(|g| format!("{} ({})", g.gate, g.state))
+        .map(
+            |g| match super::signers::missing_signer_note(signers, &g.unlisted_signers) {
+                Some(note) => format!("{} ({}: {note})", g.gate, g.state),
+                None => format!("{} ({})", g.gate, g.state),
+            },
+        )
         .collect();
     if !not_passed.is_empty() {
         return Err(PhaseError::GatesNotPassed {

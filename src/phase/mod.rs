@@ -8,6 +8,7 @@ pub(crate) mod lifecycle;
 pub mod prepush;
 pub mod records;
 pub mod runner;
+pub mod signers;
 pub mod status;
 pub(crate) mod summary;
 

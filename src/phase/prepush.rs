@@ -94,17 +94,26 @@ pub struct Lacking {
     pub failure: Option<GateResult>,
     /// The full log of that failing run, when it ran in this clone.
     pub log: Option<PathBuf>,
+    /// Why passing results do not count: their signers are not in `[policy]
+    /// gate_signers` (see [`super::signers`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer_note: Option<String>,
 }
 
 impl Lacking {
     /// What the refusal says of a gate that has not passed; the log folder is
     /// read only here, for a failure, so an allowed push never reads it.
-    fn of(repo: &gix::Repository, status: GateStatus) -> Self {
+    fn of(
+        repo: &gix::Repository,
+        status: GateStatus,
+        signers: &crate::config::GateSigners,
+    ) -> Self {
         let log = status
             .result
             .as_ref()
             .and_then(|result| gates::log_of(repo, result));
         Lacking {
+            signer_note: super::signers::missing_signer_note(signers, &status.unlisted_signers),
             gate: status.gate,
             state: status.state,
             stale: status.stale,
@@ -221,7 +230,7 @@ pub fn decide(
         let lacking: Vec<Lacking> = statuses
             .into_iter()
             .filter(|s| !s.passed())
-            .map(|s| Lacking::of(repo, s))
+            .map(|s| Lacking::of(repo, s, &config.policy.gate_signers))
             .collect();
         let id = *phase.id.get_ref();
         if lacking.is_empty() {
@@ -273,6 +282,10 @@ pub(crate) fn explain(decisions: &[RefDecision]) -> String {
                     failed.join(", ")
                 );
             }
+            (Some(_), Some(_)) if d.gates.iter().all(|g| g.signer_note.is_some()) => {
+                out += "Their results must be signed by an allowed gate signer: let CI run them \
+(`git auditops ci run`), then `git auditops state pull` and push again.\n";
+            }
             (Some(phase), Some(commit)) if !d.gates.is_empty() => {
                 out += &format!(
                     "Run them, then push again:\n  git auditops gate run --phase {phase} --rev {commit}\n"
@@ -281,16 +294,18 @@ pub(crate) fn explain(decisions: &[RefDecision]) -> String {
             _ => {}
         }
     }
-    out += "(git's own escape hatch, `git push --no-verify`, skips this check; nothing records such a push.)\n";
+    out += "(git's own escape hatch, `git push --no-verify`, skips this check; a CI job running \
+`git auditops ci check-push` records such a push as a bypass.)\n";
     out
 }
 
 /// One gate's lines of the refusal.
 fn explain_gate(gate: &Lacking) -> String {
     let Some(result) = &gate.failure else {
-        let why = match gate.stale {
-            true => " (the gate's definition changed since its last result)",
-            false => "",
+        let why = match (&gate.signer_note, gate.stale) {
+            (Some(note), _) => format!(" ({note})"),
+            (None, true) => " (the gate's definition changed since its last result)".to_owned(),
+            (None, false) => String::new(),
         };
         return format!("  {}: missing{why}\n", gate.gate);
     };
@@ -346,6 +361,7 @@ mod tests {
             stale: false,
             failure: None,
             log: None,
+            signer_note: None,
         }
     }
 
@@ -364,12 +380,14 @@ mod tests {
                 phase: 0,
                 outcome: Exit::Exited { code: 2 },
                 scan: None,
+                learned: None,
                 passed: false,
                 duration_ms: 1,
                 output_tail: output_tail.to_owned(),
                 timestamp: Timestamp::now(),
             }),
             log: log.map(PathBuf::from),
+            signer_note: None,
         }
     }
 

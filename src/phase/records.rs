@@ -40,6 +40,9 @@ pub struct GateResult {
     /// The `scan` record of the findings the gate's `sarif` file held.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scan: Option<String>,
+    /// A failure's signature and what learned rules did (absent on a plain pass).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learned: Option<crate::rules::Learned>,
 }
 
 impl KeyedKind for GateResult {

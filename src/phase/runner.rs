@@ -230,6 +230,8 @@ pub(crate) fn run(job: &Job<'_>, progress: &Progress) -> Outcome {
         .arg(job.command)
         .current_dir(job.cwd)
         .envs(job.env)
+        // A CI secret must not reach a gate: its output is recorded.
+        .env_remove(crate::sign::SIGNING_KEY_ENV)
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log_err)

@@ -92,6 +92,10 @@ pub struct GateStatus {
     pub signer: Option<String>,
     /// Results exist for this tree, but for another definition of the gate.
     pub stale: bool,
+    /// Trusted signers of passing results on this tree that `[policy]
+    /// gate_signers` does not count (a laptop's result where only CI's count).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unlisted_signers: Vec<String>,
 }
 
 impl GateStatus {
@@ -193,6 +197,7 @@ impl<'a> Reader<'a, '_, '_> {
             result,
             signer,
             stale,
+            unlisted_signers: Vec::new(),
         };
         let missing = |stale| status(GateState::Missing, None, None, stale);
         let Some(view) = self.view else {
@@ -202,15 +207,24 @@ impl<'a> Reader<'a, '_, '_> {
         let key = [tree.to_string(), gate_id.to_owned()];
         let all: Vec<Read<GateResult>> = read_keyed(view, &key, self.trust)?;
         let stale = !all.is_empty();
-        let mut counted: Vec<Read<GateResult>> = all
+        let (mut counted, unlisted): (Vec<Read<GateResult>>, Vec<Read<GateResult>>) = all
             .into_iter()
             .filter(|r| r.counts(self.require_signed()) && r.record.definition_sha256 == definition)
+            .partition(|r| super::signers::allows(&self.config.policy.gate_signers, r));
+        // Results by unlisted signers are for this definition: not stale.
+        let stale = stale && unlisted.is_empty();
+        let mut unlisted_signers: Vec<String> = unlisted
+            .iter()
+            .filter(|r| r.record.passed)
+            .filter_map(|r| r.signer().map(str::to_owned))
             .collect();
+        unlisted_signers.sort();
+        unlisted_signers.dedup();
         // A pass anywhere wins (the same tree passed); else the latest failure.
         counted.sort_by(|a, b| {
             (a.record.passed, &a.record.timestamp).cmp(&(b.record.passed, &b.record.timestamp))
         });
-        Ok(match counted.pop() {
+        let decided = match counted.pop() {
             Some(read) => status(
                 match read.record.passed {
                     true => GateState::Passed,
@@ -221,6 +235,14 @@ impl<'a> Reader<'a, '_, '_> {
                 false,
             ),
             None => missing(stale),
+        };
+        // Said only of a gate that has not passed: it is why it has not.
+        Ok(GateStatus {
+            unlisted_signers: match decided.passed() {
+                true => Vec::new(),
+                false => unlisted_signers,
+            },
+            ..decided
         })
     }
 

@@ -11,6 +11,17 @@ pub enum SignError {
         /// Each place tried, and why it did not do.
         tried: Vec<String>,
     },
+    /// `AUDITOPS_SIGNING_KEY` is set but does not hold an OpenSSH ed25519
+    /// private key. Never carries the variable's text.
+    #[error(
+        "{variable} is set but is not usable as a signing key: {reason}; it must hold the whole text of an OpenSSH ed25519 private key (as `git auditops key generate --out FILE` writes to FILE), or be unset"
+    )]
+    EnvKeyMalformed {
+        /// The variable's name.
+        variable: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The key file could not be read.
     #[error("cannot read the signing key {path}")]
     KeyRead {

@@ -1,8 +1,10 @@
 //! The signing key: where it is found, how it is read, and how a new one is made.
 //!
 //! Keys are OpenSSH ed25519 keys, so the key a developer already uses for git's
-//! ssh signing works. Lookup order: git config `auditops.signingKey`, then git's
-//! `user.signingKey` when it names an ssh ed25519 key, then `~/.ssh/id_ed25519`.
+//! ssh signing works. Lookup order: the key text in `AUDITOPS_SIGNING_KEY` (a CI
+//! secret, see [`super::env_key`]), then git config `auditops.signingKey`, then
+//! git's `user.signingKey` when it names an ssh ed25519 key, then
+//! `~/.ssh/id_ed25519`.
 
 use super::error::SignError;
 use super::public_key::PublicKey;
@@ -14,6 +16,9 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeySource {
+    /// The key's text in the environment variable `AUDITOPS_SIGNING_KEY`.
+    #[serde(rename = "environment")]
+    Environment,
     /// git config `auditops.signingKey`
     AuditopsSigningKey,
     /// git config `user.signingKey` (with `gpg.format = ssh`)
@@ -26,6 +31,7 @@ impl KeySource {
     /// Where the key was found, for people.
     pub fn describe(self) -> &'static str {
         match self {
+            KeySource::Environment => "environment variable AUDITOPS_SIGNING_KEY",
             KeySource::AuditopsSigningKey => "git config auditops.signingKey",
             KeySource::GitUserSigningKey => "git config user.signingKey",
             KeySource::DefaultPath => "~/.ssh/id_ed25519",
@@ -38,7 +44,7 @@ pub struct SigningKey {
     key: ed25519_dalek::SigningKey,
     /// Its public half.
     pub public: PublicKey,
-    /// The private key file.
+    /// The private key file (`$AUDITOPS_SIGNING_KEY` for a key given as text).
     pub path: PathBuf,
     /// How it was found.
     pub source: KeySource,
@@ -98,8 +104,13 @@ fn expand_home(path: &str) -> PathBuf {
 /// The path of the private key to use, by the lookup order above.
 /// `Err(NoKey)` lists what was tried.
 pub fn locate(repo: &gix::Repository) -> Result<(PathBuf, KeySource), SignError> {
+    if super::env_key::text().is_some() {
+        // A CI secret is the most deliberate choice of all: it wins, and a
+        // malformed one is an error rather than a fall-through.
+        return Ok((super::env_key::display_path(), KeySource::Environment));
+    }
     let config = repo.config_snapshot();
-    let mut tried = Vec::new();
+    let mut tried = vec![format!("{} (unset)", super::env_key::SIGNING_KEY_ENV)];
     if let Some(value) = config.string("auditops.signingKey") {
         // An explicit choice is never silently skipped: a bad path is an error.
         return Ok((
@@ -173,7 +184,7 @@ pub struct FoundKey {
 /// Finds the signing key and reads its public half (`key show`, `init`).
 pub fn find_public(repo: &gix::Repository) -> Result<FoundKey, SignError> {
     let (path, source) = locate(repo)?;
-    let key = read_private(&path)?;
+    let key = read_source(&path, source)?;
     let public = key
         .public_key()
         .key_data()
@@ -189,6 +200,17 @@ pub fn find_public(repo: &gix::Repository) -> Result<FoundKey, SignError> {
         source,
         public,
     })
+}
+
+/// Reads the private key `locate` found: the environment variable's text, or
+/// the file at `path`; still encrypted if it is.
+fn read_source(path: &Path, source: KeySource) -> Result<ssh_key::PrivateKey, SignError> {
+    match source {
+        KeySource::Environment => {
+            super::env_key::parse(&super::env_key::text().unwrap_or_default())
+        }
+        _ => read_private(path),
+    }
 }
 
 /// Reads an OpenSSH ed25519 private key file, still encrypted if it is.
@@ -218,7 +240,7 @@ fn read_private(path: &Path) -> Result<ssh_key::PrivateKey, SignError> {
 
 /// Reads an OpenSSH ed25519 private key, asking for its passphrase if needed.
 pub fn load(path: &Path, source: KeySource) -> Result<SigningKey, SignError> {
-    let mut key = read_private(path)?;
+    let mut key = read_source(path, source)?;
     if key.is_encrypted() {
         let passphrase = passphrase(path)?;
         key = key

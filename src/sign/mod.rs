@@ -4,7 +4,9 @@
 pub mod allowed_signers;
 pub(crate) mod batch;
 pub mod dsse;
+pub mod env_key;
 mod error;
+pub mod floor;
 pub mod key;
 pub mod open;
 mod public_key;
@@ -12,6 +14,7 @@ pub mod statement;
 pub mod trust;
 
 pub use dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, pae};
+pub use env_key::SIGNING_KEY_ENV;
 pub use error::SignError;
 pub use key::{KeySource, SigningKey};
 pub use open::{OpenError, Opened, open};

@@ -229,10 +229,13 @@ impl Store<'_> {
                 let ours_view = ours_view
                     .as_ref()
                     .expect("not a fast-forward, so ours exists");
-                let tree = self.merged_tree(ours_view, &theirs_view, &diffs, &keyed)?;
                 let message = format!("merge: union with {remote} ({arrived} records arrived)");
                 let parents = [ours_view.commit, theirs];
-                (self.write_commit(tree, &parents, &message)?, message)
+                let commit = self.staged(|scratch| {
+                    let tree = scratch.merged_tree(ours_view, &theirs_view, &diffs, &keyed)?;
+                    scratch.write_commit(tree, &parents, &message)
+                })?;
+                (commit, message)
             };
             match self.compare_and_swap(ours, commit, &message)? {
                 Ok(()) if fast_forward => {

@@ -16,6 +16,7 @@ pub(crate) mod index;
 pub mod kept;
 pub mod layout;
 mod merge;
+mod pack;
 mod record;
 pub mod ref_lock;
 pub(crate) mod remote;
@@ -201,8 +202,10 @@ impl<'r> Store<'r> {
                 self.view_at(tip)?;
                 return Ok((tip, false));
             }
-            let tree = self.empty_state_tree()?;
-            let commit = self.write_commit(tree, &[], "init: create the auditops state")?;
+            let commit = self.staged(|scratch| {
+                let tree = scratch.empty_state_tree()?;
+                scratch.write_commit(tree, &[], "init: create the auditops state")
+            })?;
             match self.compare_and_swap(None, commit, "init")? {
                 Ok(()) => return Ok((commit, true)),
                 Err(err) => self.after_lost_race(None, &mut race, err)?,
@@ -248,9 +251,11 @@ impl<'r> Store<'r> {
                 }
                 None => (self.empty_state_tree()?, FORMAT_VERSION),
             };
-            let tree = append::apply(self, tip, base_tree, base_version, ops)?;
             let parents: Vec<ObjectId> = tip.into_iter().collect();
-            let commit = self.write_commit(tree, &parents, message)?;
+            let commit = self.staged(|scratch| {
+                let tree = append::apply(scratch, tip, base_tree, base_version, ops)?;
+                scratch.write_commit(tree, &parents, message)
+            })?;
             match self.compare_and_swap(tip, commit, message)? {
                 Ok(()) => {
                     return Ok(Written {
@@ -310,6 +315,22 @@ impl<'r> Store<'r> {
         let spread = u64::from(std::process::id() % 7 + race.retries.min(20));
         std::thread::sleep(Duration::from_micros(200 * spread));
         Ok(())
+    }
+
+    /// Runs `write` on a copy of this store whose object writes stay in memory,
+    /// then writes them all at once (one pack for the transaction, see [`pack`])
+    /// before anything points at them.
+    fn staged<T>(&self, write: impl FnOnce(&Store<'_>) -> Result<T>) -> Result<T> {
+        let staging = pack::Staging::new(self.repo);
+        let scratch = Store {
+            repo: staging.repo(),
+            ref_name: self.ref_name.clone(),
+            identity: self.identity.clone(),
+            lock_timeout: self.lock_timeout,
+        };
+        let out = write(&scratch)?;
+        staging.persist()?;
+        Ok(out)
     }
 
     /// The blob of the `VERSION` file this tool writes.

@@ -96,6 +96,17 @@ impl VerifiedCache {
         hit
     }
 
+    /// Whether `key` was verified before, without keeping it: the caller keeps
+    /// its hits with [`VerifiedCache::keep`] (so that threads can share the cache).
+    pub fn is_known(&self, key: &CacheKey) -> bool {
+        self.known.binary_search(key).is_ok()
+    }
+
+    /// Keeps `keys` (hits of [`VerifiedCache::is_known`], records verified now).
+    pub fn keep(&mut self, keys: impl IntoIterator<Item = CacheKey>) {
+        self.kept.extend(keys);
+    }
+
     /// Enters a record that passed every check.
     pub fn insert(&mut self, key: CacheKey) {
         self.kept.push(key);

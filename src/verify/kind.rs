@@ -38,6 +38,8 @@ pub enum FindingKind {
     QueueResolution,
     /// A queue-health alert.
     Alert,
+    /// A learned rule.
+    Rule,
     /// An outbox operation.
     OutboxOp,
     /// An outbox operation's outcome.
@@ -63,6 +65,7 @@ impl FindingKind {
             FindingKind::QueueItem => QueueItem::KIND,
             FindingKind::QueueResolution => QueueResolution::KIND,
             FindingKind::Alert => Alert::KIND,
+            FindingKind::Rule => crate::rules::Rule::KIND,
             FindingKind::OutboxOp => OutboxOp::KIND,
             FindingKind::OutboxOutcome => OutboxOutcome::KIND,
             FindingKind::Quarantine => Quarantine::KIND,
@@ -84,6 +87,7 @@ impl From<&str> for FindingKind {
             QueueItem::KIND => FindingKind::QueueItem,
             QueueResolution::KIND => FindingKind::QueueResolution,
             Alert::KIND => FindingKind::Alert,
+            crate::rules::Rule::KIND => FindingKind::Rule,
             OutboxOp::KIND => FindingKind::OutboxOp,
             OutboxOutcome::KIND => FindingKind::OutboxOutcome,
             Quarantine::KIND => FindingKind::Quarantine,
@@ -122,6 +126,7 @@ mod tests {
             "queue-item",
             "queue-resolution",
             "alert",
+            "rule",
             "outbox-op",
             "outbox-outcome",
             "quarantine",

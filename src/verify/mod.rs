@@ -9,6 +9,7 @@
 pub(crate) mod cache;
 mod history;
 mod kind;
+mod parallel;
 mod quoted;
 
 use crate::approval::Approval;
@@ -35,7 +36,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 /// Records whose signatures are verified together.
-const BATCH: usize = 512;
+pub(crate) const BATCH: usize = 512;
 
 /// A record that failed a check, or passed with a warning.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -127,6 +128,7 @@ pub enum VerifyError {
 }
 
 /// How strict to be.
+#[derive(Clone, Copy)]
 pub(crate) struct Policy<'a> {
     /// The keys that may sign.
     pub trust: &'a TrustSet,
@@ -135,8 +137,9 @@ pub(crate) struct Policy<'a> {
     /// Whether an evidence record naming a commit absent from this repository
     /// fails (`verify`) or only warns (`pull`: the code may not be fetched yet).
     pub missing_commit_fails: bool,
-    /// Skip records verified before (and remember the ones verified now).
-    pub cache: Option<VerifiedCache>,
+    /// Skip records verified before (the caller remembers the ones verified
+    /// now: [`Verifier::finish_keeping`]).
+    pub cache: Option<&'a VerifiedCache>,
 }
 
 struct Pending<'a> {
@@ -160,6 +163,8 @@ pub(crate) struct Verifier<'a> {
     files: HashMap<(ObjectId, String), Option<quoted::Quoted>>,
     /// Where the state keeps the files its evidence quotes.
     kept: Option<store::Kept>,
+    /// Cache keys of the records found in the cache or verified now.
+    cache_keys: Vec<CacheKey>,
 }
 
 impl<'a> Verifier<'a> {
@@ -178,6 +183,7 @@ impl<'a> Verifier<'a> {
             saw_completion: false,
             files: HashMap::new(),
             kept: None,
+            cache_keys: Vec::new(),
         }
     }
 
@@ -213,11 +219,18 @@ impl<'a> Verifier<'a> {
 
     /// Checks one record, `line`, found at `location`.
     pub fn check(&mut self, location: &Location, line: &[u8]) {
-        self.report.records += 1;
         let id = RecordId::of(line);
+        let repeated = !misnamed(location, id) && !self.seen.insert(id);
+        self.check_record(location, line, id, repeated);
+    }
+
+    /// Checks one record whose id is `id`; `repeated` when the same bytes
+    /// came before (then it is only counted and warned about).
+    fn check_record(&mut self, location: &Location, line: &[u8], id: RecordId, repeated: bool) {
+        self.report.records += 1;
         let log = location.kind();
         if let Location::Keyed(path) = location
-            && path.file != store::index::file_name(id)
+            && misnamed(location, id)
         {
             return self.fail(
                 id,
@@ -225,7 +238,7 @@ impl<'a> Verifier<'a> {
                 format!("{} is not named after its record id", path.display()),
             );
         }
-        if !self.seen.insert(id) {
+        if repeated {
             // Signing is deterministic, so the same add repeated within a second
             // stores identical bytes twice: redundant, not forged.
             return self.warn(id, log, "recorded more than once (identical bytes)");
@@ -233,13 +246,13 @@ impl<'a> Verifier<'a> {
         let cache_key = self
             .policy
             .cache
-            .as_ref()
             .map(|_| cache::key(self.policy.trust, location, id));
-        if let (Some(cache), Some(key)) = (self.policy.cache.as_mut(), cache_key.as_ref())
-            && cache.contains(key)
+        if let (Some(cache), Some(key)) = (self.policy.cache, cache_key)
+            && cache.is_known(&key)
         {
             // Only records that passed every check with no warning are cached,
             // and a cached record sits where its kind belongs.
+            self.cache_keys.push(key);
             self.report.cached += 1;
             return self.count_kind(log);
         }
@@ -365,27 +378,30 @@ impl<'a> Verifier<'a> {
             let to = from + record.checks.len();
             let status = trust::judge(&record.checks, record.signer, &verdicts[from..to]);
             from = to;
-            if let (SignatureStatus::Trusted { .. }, Some(key), Some(cache)) =
-                (&status, record.cache_key, self.policy.cache.as_mut())
-            {
-                cache.insert(key);
+            if let (SignatureStatus::Trusted { .. }, Some(key)) = (&status, record.cache_key) {
+                self.cache_keys.push(key);
             }
             self.settle(record.id, &record.kind, status);
         }
     }
 
     /// Verifies what is still pending and reports.
-    pub fn finish(mut self) -> Report {
+    pub fn finish(self) -> Report {
+        self.finish_keeping().0
+    }
+
+    /// [`Verifier::finish`], and the cache keys of the records found in the
+    /// cache or verified now, for the caller to save.
+    pub fn finish_keeping(mut self) -> (Report, Vec<CacheKey>) {
         self.flush();
         self.report.settle_ok();
-        if let Some(cache) = self.policy.cache.take()
-            && let Err(err) = cache.save()
-        {
-            // The cache only saves work; a read-only repository still verifies.
-            tracing::debug!("could not save the cache of verified records: {err}");
-        }
-        self.report
+        (self.report, self.cache_keys)
     }
+}
+
+/// A keyed record whose file is not named after its id.
+fn misnamed(location: &Location, id: RecordId) -> bool {
+    matches!(location, Location::Keyed(path) if path.file != store::index::file_name(id))
 }
 
 /// Why a record's content is not what its place in the state says.
@@ -433,11 +449,13 @@ fn keyed_kind_check(
         QueueItem::KIND => check::<QueueItem>(statement, key),
         QueueResolution::KIND => check::<QueueResolution>(statement, key),
         Alert::KIND => check::<Alert>(statement, key),
+        crate::rules::Rule::KIND => check::<crate::rules::Rule>(statement, key),
         OutboxOp::KIND => check::<OutboxOp>(statement, key),
         OutboxOutcome::KIND => check::<OutboxOutcome>(statement, key),
         Quarantine::KIND => check::<Quarantine>(statement, key),
         crate::findings::Finding::KIND => check::<crate::findings::Finding>(statement, key),
         crate::findings::Scan::KIND => check::<crate::findings::Scan>(statement, key),
+        crate::ci::records::Bypass::KIND => check::<crate::ci::records::Bypass>(statement, key),
         crate::cleanup::records::CleanupRecord::KIND => {
             check::<crate::cleanup::records::CleanupRecord>(statement, key)
         }
@@ -468,6 +486,18 @@ pub fn verify(
     use_cache: bool,
     allow_empty: bool,
 ) -> Result<Report> {
+    verify_with(ws, trust_file, use_cache, allow_empty, None)
+}
+
+/// [`verify`] on at most `jobs` threads (default: the available cores). The
+/// report does not depend on the number of threads.
+pub fn verify_with(
+    ws: &Workspace,
+    trust_file: Option<&Path>,
+    use_cache: bool,
+    allow_empty: bool,
+    jobs: Option<usize>,
+) -> Result<Report> {
     let config = ws.config()?;
     let scope = config.ref_name().to_owned();
     let view = ws.view()?;
@@ -495,27 +525,36 @@ pub fn verify(
         trust,
         require_signed: config.trust.require_signed,
         missing_commit_fails: true,
-        cache,
+        cache: cache.as_ref(),
     };
-    let mut verifier = Verifier::new(ws.repo(), policy).with_kept(view.kept()?);
     let mut layout = history::Layout::new(&view);
-    for log in view.logs()? {
-        let location = Location::Log(log.clone());
-        view.for_each_segment(&log, |segment, data| {
-            layout.segment(&log, segment.number, data);
-            for line in store::layout::lines(data) {
-                verifier.check(&location, line);
-            }
+    let jobs = jobs.unwrap_or_else(parallel::available).max(1);
+    let checked = parallel::check_all(ws.repo(), policy, view.kept()?, jobs, |feed| {
+        for log in view.logs()? {
+            let location = Location::Log(log.clone());
+            view.for_each_segment(&log, |segment, data| {
+                layout.segment(&log, segment.number, data);
+                for line in store::layout::lines(data) {
+                    feed.push(&location, line);
+                }
+                Ok(())
+            })?;
+            layout.end_log();
+        }
+        view.for_each_keyed(|path, record| {
+            feed.push(&Location::Keyed(path), &record.line);
             Ok(())
-        })?;
-        layout.end_log();
-    }
-    view.for_each_keyed(|path, record| {
-        verifier.check(&Location::Keyed(path), &record.line);
-        Ok(())
+        })
     })?;
-    let saw_completion = verifier.saw_completion;
-    let mut report = verifier.finish();
+    let saw_completion = checked.saw_completion;
+    let mut report = checked.report;
+    if let Some(mut cache) = cache {
+        cache.keep(checked.cache_keys);
+        if let Err(err) = cache.save() {
+            // The cache only saves work; a read-only repository still verifies.
+            tracing::debug!("could not save the cache of verified records: {err}");
+        }
+    }
     report.scope = scope;
     report.transactions = growth.checked;
     report.history = growth.faults;

@@ -10,9 +10,12 @@
 //! branch are never touched.
 
 mod admin;
+mod idle;
 mod pool;
 
+pub use idle::{Idle, idle, remove_idle};
 pub use pool::{PooledWorktree, sweep_pool};
+pub(crate) use pool::{SLOT, busy_marker};
 
 use gix::ObjectId;
 use std::path::{Path, PathBuf};

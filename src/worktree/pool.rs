@@ -21,9 +21,11 @@ use gix::ObjectId;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-const SLOT: &str = "slot-0";
+/// The pool's one slot.
+pub(crate) const SLOT: &str = "slot-0";
 
-fn busy_marker(pool: &Path) -> PathBuf {
+/// The file that says the slot is in use.
+pub(crate) fn busy_marker(pool: &Path) -> PathBuf {
     pool.join(format!("{SLOT}.busy"))
 }
 

@@ -294,3 +294,34 @@ fn a_pull_of_a_remote_whose_history_was_rewritten_without_records_is_refused() {
     );
     assert_pull_refused(&bob, &dropped);
 }
+
+/// Transactions are written as packs (not loose objects) until the pack folder
+/// holds 24 packs, then loose: after 66 transactions in one process the
+/// repository holds at most 24 packs (gix gives a process 32 pack slots), the
+/// first transactions' objects are packed, `git fsck` is clean and every
+/// record verifies.
+#[test]
+fn transactions_are_packed_up_to_a_limit_of_packs() {
+    let repo = filled();
+    let packs = std::fs::read_dir(repo.path().join(".git/objects/pack"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".idx")
+        })
+        .count();
+    assert!((1..=24).contains(&packs), "{packs} packs");
+    let first = repo.git(&["rev-list", "--reverse", STATE_REF]);
+    let first = first.lines().next().unwrap();
+    let loose = repo
+        .path()
+        .join(format!(".git/objects/{}/{}", &first[..2], &first[2..]));
+    assert!(!loose.exists(), "the first state commit is in a pack");
+    repo.git(&["fsck", "--strict", "--no-dangling"]);
+    let (code, report) = repo.verify_json(&["--no-cache"]);
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(report["records"], RECORDS);
+}

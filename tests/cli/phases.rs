@@ -248,6 +248,7 @@ fn forge_gate_results(repo: &Repo, signing_key: Option<&Path>) {
                 output_tail: String::new(),
                 timestamp: "2026-01-01T00:00:00Z".parse().unwrap(),
                 scan: None,
+                learned: None,
             }
             .put(key.as_ref())
         })

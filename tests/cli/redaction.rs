@@ -73,9 +73,17 @@ fn no_corpus_secret_survives_in_any_stored_record() {
     }
     repo.write("config/secrets.txt", &file);
     let config = std::fs::read_to_string(repo.path().join(".auditops.toml")).unwrap();
+    // A validator that prints a secret: its output tail is recorded.
+    let printed = secrets
+        .iter()
+        .find(|s| {
+            s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        })
+        .expect("a secret safe to quote");
     repo.write(
         ".auditops.toml",
-        format!("{config}\n[[phases]]\nid = 0\nname = \"Setup\"\n\n[[phases]]\nid = 1\nname = \"Build\"\n"),
+        format!("{config}\n[[phases]]\nid = 0\nname = \"Setup\"\n\n[[phases]]\nid = 1\nname = \"Build\"\n\n[patch]\nmode = \"analysis_only\"\n\n[patch.validators.tests]\nrun = \"echo API_TOKEN={printed}; exit 1\"\ncategory = \"testing\"\n"),
     );
     repo.commit_all("secrets in many formats");
 
@@ -126,7 +134,40 @@ fn no_corpus_secret_survives_in_any_stored_record() {
         &format!("the key {some} was seen in logs"),
     ]);
 
+    // A submitted patch whose commit message holds secrets (subject and body).
+    repo.git(&["checkout", "-q", "-b", "leaky"]);
+    repo.write("src/leak.rs", "pub fn leak() {}\n");
+    let body: Vec<String> = secrets[..10]
+        .iter()
+        .map(|s| format!("connect(\"{s}\")"))
+        .collect();
+    let message = format!("Use {}\n\n{}\n", secrets[1], body.join("\n"));
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", &message]);
+    let patch = repo.git(&["format-patch", "-1", "--stdout"]);
+    repo.git(&["checkout", "-q", "main"]);
+    let patch_file = repo.home.path().join("leaky.patch");
+    std::fs::write(&patch_file, patch + "\n").unwrap();
+    let out = repo.run(&[
+        "patch",
+        "submit",
+        patch_file.to_str().unwrap(),
+        "--target",
+        "main",
+        "--json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        crate::support::stderr(&out)
+    );
+
     let state = decoded_state(&repo);
+    assert!(
+        state.contains("\"subject\":\"Use [REDACTED:"),
+        "the patch's subject is recorded, redacted"
+    );
     assert!(state.contains("[REDACTED:"), "nothing was decoded");
     let survivors: Vec<&String> = secrets
         .iter()

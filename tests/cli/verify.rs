@@ -370,3 +370,67 @@ fn a_repository_without_the_state_ref_has_nothing_to_verify() {
     assert_eq!(code, Some(0));
     assert_eq!(report["empty"], false);
 }
+
+/// `verify --jobs 1` and `--jobs 4` give byte-identical reports on a state of
+/// several chunks with failures, warnings and duplicates spread through it.
+#[test]
+fn verify_reports_the_same_on_one_thread_and_on_many() {
+    use git_auditops::evidence::{self, LineRange};
+    use git_auditops::sign::{self, key::KeySource};
+    let repo = Repo::new();
+    let info = repo.setup_trusted();
+    repo.add_evidence("first");
+    let git_repo = git_auditops::git::open(repo.path()).unwrap();
+    let key = sign::key::load(&info.private_key, KeySource::DefaultPath).unwrap();
+    let request = evidence::Request {
+        phase: 1,
+        file: "src/lib.rs",
+        lines: "1-3".parse::<LineRange>().unwrap(),
+        description: "template",
+        id: None,
+        rev: "HEAD",
+    };
+    let template =
+        evidence::build(&git_repo, &request, git_auditops::time::Timestamp::now()).unwrap();
+    // 1,300 records (three chunks of 512), some unsigned, one stored twice.
+    let mut lines: Vec<Vec<u8>> = (0..1300u32)
+        .map(|i| {
+            let mut e = template.clone();
+            e.evidence_id = format!("EV-1-jobs-{i:05}");
+            e.description = format!("record {i}");
+            let signer = (i % 401 != 7).then_some(&key);
+            sign::seal(&e.statement(), signer)
+        })
+        .collect();
+    lines.push(lines[600].clone());
+    let store = git_auditops::store::Store::new(&git_repo, STATE_REF).unwrap();
+    store.append("evidence", &lines, "many").unwrap();
+    // Tamper with records in the first, a middle and the last chunk.
+    for (segment, index) in [(FIRST_SEGMENT, 3), ("evidence/00000/00000020.jsonl", 5)] {
+        repo.tamper_state(segment, |s| edit_payload(&s, index, "record", "rekord"));
+    }
+    repo.tamper_state("evidence/00000/00000040.jsonl", |s| {
+        edit_payload(&s, 20, "record", "rekord")
+    });
+    let one = repo.run(&["verify", "--json", "--no-cache", "--jobs", "1"]);
+    let many = repo.run(&["verify", "--json", "--no-cache", "--jobs", "4"]);
+    assert_eq!(one.status.code(), Some(3));
+    assert_eq!(many.status.code(), Some(3));
+    assert_eq!(
+        String::from_utf8_lossy(&one.stdout),
+        String::from_utf8_lossy(&many.stdout)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&one.stdout).unwrap();
+    assert_eq!(report["records"], 1302, "{report}");
+    assert!(failing_ids(&report).len() >= 3, "{report}");
+    let text_one = repo.run(&["verify", "--no-cache", "--jobs", "1"]);
+    let text_many = repo.run(&["verify", "--no-cache", "--jobs", "2"]);
+    assert_eq!(text_one.stdout, text_many.stdout);
+    // With the cache: the second run (many threads) reads what the first kept.
+    repo.run(&["verify", "--jobs", "1"]);
+    let cached = repo.run(&["verify", "--json", "--jobs", "3"]);
+    let cached: serde_json::Value = serde_json::from_slice(&cached.stdout).unwrap();
+    assert_eq!(cached["failures"], report["failures"]);
+    assert!(cached["cached"].as_u64().unwrap() > 1000, "{cached}");
+    repo.cmd().args(["verify", "--jobs", "0"]).assert().code(2);
+}

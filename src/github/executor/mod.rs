@@ -8,11 +8,13 @@
 //! carries out one operation with retries; `stop` classifies API errors
 //! into retry, give up or end the run; `access` reads and enforces the
 //! token's permissions; `record` writes outcomes to the store and the
-//! report; `folds` folds surplus issues into a digest and completes them.
+//! report; `folds` folds surplus issues into a digest and completes them;
+//! `pulls` notes the pull requests the tool opened that were since closed.
 
 mod access;
 mod attempt;
 mod folds;
+mod pulls;
 mod record;
 mod run;
 mod stop;

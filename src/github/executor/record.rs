@@ -106,7 +106,8 @@ impl Executor<'_> {
     ) -> Result<()> {
         let mut outcome = OutboxOutcome::of(&entry.op, OutcomeStatus::Failed, &self.run_id);
         outcome.repo = Some(repo.to_owned());
-        outcome.error = Some(error.clone());
+        // GitHub's messages can quote what was sent.
+        outcome.error = Some(crate::evidence::redact(&error).into_owned());
         outcome.attempts = attempts;
         outcome.retryable = retryable;
         outcome.uncertain = uncertain;

@@ -33,7 +33,8 @@ impl Executor<'_> {
             })
             .cloned()
             .collect();
-        if work.is_empty() {
+        let watching = !self.dry_run && !self.open_pulls().is_empty();
+        if work.is_empty() && !watching {
             self.report.notes.push("nothing to do".into());
             return Ok(());
         }
@@ -114,6 +115,7 @@ impl Executor<'_> {
                 self.handle(&op_id).await?;
             }
         }
+        self.follow_pulls().await?;
         self.complete_folds()?;
         Ok(())
     }

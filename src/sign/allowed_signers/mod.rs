@@ -40,6 +40,7 @@ mod timestamp;
 
 pub use error::{LineError, ParseError, QuoteError, TimestampError};
 use line::parse_line;
+pub use principal::matches_pattern_list;
 
 /// One trusted key line.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,21 +12,30 @@ impl AllowedSigner {
     /// another pattern matches.
     #[must_use]
     pub fn matches_principal(&self, identity: &str) -> bool {
-        let mut positive = false;
-        for pattern in &self.principals {
-            let (negated, pattern) = match pattern.strip_prefix('!') {
-                Some(rest) => (true, rest),
-                None => (false, pattern.as_str()),
-            };
-            if glob_match(identity, pattern) {
-                if negated {
-                    return false;
-                }
-                positive = true;
-            }
-        }
-        positive
+        matches_pattern_list(identity, self.principals.iter().map(String::as_str))
     }
+}
+
+/// OpenSSH's `match_pattern_list`: whether `identity` matches one of
+/// `patterns` and no `!pattern` among them (`[policy] gate_signers` uses it too).
+pub fn matches_pattern_list<'p>(
+    identity: &str,
+    patterns: impl IntoIterator<Item = &'p str>,
+) -> bool {
+    let mut positive = false;
+    for pattern in patterns {
+        let (negated, pattern) = match pattern.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, pattern),
+        };
+        if glob_match(identity, pattern) {
+            if negated {
+                return false;
+            }
+            positive = true;
+        }
+    }
+    positive
 }
 
 /// OpenSSH's `match_pattern`: `*` matches any run, `?` any single character.

@@ -116,6 +116,12 @@ impl FakeGitHub {
         self.with(|s| s.log.clone())
     }
 
+    /// The JSON bodies posted to the webhook receiver (`/hooks/…`), each
+    /// with whether it carried an `Authorization` header.
+    pub fn webhooks(&self) -> Vec<(serde_json::Value, bool)> {
+        self.with(|s| s.webhooks.clone())
+    }
+
     pub fn writes(&self) -> Vec<Logged> {
         self.log().into_iter().filter(Logged::is_write).collect()
     }
@@ -155,6 +161,18 @@ impl FakeGitHub {
 
     pub fn pulls(&self, repo: &str) -> Vec<PullRec> {
         self.with(|s| s.repos[repo].pulls.clone())
+    }
+
+    /// Closes pull request `number` as someone on GitHub would: merged or not.
+    pub fn close_pull(&self, repo: &str, number: u64, merged: bool) {
+        self.with(|s| {
+            let r = s.repos.get_mut(repo).expect("repo");
+            let pull = r.pulls.iter_mut().find(|p| p.number == number);
+            pull.expect("pull request").merged = merged;
+            let issue = r.issue_mut(number).expect("its issue");
+            issue.open = false;
+            issue.closed_at = Some(jiff::Timestamp::now());
+        })
     }
 
     /// Opens an issue as someone else would; returns its number.

@@ -70,6 +70,8 @@ pub struct PullRec {
     pub base: String,
     pub node_id: String,
     pub auto_merge: bool,
+    /// Closed by a merge (see `FakeGithub::close_pull`).
+    pub merged: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -189,6 +191,9 @@ pub struct State {
     pub log: Vec<Logged>,
     /// Pull requests may only be opened from branches present in this bare repository.
     pub branches_in: Option<PathBuf>,
+    /// Bodies posted to `/hooks/…`, each with whether it carried an
+    /// `Authorization` header.
+    pub webhooks: Vec<(serde_json::Value, bool)>,
     next_id: u64,
 }
 
@@ -207,6 +212,7 @@ impl State {
             held: 0,
             log: Vec::new(),
             branches_in: None,
+            webhooks: Vec::new(),
             next_id: 1000,
         }
     }
@@ -407,7 +413,8 @@ pub fn pull(base: &str, repo: &RepoState, p: &PullRec, i: &IssueRec) -> Value {
         "created_at": time(i.created_at),
         "updated_at": time(i.updated_at),
         "closed_at": i.closed_at.map(time),
-        "merged_at": null,
+        "merged_at": if p.merged { i.closed_at.map(time) } else { None },
+        "merged": p.merged,
         "draft": false,
         "head": { "label": format!("{owner}:{}", p.head), "ref": p.head, "sha": "1111111111111111111111111111111111111111" },
         "base": { "label": format!("{owner}:{}", p.base), "ref": p.base, "sha": "2222222222222222222222222222222222222222" },

@@ -68,9 +68,28 @@ pub fn router(state: Shared) -> Router {
             "/repos/{owner}/{repo}/pulls",
             get(list_pulls).post(create_pull),
         )
+        .route("/repos/{owner}/{repo}/pulls/{number}", get(get_pull))
         .route("/graphql", post(graphql))
+        .route("/hooks/{name}", post(webhook))
         .layer(middleware::from_fn_with_state(state.clone(), gate))
         .with_state(state)
+}
+
+/// A webhook receiver: keeps each posted JSON body, and whether it came
+/// with an `Authorization` header (it never should).
+async fn webhook(
+    Extract(state): Extract<Shared>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    let authorization = headers.contains_key("authorization");
+    match serde_json::from_slice::<Value>(&body) {
+        Ok(value) => {
+            lock(&state).webhooks.push((value, authorization));
+            (StatusCode::OK, "ok").into_response()
+        }
+        Err(_) => error(StatusCode::BAD_REQUEST, "invalid_payload"),
+    }
 }
 
 /// Logging, auth, rate limit, faults.
@@ -109,7 +128,8 @@ async fn gate(Extract(state): Extract<Shared>, request: Request, next: Next) -> 
     }
     let early = {
         let mut s = lock(&state);
-        if !authorized {
+        // Webhooks (a Slack-like receiver on the same server) take no token.
+        if !authorized && !path.starts_with("/hooks/") {
             Some(error(StatusCode::UNAUTHORIZED, "Bad credentials"))
         } else if s.remaining == 0 {
             let mut r = error(
@@ -524,6 +544,19 @@ async fn list_pulls(
     })
 }
 
+async fn get_pull(
+    Extract(state): Extract<Shared>,
+    Path((owner, name, number)): IssuePath,
+) -> Response {
+    with_repo(&state, &owner, &name, |base, repo, _| {
+        let pull = repo.pulls.iter().find(|p| p.number == number);
+        match pull.zip(repo.issues.iter().find(|i| i.number == number)) {
+            Some((p, i)) => reply(StatusCode::OK, model::pull(base, repo, p, i)),
+            None => error(StatusCode::NOT_FOUND, "Not Found"),
+        }
+    })
+}
+
 async fn create_pull(
     Extract(state): Extract<Shared>,
     Path((owner, name)): RepoPath,
@@ -583,6 +616,7 @@ async fn create_pull(
             base: payload["base"].as_str().unwrap_or("main").to_owned(),
             node_id: format!("PR_kw{}", *next_id),
             auto_merge: false,
+            merged: false,
         };
         let value = model::pull(base, repo, &pull, &issue);
         repo.issues.push(issue);
