@@ -31,7 +31,7 @@
 //! - `findings_import` (7., run after `verify`): `git-auditops findings import`
 //!   of 10,000 SARIF results into the big state against an empty one; targets
 //!   ≤ 1 s and ≤ 1.2×.
-//! - `daemon` (8.): `git commit` with the post-commit hook against none, commit
+//! - `daemon` (10.): `git commit` with the post-commit hook against none, commit
 //!   → first gate, and the idle daemon's memory and CPU ticks.
 //! - `ci_run` (9.): `git-auditops ci run` with every gate already covered
 //!   against `state pull` + `state push`; target ≤ 1.2×.

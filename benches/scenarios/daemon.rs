@@ -1,4 +1,4 @@
-//! The daemon (8., issue 13): what it costs when nothing happens and how soon
+//! The daemon (10., issue 13): what it costs when nothing happens and how soon
 //! it reacts. Rows:
 //!
 //! - `git commit` with the post-commit hook, the daemon running, against the
