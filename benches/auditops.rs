@@ -31,6 +31,8 @@
 //! - `findings_import` (7., run after `verify`): `git-auditops findings import`
 //!   of 10,000 SARIF results into the big state against an empty one; targets
 //!   ≤ 1 s and ≤ 1.2×.
+//! - `daemon` (10.): `git commit` with the post-commit hook against none, commit
+//!   → first gate, and the idle daemon's memory and CPU ticks.
 //! - `ci_run` (9.): `git-auditops ci run` with every gate already covered
 //!   against `state pull` + `state push`; target ≤ 1.2×.
 //!
@@ -67,8 +69,8 @@ mod scenarios;
 mod support;
 
 use scenarios::{
-    add_profile, append_growth, ci_run, evidence_add, fill, findings_import, gate_pool, hook_tools,
-    patch_profile, patch_submit, prepush, prepush_profile, scaling, verify,
+    add_profile, append_growth, ci_run, daemon, evidence_add, fill, findings_import, gate_pool,
+    hook_tools, patch_profile, patch_submit, prepush, prepush_profile, scaling, verify,
 };
 use std::path::Path;
 use support::fixture::{Workspace, isolate_environment};
@@ -313,6 +315,7 @@ fn main() {
     let measured = patch_submit::run(&ws, &options, &mut table);
     patch_profile::run(&ws, &measured, &options);
     gate_pool::run(&ws, &options, &mut table);
+    daemon::run(&ws, &options, &mut table);
     ci_run::run(&ws, &options, &mut table);
 
     println!();

@@ -101,6 +101,9 @@ pub enum Error {
     /// Cleaning up: the plan changed, approvals are short, a deletion failed.
     #[error(transparent)]
     Cleanup(#[from] crate::cleanup::CleanupError),
+    /// The per-repository daemon.
+    #[error(transparent)]
+    Daemon(#[from] crate::daemon::DaemonError),
     /// Learned rules: a bad signature, action or patterns file.
     #[error(transparent)]
     Rules(#[from] crate::rules::RulesError),
@@ -156,6 +159,7 @@ impl Error {
             Error::Man(err) => man(err),
             Error::Quarantine(err) => quarantine(err),
             Error::Cleanup(err) => cleanup(err),
+            Error::Daemon(err) => daemon(err),
             // Every rules error is about the input: a signature, a flag, a file.
             Error::Rules(_) => ExitCode::Usage,
             Error::Ci(err) => ci(err),
@@ -164,6 +168,18 @@ impl Error {
             Error::Usage(_) => ExitCode::Usage,
             Error::Verification(_) => ExitCode::Verification,
         }
+    }
+}
+
+fn daemon(err: &crate::daemon::DaemonError) -> ExitCode {
+    use crate::daemon::DaemonError;
+    match err {
+        DaemonError::AlreadyRunning { .. } | DaemonError::NotStopped { .. } => ExitCode::Busy,
+        DaemonError::Refused(_) | DaemonError::Cancelled { .. } => ExitCode::Refused,
+        DaemonError::Io { .. }
+        | DaemonError::Bind { .. }
+        | DaemonError::Protocol(_)
+        | DaemonError::NotUp { .. } => ExitCode::Internal,
     }
 }
 

@@ -13,6 +13,7 @@ pub mod ci;
 pub mod cleanup;
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub(crate) mod doctor;
 pub(crate) mod duration;
 pub mod error;

@@ -38,6 +38,8 @@ pub struct Summary {
     pub trust: String,
     /// Pooled worktrees of dead processes removed by this call.
     pub worktrees_swept: usize,
+    /// The per-repository daemon, as `daemon status --json` shows it.
+    pub daemon: crate::daemon::Status,
     /// Open failure-rate alerts and pending rule proposals.
     pub learning: crate::alerts::Learning,
 }
@@ -93,6 +95,7 @@ pub fn summary(ws: &Workspace) -> Result<Summary> {
             .map(|(path, source)| KeyLocation { path, source }),
         trust: ws.trust()?.source.clone(),
         worktrees_swept,
+        daemon: crate::daemon::status(ws.repo()),
         learning: crate::alerts::learning(ws)?,
     })
 }

@@ -6,6 +6,7 @@
 pub mod add_profile;
 pub mod append_growth;
 pub mod ci_run;
+pub mod daemon;
 pub mod evidence_add;
 pub mod fill;
 pub mod findings_import;

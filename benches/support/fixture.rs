@@ -56,6 +56,9 @@ pub fn isolate_environment(home: &Path) {
         std::env::set_var("GIT_CONFIG_GLOBAL", "/dev/null");
         std::env::set_var("GIT_TERMINAL_PROMPT", "0");
         std::env::set_var("LC_ALL", "C");
+        // The post-commit hooks `init` installs start no daemon behind the
+        // measurements; the daemon scenario starts its own.
+        std::env::set_var("AUDITOPS_DAEMON", "off");
     }
 }
 

@@ -9,14 +9,16 @@ use clap::Subcommand;
 
 #[derive(Subcommand)]
 pub enum HooksCommand {
-    /// Install the git hooks (pre-push). An existing hook is kept and run first.
+    /// Install the git hooks (pre-push, post-commit, post-checkout, post-merge,
+    /// post-rewrite). An existing hook is kept and run first.
     Install {
         /// Install even when the hooks folder is outside this repository
         /// (a global core.hooksPath shared by other repositories).
         #[arg(long)]
         force: bool,
     },
-    /// Remove our hooks and put back the ones they replaced, byte for byte.
+    /// Remove our hooks and put back the ones they replaced, byte for byte; stops
+    /// the daemon.
     Uninstall {},
     /// Report missing, outdated, foreign and bypassed hooks.
     Status {},
@@ -27,7 +29,14 @@ pub fn run(ctx: &Context, command: HooksCommand) -> Result<ExitCode> {
         HooksCommand::Install { force } => {
             output::report(ctx, &hooks::install(ctx.repo(), force)?);
         }
-        HooksCommand::Uninstall {} => output::report(ctx, &hooks::uninstall(ctx.repo())?),
+        HooksCommand::Uninstall {} => {
+            let changes = hooks::uninstall(ctx.repo())?;
+            // Without its hooks the daemon would only go stale.
+            if let Err(err) = crate::daemon::stop(ctx.repo()) {
+                eprintln!("warning: {err}");
+            }
+            output::report(ctx, &changes);
+        }
         HooksCommand::Status {} => output::report(ctx, &hooks::status(ctx.repo())?),
     }
     Ok(ExitCode::Success)
@@ -80,6 +89,6 @@ pub fn hook(ctx: &Context, name: &str, args: &[String]) -> Result<ExitCode> {
             eprint!("{}", prepush::explain(decisions));
         }
     })?;
-    tracing::debug!(started = ?outcome.background, "background sync");
+    tracing::debug!(started = ?outcome.background, daemon = ?outcome.daemon, "hook done");
     Ok(ExitCode::Success)
 }

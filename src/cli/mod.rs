@@ -5,6 +5,7 @@ mod ci;
 mod cleanup;
 mod completions;
 mod context;
+mod daemon;
 mod doctor;
 mod evidence;
 mod failures;
@@ -102,6 +103,9 @@ enum Command {
     /// Install, remove or inspect the git hooks.
     #[command(subcommand)]
     Hooks(hooks::HooksCommand),
+    /// The per-repository daemon: gates after each commit, sync after each push.
+    #[command(subcommand)]
+    Daemon(daemon::DaemonCommand),
     /// Submit a patch for validation and a decision.
     #[command(subcommand)]
     Patch(patch::PatchCommand),
@@ -213,6 +217,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Approve(args) => phase::approve(&ctx, args),
         Command::Ci(command) => ci::run(&ctx, command),
         Command::Hooks(command) => hooks::run(&ctx, command),
+        Command::Daemon(command) => daemon::run(&ctx, command),
         Command::Hook { name, args } => hooks::hook(&ctx, &name, &args),
         Command::Sync(args) => github::sync(&ctx, args),
         Command::Outbox(command) => github::outbox(&ctx, command),

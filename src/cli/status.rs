@@ -82,6 +82,22 @@ impl Report for Summary {
         for hook in &self.hooks {
             say!("hook:     {} {}", hook.hook, hook.state);
         }
+        let daemon = &self.daemon;
+        match (daemon.running, &daemon.current) {
+            (false, _) => say!("daemon:   not running"),
+            (true, None) => say!(
+                "daemon:   running (pid {}), idle, {} run(s) queued",
+                daemon.pid.unwrap_or(0),
+                daemon.queued.len()
+            ),
+            (true, Some(c)) => say!(
+                "daemon:   running (pid {}), gate {} on tree {}, {} run(s) queued",
+                daemon.pid.unwrap_or(0),
+                c.gate.as_deref().unwrap_or("(starting)"),
+                c.tree.short(),
+                daemon.queued.len()
+            ),
+        }
         match &self.signing_key {
             Some(key) => say!("key:      {}", key.path.display()),
             None => say!("key:      none found (git auditops key generate)"),

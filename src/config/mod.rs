@@ -6,6 +6,7 @@
 mod alerts;
 mod category;
 mod ci;
+mod daemon;
 mod findings;
 mod github;
 mod patch;
@@ -14,6 +15,7 @@ mod phases;
 pub use alerts::AlertsConfig;
 pub use category::{CATEGORY_BY_COMMAND, Category};
 pub use ci::{CiConfig, GateSigners};
+pub use daemon::{DaemonConfig, DaemonGates, DaemonSync};
 pub use findings::{FindingsConfig, FindingsGroup};
 pub use github::{GithubConfig, RepoNameError, check_repo_name};
 pub use patch::{
@@ -74,6 +76,9 @@ pub struct Config {
     /// `[cleanup]`: the approval gate of `cleanup run`.
     #[serde(default)]
     pub cleanup: CleanupConfig,
+    /// `[daemon]`: the per-repository daemon (docs/daemon.md).
+    #[serde(default)]
+    pub daemon: DaemonConfig,
     /// `[alerts]`: failure-rate thresholds and alert channels.
     #[serde(default)]
     pub alerts: AlertsConfig,
@@ -194,6 +199,7 @@ impl Default for Config {
             github: GithubConfig::default(),
             findings: FindingsConfig::default(),
             cleanup: CleanupConfig::default(),
+            daemon: DaemonConfig::default(),
             alerts: AlertsConfig::default(),
             ci: CiConfig::default(),
         }

@@ -117,12 +117,23 @@ pub struct PolicyConfig {
     /// Run missing gates during pre-push instead of refusing.
     #[serde(default)]
     pub run_missing_gates: bool,
+    /// How long the pre-push hook waits for gates the daemon is running on
+    /// the pushed tree; see [`PolicyConfig::wait_for_gates`].
+    #[serde(default)]
+    pub wait_for_gates: Option<crate::duration::Setting>,
     /// Whose gate results count where gates are required (src/config/ci.rs).
     #[serde(default)]
     pub gate_signers: super::ci::GateSigners,
 }
 
 impl PolicyConfig {
+    /// `wait_for_gates`, default 10m.
+    pub fn wait_for_gates(&self) -> std::time::Duration {
+        self.wait_for_gates
+            .unwrap_or_else(super::daemon::default_wait_for_gates)
+            .0
+    }
+
     /// Whether a push to `refname` needs the active phase's gates.
     pub fn is_protected(&self, refname: &str) -> bool {
         self.protected

@@ -21,6 +21,8 @@ pub enum Started {
     NoRepository,
     /// Could not start (the push goes on regardless).
     Failed(String),
+    /// Handed to the running daemon, which syncs after pushes.
+    Daemon,
 }
 
 /// Starts a detached `git-auditops sync` when operations are pending and a

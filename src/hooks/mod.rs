@@ -24,7 +24,16 @@ use std::path::{Component, Path, PathBuf};
 use std::process::{Command, ExitStatus};
 
 /// The hooks git-auditops installs, with their scripts.
-pub const MANAGED: &[(&str, &str)] = &[("pre-push", include_str!("../../hooks/pre-push"))];
+pub const MANAGED: &[(&str, &str)] = &[
+    ("pre-push", include_str!("../../hooks/pre-push")),
+    ("post-commit", include_str!("../../hooks/post-commit")),
+    ("post-checkout", include_str!("../../hooks/post-checkout")),
+    ("post-merge", include_str!("../../hooks/post-merge")),
+    ("post-rewrite", include_str!("../../hooks/post-rewrite")),
+];
+
+/// The hooks that only tell the daemon what happened (docs/daemon.md).
+pub const EVENT_HOOKS: &[&str] = &["post-commit", "post-checkout", "post-merge", "post-rewrite"];
 
 /// Every hook file of ours has this on its second line.
 pub const MARKER: &str = "# git-auditops hook";
@@ -81,7 +90,9 @@ pub enum HookError {
     #[error("cannot read the hook's input")]
     Input(#[source] std::io::Error),
     /// Not a hook we handle.
-    #[error("`{0}` is not a hook git-auditops handles (known: pre-push)")]
+    #[error(
+        "`{0}` is not a hook git-auditops handles (known: pre-push, post-commit, post-checkout, post-merge, post-rewrite)"
+    )]
     Unknown(String),
     /// The hook that was there before ours ran first and said no, so git must
     /// not go ahead, whatever our own check would say.

@@ -95,6 +95,35 @@ pub struct HookOutcome {
     pub decisions: Vec<RefDecision>,
     /// Whether a GitHub sync was started after the push, for the debug log.
     pub(crate) background: Started,
+    /// What an event hook told the daemon, for the debug log.
+    pub(crate) daemon: Option<String>,
+}
+
+/// An event hook (post-commit, …): tells the daemon, starting one when
+/// `[daemon] autostart` allows. Our part never fails and never waits; the
+/// kept hook's exit status is passed on (git uses post-checkout's as its own).
+fn event(
+    ws: &Workspace,
+    name: &str,
+    chained: Option<ExitStatus>,
+) -> Result<HookOutcome, HookError> {
+    let autostart = ws.config().is_ok_and(|c| c.daemon.autostart);
+    let told = crate::daemon::notify(ws.repo(), autostart, name);
+    if let Some(status) = chained
+        && !status.success()
+    {
+        tracing::debug!(daemon = told, "event hook");
+        return Err(HookError::ChainedRefused {
+            hook: name.to_owned(),
+            status,
+        });
+    }
+    Ok(HookOutcome {
+        chained,
+        decisions: Vec::new(),
+        background: Started::NothingPending,
+        daemon: Some(told),
+    })
 }
 
 /// What `git auditops hook NAME ARGS…` does: runs the kept hook with the same
@@ -115,6 +144,9 @@ pub fn run(
     let mut stdin = Vec::new();
     input.read_to_end(&mut stdin).map_err(HookError::Input)?;
     let chained = run_chained(ws.repo(), name, args, &stdin)?;
+    if super::EVENT_HOOKS.contains(&name) {
+        return Ok(event(ws, name, chained)?);
+    }
     if let Some(status) = chained
         && !status.success()
     {
@@ -128,18 +160,23 @@ pub fn run(
         "pre-push" => {
             let config = ws.config()?;
             let updates = prepush::parse_updates(&stdin)?;
-            let decisions = verdict(prepush::decide(
-                ws,
-                &updates,
-                config.policy.run_missing_gates,
-            )?)?;
-            // Pending GitHub operations go out after the push, detached:
-            // this never delays or fails the push.
-            let background = background::start_after_push(ws);
+            let mut decisions = prepush::decide(ws, &updates, config.policy.run_missing_gates)?;
+            if decisions.iter().any(|d| !d.allowed) {
+                // The daemon may be running the missing gates right now.
+                decisions = crate::daemon::wait_for_gates(ws, &updates, decisions)?;
+            }
+            let decisions = verdict(decisions)?;
+            // Pending GitHub operations go out after the push: by the daemon
+            // when one runs, else detached. This never delays or fails the push.
+            let background = match crate::daemon::after_push(ws) {
+                true => Started::Daemon,
+                false => background::start_after_push(ws),
+            };
             Ok(HookOutcome {
                 chained,
                 decisions,
                 background,
+                daemon: None,
             })
         }
         other => Err(HookError::Unknown(other.to_owned()).into()),

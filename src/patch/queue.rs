@@ -204,6 +204,15 @@ pub(crate) fn alert_for(ws: &Workspace, change: Change<'_>) -> Result<Option<Ale
     Ok(moved(before.health, after.health, &latest).then(|| health_alert(&after)))
 }
 
+/// The queue-health alert to record when time alone moved the health away
+/// from the one last recorded (the daemon's timer: nobody queued or resolved
+/// anything); `None` when the recorded health still holds.
+pub(crate) fn alert_if_moved(ws: &Workspace) -> Result<Option<Alert>> {
+    let now = health(ws)?;
+    let latest = latest_recorded(ws)?;
+    Ok(moved(now.health, now.health, &latest).then(|| health_alert(&now)))
+}
+
 /// Whether a change from `before` to `after` is to be recorded, given the
 /// healths of the latest recorded alerts (none yet: as if good).
 fn moved(before: Health, after: Health, latest: &[Health]) -> bool {

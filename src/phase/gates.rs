@@ -236,6 +236,10 @@ pub(crate) fn run_recording(
             },
             progress,
         );
+        // Cancelled by the daemon: the run says nothing about the tree.
+        if super::runner::cancelled() {
+            return Err(crate::daemon::cancelled_error(gate_id));
+        }
         // A gate that scans: its SARIF becomes findings of this commit, and
         // `fail_on` may fail it (src/findings/gate.rs).
         let scanned = gate.sarif.as_ref().filter(|_| record).map(|sarif| {

@@ -89,6 +89,38 @@ impl std::fmt::Display for Exit {
     }
 }
 
+/// What the daemon hands the runner for the jobs run on its worker thread: a
+/// flag that cancels the running job (its process group is killed), and who to
+/// tell when a job starts (`daemon status`, the pre-push hook's progress).
+/// Commands never set one; see `daemon/work.rs`.
+pub(crate) struct Supervisor {
+    /// Set from another thread to cancel.
+    pub cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Told each job's name as it starts.
+    pub started: Box<dyn Fn(&str)>,
+}
+
+thread_local! {
+    static SUPERVISOR: std::cell::RefCell<Option<Supervisor>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with `supervisor` watching the jobs this thread runs.
+pub(crate) fn supervise<R>(supervisor: Supervisor, f: impl FnOnce() -> R) -> R {
+    SUPERVISOR.with(|s| *s.borrow_mut() = Some(supervisor));
+    let out = f();
+    SUPERVISOR.with(|s| *s.borrow_mut() = None);
+    out
+}
+
+/// Whether the supervisor of this thread (if any) cancelled its work.
+pub(crate) fn cancelled() -> bool {
+    SUPERVISOR.with(|s| {
+        s.borrow()
+            .as_ref()
+            .is_some_and(|s| s.cancel.load(std::sync::atomic::Ordering::SeqCst))
+    })
+}
+
 fn kill_group(pid: u32) {
     if let Ok(pid) = libc::pid_t::try_from(pid) {
         // SAFETY: killpg only sends a signal; an absent group yields ESRCH.
@@ -214,8 +246,20 @@ pub(crate) fn run(job: &Job<'_>, progress: &Progress) -> Outcome {
         }
     };
     let pid = child.id();
+    SUPERVISOR.with(|s| {
+        if let Some(s) = &*s.borrow() {
+            (s.started)(job.name);
+        }
+    });
     let mut last_tick = Duration::ZERO;
     let exit = loop {
+        if cancelled() {
+            kill_group(pid);
+            let _ = child.wait();
+            break Exit::Signalled {
+                signal: libc::SIGKILL,
+            };
+        }
         match child.try_wait() {
             Ok(Some(status)) => {
                 break match (status.code(), status.signal()) {

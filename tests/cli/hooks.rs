@@ -122,20 +122,34 @@ fn uninstall(repo: &Repo) -> serde_json::Value {
     json(&repo.ok(&["hooks", "uninstall", "--json"]))
 }
 
-/// The one entry of `hooks status --json` for pre-push.
+/// Every hook we manage, pre-push first, as reports list them.
+const MANAGED: [&str; 5] = [
+    "pre-push",
+    "post-commit",
+    "post-checkout",
+    "post-merge",
+    "post-rewrite",
+];
+
+/// The entry of `hooks status --json` for pre-push (the first of the managed
+/// hooks, each listed once).
 fn status(repo: &Repo) -> serde_json::Value {
     let report = json(&repo.ok(&["hooks", "status", "--json"]));
     let hooks = report["hooks"].as_array().expect("hooks array");
-    assert_eq!(hooks.len(), 1, "{report}");
-    assert_eq!(hooks[0]["hook"], "pre-push");
+    let names: Vec<&str> = hooks.iter().map(|h| h["hook"].as_str().unwrap()).collect();
+    assert_eq!(names, MANAGED, "{report}");
     hooks[0].clone()
 }
 
-/// The single change of an install/uninstall report, checked to be pre-push.
+/// The change of an install/uninstall report to pre-push (the first of the
+/// managed hooks, each listed once).
 fn action(report: &serde_json::Value) -> &str {
     let changes = report["changes"].as_array().expect("changes array");
-    assert_eq!(changes.len(), 1, "{report}");
-    assert_eq!(changes[0]["hook"], "pre-push");
+    let names: Vec<&str> = changes
+        .iter()
+        .map(|c| c["hook"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, MANAGED, "{report}");
     changes[0]["action"].as_str().expect("action")
 }
 
@@ -354,9 +368,17 @@ fn an_accepting_foreign_hook_lets_the_push_through_and_ours_still_decides() {
 fn init_installs_the_hooks_unless_no_hooks() {
     let repo = Repo::new();
     let report = json(&repo.ok(&["init", "--json"]));
-    assert_eq!(report["hooks"].as_array().unwrap().len(), 1, "{report}");
-    assert_eq!(report["hooks"][0]["hook"], "pre-push");
-    assert_eq!(report["hooks"][0]["action"], "installed");
+    let hooks = report["hooks"].as_array().unwrap();
+    let names: Vec<&str> = hooks.iter().map(|h| h["hook"].as_str().unwrap()).collect();
+    assert_eq!(names, MANAGED, "{report}");
+    assert!(hooks.iter().all(|h| h["action"] == "installed"), "{report}");
+    for hook in &MANAGED[1..] {
+        let script = std::fs::read_to_string(hooks_dir(&repo).join(hook)).unwrap();
+        assert!(
+            script.contains(&format!("exec git-auditops hook {hook} \"$@\"")),
+            "{script}"
+        );
+    }
     assert_eq!(report["hooks_skipped"], serde_json::Value::Null);
     assert_eq!(
         std::fs::read(hooks_dir(&repo).join("pre-push")).unwrap(),
@@ -786,4 +808,54 @@ fn a_clone_without_the_hooks_warns_until_init() {
     let plain = Repo::new();
     let out = plain.run(&["status"]);
     assert!(!stderr(&out).contains(WARNING), "{}", stderr(&out));
+}
+
+/// An event hook (post-rewrite) keeps a foreign one: it runs first with the
+/// same arguments and standard input, and ours never fails git, with or
+/// without a daemon.
+#[test]
+fn event_hooks_chain_foreign_hooks_and_never_fail_git() {
+    let repo = Repo::new();
+    let dir = hooks_dir(&repo);
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = log_dir(&repo);
+    let foreign = format!(
+        "#!/bin/sh\necho \"$@\" > {args}\ncat > {stdin}\n",
+        args = log.join("args").display(),
+        stdin = log.join("stdin").display()
+    );
+    std::fs::write(dir.join("post-rewrite"), &foreign).unwrap();
+    set_mode(&dir.join("post-rewrite"), 0o755);
+    let report = install(&repo, &[]);
+    let rewrite = report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["hook"] == "post-rewrite")
+        .unwrap()
+        .clone();
+    assert_eq!(rewrite["action"], "chained", "{report}");
+
+    let before = repo.git(&["rev-parse", "HEAD"]);
+    // No daemon runs and none may start (the test environment): git goes on.
+    repo.git(&["commit", "-q", "--amend", "-m", "amended"]);
+    let after = repo.git(&["rev-parse", "HEAD"]);
+    assert_eq!(
+        std::fs::read_to_string(log.join("args")).unwrap(),
+        "amend\n"
+    );
+    assert!(
+        std::fs::read_to_string(log.join("stdin"))
+            .unwrap()
+            .starts_with(&format!("{before} {after}")),
+        "the kept hook got git's input"
+    );
+    assert!(!repo.path().join(".git/auditops/daemon.sock").exists());
+
+    let removed = uninstall(&repo);
+    assert!(removed.to_string().contains("restored"), "{removed}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("post-rewrite")).unwrap(),
+        foreign
+    );
 }

@@ -21,6 +21,7 @@ mod ci_support;
 mod cleanup;
 mod cleanup_kinds;
 mod concurrency;
+mod daemon;
 mod doctor;
 mod evidence;
 mod failures;

@@ -53,6 +53,8 @@ pub fn isolate(cmd: &mut std::process::Command, home: &Path) {
         .env_remove("GIT_INDEX_FILE")
         .env_remove("AUDITOPS_KEY_PASSPHRASE")
         .env_remove("RUST_LOG")
+        // The hooks start no daemon unless a test asks for one (tests/cli/daemon.rs).
+        .env("AUDITOPS_DAEMON", "off")
         .env("GIT_AUTHOR_DATE", "2026-01-02T03:04:05Z")
         .env("GIT_COMMITTER_DATE", "2026-01-02T03:04:05Z");
 }

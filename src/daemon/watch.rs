@@ -1,0 +1,137 @@
+//! Watching the refs, so that a HEAD moved by something that runs no hook
+//! (`git update-ref`, `git reset`, another tool) is seen too: `HEAD` and
+//! `packed-refs` in the common git dir, `refs/heads/`, and each linked
+//! worktree's `HEAD`. git writes refs by renaming a lock file, so folders are
+//! watched, not files. No `reference-transaction` hook: it would slow every
+//! fetch.
+
+use super::Paths;
+use super::server::Msg;
+use notify::RecursiveMode;
+use notify_debouncer_full::{DebounceEventResult, new_debouncer};
+use std::path::Path;
+use std::sync::mpsc::Sender;
+use std::time::Duration;
+
+/// Events closer together than this are one. Also the debouncer's tick: it
+/// wakes this often to look for settled events even when nothing happens, so
+/// it is long (hooks report commits at once; the watcher is for the rest,
+/// which is seen within two ticks).
+const DEBOUNCE: Duration = Duration::from_secs(2);
+
+/// Whether a changed path is a ref the daemon follows.
+pub(crate) fn is_ref_path(common: &Path, path: &Path) -> bool {
+    let Ok(rel) = path.strip_prefix(common) else {
+        return false;
+    };
+    let parts: Vec<&str> = rel
+        .components()
+        .filter_map(|c| c.as_os_str().to_str())
+        .collect();
+    match parts.as_slice() {
+        ["HEAD"] | ["packed-refs"] => true,
+        ["refs", "heads", rest @ ..] => {
+            !rest.is_empty() && !rest.last().is_some_and(|n| n.ends_with(".lock"))
+        }
+        ["worktrees", _, "HEAD"] => true,
+        _ => false,
+    }
+}
+
+/// Whether `event` is a followed ref changing. Reads are reported too
+/// (inotify's open and close): the daemon reading HEAD must not wake it again.
+pub(crate) fn is_move(common: &Path, event: &notify::Event) -> bool {
+    !matches!(event.kind, notify::EventKind::Access(_))
+        && event.paths.iter().any(|p| is_ref_path(common, p))
+}
+
+/// Starts the watcher; it sends [`Msg::Scan`] when a followed ref moves. `None`
+/// when it cannot start (the hooks still report commits; logged).
+pub(crate) fn start(
+    paths: &Paths,
+    tx: Sender<Msg>,
+) -> Option<
+    notify_debouncer_full::Debouncer<
+        notify::RecommendedWatcher,
+        notify_debouncer_full::RecommendedCache,
+    >,
+> {
+    let common = paths.common_dir.clone();
+    let handler = {
+        let common = common.clone();
+        move |result: DebounceEventResult| match result {
+            Ok(events) => {
+                if events.iter().any(|e| is_move(&common, e)) {
+                    tracing::debug!("a ref moved");
+                    let _ = tx.send(Msg::Scan);
+                }
+            }
+            Err(errors) => {
+                for err in errors {
+                    tracing::warn!("watching the refs: {err}");
+                }
+            }
+        }
+    };
+    let mut debouncer = match new_debouncer(DEBOUNCE, Some(DEBOUNCE), handler) {
+        Ok(d) => d,
+        Err(err) => {
+            tracing::warn!("cannot watch the refs: {err}; only hooks report changes");
+            return None;
+        }
+    };
+    let watches = [
+        (common.clone(), RecursiveMode::NonRecursive),
+        (common.join("refs").join("heads"), RecursiveMode::Recursive),
+        (common.join("worktrees"), RecursiveMode::Recursive),
+    ];
+    for (dir, mode) in watches {
+        if dir.is_dir()
+            && let Err(err) = debouncer.watch(&dir, mode)
+        {
+            tracing::warn!(dir = %dir.display(), "cannot watch: {err}");
+        }
+    }
+    Some(debouncer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_followed_refs_count() {
+        let c = Path::new("/r/.git");
+        assert!(is_ref_path(c, Path::new("/r/.git/HEAD")));
+        assert!(is_ref_path(c, Path::new("/r/.git/packed-refs")));
+        assert!(is_ref_path(c, Path::new("/r/.git/refs/heads/main")));
+        assert!(is_ref_path(c, Path::new("/r/.git/refs/heads/feature/x")));
+        assert!(is_ref_path(c, Path::new("/r/.git/worktrees/wt/HEAD")));
+        assert!(!is_ref_path(c, Path::new("/r/.git/refs/heads/main.lock")));
+        assert!(!is_ref_path(c, Path::new("/r/.git/index")));
+        assert!(!is_ref_path(c, Path::new("/r/.git/worktrees/wt/index")));
+        assert!(!is_ref_path(c, Path::new("/r/.git/refs/auditops/state")));
+        assert!(!is_ref_path(c, Path::new("/elsewhere/HEAD")));
+    }
+
+    #[test]
+    fn reading_a_ref_is_not_a_move() {
+        use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind, RenameMode};
+        use notify::{Event, EventKind};
+        let c = Path::new("/r/.git");
+        let at = |kind| Event::new(kind).add_path("/r/.git/HEAD".into());
+        assert!(is_move(
+            c,
+            &at(EventKind::Modify(ModifyKind::Name(RenameMode::To)))
+        ));
+        assert!(is_move(c, &at(EventKind::Create(CreateKind::File))));
+        assert!(!is_move(
+            c,
+            &at(EventKind::Access(AccessKind::Open(AccessMode::Any)))
+        ));
+        assert!(!is_move(
+            c,
+            &at(EventKind::Access(AccessKind::Close(AccessMode::Read)))
+        ));
+    }
+}
