@@ -125,7 +125,10 @@ pub(crate) fn cancelled_error(gate: &str) -> crate::error::Error {
     .into()
 }
 
-/// The gates of the active phase with no result on `commit`'s tree.
+/// The gates of the active phase with no result on `commit`'s tree. A gate
+/// whose result here is not counted only because of `[policy] gate_signers`
+/// (say, only CI's results count) is not run again: this machine's next result
+/// would not count either, and the daemon would run it in a loop.
 fn missing(ws: &Workspace, commit: CommitId) -> Result<Option<(u32, TreeId, Vec<String>)>> {
     let view = ws.view()?;
     let reader = Reader::new(ws, view.as_ref())?;
@@ -136,7 +139,7 @@ fn missing(ws: &Workspace, commit: CommitId) -> Result<Option<(u32, TreeId, Vec<
     let gates: Vec<String> = reader
         .gates(phase, tree)?
         .into_iter()
-        .filter(|s| s.state == GateState::Missing)
+        .filter(|s| s.state == GateState::Missing && !s.uncounted_result)
         .map(|s| s.gate)
         .collect();
     Ok(Some((*phase.id.get_ref(), tree, gates)))

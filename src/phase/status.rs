@@ -96,6 +96,11 @@ pub struct GateStatus {
     /// gate_signers` does not count (a laptop's result where only CI's count).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unlisted_signers: Vec<String>,
+    /// Whether this tree already has a trusted result (passed or failed) for the
+    /// gate's current definition that `gate_signers` does not count. Running the
+    /// gate again here would record one more such result, so the daemon does not.
+    #[serde(skip)]
+    pub uncounted_result: bool,
 }
 
 impl GateStatus {
@@ -198,6 +203,7 @@ impl<'a> Reader<'a, '_, '_> {
             signer,
             stale,
             unlisted_signers: Vec::new(),
+            uncounted_result: false,
         };
         let missing = |stale| status(GateState::Missing, None, None, stale);
         let Some(view) = self.view else {
@@ -213,6 +219,7 @@ impl<'a> Reader<'a, '_, '_> {
             .partition(|r| super::signers::allows(&self.config.policy.gate_signers, r));
         // Results by unlisted signers are for this definition: not stale.
         let stale = stale && unlisted.is_empty();
+        let uncounted_result = !unlisted.is_empty();
         let mut unlisted_signers: Vec<String> = unlisted
             .iter()
             .filter(|r| r.record.passed)
@@ -242,6 +249,7 @@ impl<'a> Reader<'a, '_, '_> {
                 true => Vec::new(),
                 false => unlisted_signers,
             },
+            uncounted_result,
             ..decided
         })
     }

@@ -431,3 +431,46 @@ fn offline_github_keeps_the_operations_and_each_lands_once_back_online() {
             .contains(&crate::github_support::marker(&op_id))
     );
 }
+
+#[test]
+fn a_result_gate_signers_will_not_count_is_not_run_again_in_a_loop() {
+    // Only CI's results count: the daemon's own result on this tree never will,
+    // so it must run each gate once and then leave the tree alone.
+    let runs = tempfile::tempdir().unwrap();
+    let log = runs.path().join("runs");
+    // Each run writes the tree it ran on: no tree may appear twice.
+    let gate = format!("git rev-parse HEAD^{{tree}} >> {}", log.display());
+    let config = config(&gate, "").replace(
+        "protected = [\"refs/heads/main\"]",
+        "protected = [\"refs/heads/main\"]\ngate_signers = [\"ci@*\"]",
+    );
+    let p = project(&config);
+    let _guard = Guard(&p.repo);
+    daemon_ok(&p.repo, &["daemon", "start"]);
+    commit_on(&p.repo, "src/more.rs", "// more\n", "more");
+    let trees = || -> Vec<String> {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        text.lines().map(str::to_owned).collect()
+    };
+    let head_tree = p.repo.git(&["rev-parse", "HEAD^{tree}"]).trim().to_owned();
+    wait_for("the daemon's run on HEAD", || trees().contains(&head_tree));
+    let idle = |s: &Value| s["current"].is_null() && s["queued"] == serde_json::json!([]);
+    wait_for("the daemon to be idle", || idle(&status(&p.repo)));
+    // A finished run wakes the scheduler and the watcher ticks every 2 s: give a
+    // loop the chance to show itself, then look again.
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    assert!(idle(&status(&p.repo)), "{}", status(&p.repo));
+    let ran = trees();
+    let mut once = ran.clone();
+    once.sort();
+    once.dedup();
+    assert_eq!(
+        once.len(),
+        ran.len(),
+        "a gate ran again on the same tree: {ran:?}"
+    );
+    // And the push to main is refused, naming the signer it lacks.
+    let refused = push(&p.repo, &[]);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("ci@*"), "{}", stderr(&refused));
+}
