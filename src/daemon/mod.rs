@@ -30,6 +30,7 @@ pub use protocol::{Current, Event, Queued, Request, Response, Status};
 pub use server::run;
 pub use wait::wait_for_gates;
 
+pub(crate) use client::lock_holder;
 pub(crate) use work::cancelled_error;
 
 use std::path::PathBuf;

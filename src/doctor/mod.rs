@@ -1,6 +1,6 @@
 //! `doctor`: is this clone set up to record and check an audit trail? One
 //! check per thing a newcomer gets wrong (the config, the signing key, the
-//! trust file, the hooks, the state ref, GitHub), each with the command that
+//! trust file, the hooks, the daemon, the state ref, GitHub), each with the command that
 //! fixes it when it fails.
 //!
 //! Reading only: nothing here writes the state ref or a hook. Every check
@@ -13,6 +13,7 @@
 //! A problem is not an error: [`run`] always returns a report, and the
 //! command exits 1 when it holds a problem.
 
+mod daemon;
 mod github;
 mod local;
 mod signing;
@@ -42,6 +43,8 @@ named_enum! {
         Trust = "trust",
         /// The git hooks: installed, current, run by git.
         Hooks = "hooks",
+        /// The daemon: answering, this binary's version, or not needed.
+        Daemon = "daemon",
         /// The state ref: present, verifying, level with its remote as last pulled.
         State = "state",
         /// The GitHub repository the outbox goes to.
@@ -97,6 +100,7 @@ pub fn run(ws: &Workspace, online: bool) -> Report {
         checks.push(signing::trust(ws));
     }
     checks.push(local::hooks(ws));
+    checks.push(daemon::daemon(ws));
     if config_ok {
         checks.push(local::state(ws));
         checks.extend(github::checks(ws, online));

@@ -180,6 +180,26 @@ fn a_commit_runs_the_gates_and_the_push_then_passes() {
     let mode = std::fs::metadata(socket).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600, "{socket}");
     assert!(s["events"].to_string().contains("gates passed"), "{s}");
+
+    // doctor sees it running, this binary's version.
+    let doctor = daemon_cmd(&p.repo, &["doctor", "--json"]);
+    let report: Value = serde_json::from_slice(&doctor.stdout).unwrap();
+    let check = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "daemon")
+        .unwrap();
+    assert_eq!(check["ok"], true, "{check}");
+    let running = format!(
+        "running (pid {}, version {}",
+        s["pid"],
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(
+        check["detail"].as_str().unwrap().contains(&running),
+        "{check}"
+    );
 }
 
 #[test]

@@ -100,9 +100,10 @@ fn a_repository_set_up_as_the_readme_says_passes_every_check() {
     let (out, report) = doctor(&repo, &[], None);
     assert_eq!(out.status.code(), Some(0), "{report}");
     assert_eq!(report["ok"], true, "{report}");
-    for name in ["config", "key", "trust", "hooks", "state"] {
+    for name in ["config", "key", "trust", "hooks", "daemon", "state"] {
         assert_eq!(check(&report, name)["ok"], true, "{report}");
     }
+    says(&report, "daemon", "the next commit starts it");
     says(&report, "key", "trusted at HEAD as tester@example.com");
     let text = repo.ok(&["doctor"]);
     assert!(text.contains("all "), "{text}");
@@ -293,4 +294,19 @@ fn online_doctor_asks_github_once() {
         access["fix"].as_str().unwrap().contains("api_url"),
         "{access}"
     );
+}
+
+#[test]
+fn a_daemon_that_will_not_start_by_itself_is_a_problem_with_the_command_that_starts_it() {
+    let repo = set_up();
+    let config = std::fs::read_to_string(repo.path().join(".auditops.toml")).unwrap();
+    repo.write(
+        ".auditops.toml",
+        format!("{config}\n[daemon]\nautostart = false\n"),
+    );
+    let (out, report) = doctor(&repo, &[], None);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    let daemon = says(&report, "daemon", "autostart = false");
+    assert_eq!(daemon["ok"], false, "{daemon}");
+    assert_eq!(daemon["fix"], "git auditops daemon start", "{daemon}");
 }
