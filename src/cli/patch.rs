@@ -162,6 +162,11 @@ fn print_validators<'a>(validators: impl IntoIterator<Item = &'a Score>, indent:
             if let Some(log) = &s.log {
                 say!("{indent}  log: {log}");
             }
+            if let Some(learned) = &s.learned {
+                for line in crate::rules::work::describe(learned).lines() {
+                    say!("{indent}  {line}");
+                }
+            }
         }
     }
 }

@@ -437,6 +437,7 @@ pub fn submit(
     let mut ready_ms = None;
     let log_dir = crate::phase::gates::log_dir(repo);
     record.validators = validate::run_all(
+        ws,
         &config.patch,
         pool.path(),
         &log_dir,

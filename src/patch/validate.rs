@@ -5,7 +5,7 @@
 //! patch rejected.
 
 use crate::config::{Category, PatchConfig};
-use crate::phase::runner::{self, Exit, Job, Outcome, Progress};
+use crate::phase::runner::{Exit, Job, Outcome, Progress};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -73,6 +73,7 @@ fn score_of(outcome: &Outcome) -> f64 {
 /// Runs every configured validator in `worktree`, in name order.
 /// `on_start` is called just before the first one starts (for timing).
 pub(crate) fn run_all(
+    ws: &crate::workspace::Workspace,
     config: &PatchConfig,
     worktree: &Path,
     log_dir: &Path,
@@ -90,10 +91,14 @@ pub(crate) fn run_all(
         env.insert("AUDITOPS_PATCH".to_owned(), patch_short_id.to_owned());
         let mut attempts = 0;
         let mut backoff = config.retry_backoff();
-        let (outcome, log) = loop {
+        let (outcome, learned, log) = loop {
             attempts += 1;
             let log = log_dir.join(format!("patch-{patch_short_id}-{name}-{attempts}.log"));
-            let outcome = runner::run(
+            // A failure is looked up among the learned rules, as a gate's is.
+            let (outcome, learned) = crate::rules::work::run_check(
+                ws,
+                validator.category(),
+                name,
                 &Job {
                     name,
                     command: validator.run.get_ref(),
@@ -105,7 +110,7 @@ pub(crate) fn run_all(
                 progress,
             );
             if outcome.exit != Exit::TimedOut || attempts > config.retries {
-                break (outcome, log);
+                break (outcome, learned, log);
             }
             std::thread::sleep(backoff);
             backoff = backoff.saturating_mul(2);
@@ -123,13 +128,7 @@ pub(crate) fn run_all(
             duration_ms: u64::try_from(outcome.duration.as_millis()).unwrap_or(u64::MAX),
             output_tail: Some(outcome.tail.clone()).filter(|t| !t.is_empty()),
             log: Some(log.display().to_string()),
-            learned: (!outcome.passed()).then(|| {
-                crate::rules::Learned::failure(crate::rules::signature(
-                    validator.category(),
-                    name,
-                    &crate::evidence::redact(&outcome.tail),
-                ))
-            }),
+            learned,
             outcome: outcome.exit,
         });
     }

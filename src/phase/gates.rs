@@ -222,7 +222,7 @@ pub(crate) fn run_recording(
             }
         }
         // Learned rules may retry a failure and say what fixed it before.
-        let (outcome, learned) = crate::rules::work::run_gate(
+        let (outcome, learned) = crate::rules::work::run_check(
             ws,
             gate.category(),
             gate_id,

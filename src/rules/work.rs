@@ -1,6 +1,7 @@
-//! Rules at work: what happens when a gate fails and its signature has an
-//! accepted rule. The guidance is printed and recorded with the result; a
-//! `retry` rule runs the gate once more after a backoff (only for the
+//! Rules at work: what happens when a gate or a patch validator fails and its
+//! signature has an accepted rule. The guidance is printed and recorded with
+//! the result or score; a `retry` rule runs the check once more after a
+//! backoff (only for the
 //! categories a retry may hide nothing in, or a rule marked flaky), and a
 //! pass on that retry is recorded as flaky, never as a plain pass.
 
@@ -21,9 +22,9 @@ fn backoff() -> Duration {
         .unwrap_or(Duration::from_secs(5))
 }
 
-/// Runs a gate's `job`; on a failure, looks its signature up among the
-/// accepted rules and does what the rule says.
-pub(crate) fn run_gate(
+/// Runs a gate's or a validator's `job`; on a failure, looks its signature up
+/// among the accepted rules and does what the rule says.
+pub(crate) fn run_check(
     ws: &Workspace,
     category: Category,
     gate: &str,

@@ -140,3 +140,68 @@ fn a_fix_that_deletes_a_file_waits_for_a_person_even_in_automatic_mode() {
     );
     assert_eq!(repo.git(&["rev-parse", "HEAD"]), head, "nothing was merged");
 }
+
+#[test]
+fn a_validator_failure_with_an_accepted_rule_prints_its_guidance_and_names_it() {
+    use crate::patches::{config, make_patch, project, submit, write_patch};
+    let repo = project(&config("supervised", ""));
+    // The `lint` validator fails on a TODO; two patches, two different TODOs.
+    let todo_patch = |n: usize| {
+        let bytes = make_patch(
+            &repo,
+            |r| {
+                r.write(
+                    "src/lib.rs",
+                    format!("// TODO {n}\n{}", crate::support::SAMPLE_SOURCE),
+                )
+            },
+            &[],
+        );
+        write_patch(&repo, &format!("todo-{n}.patch"), &bytes)
+    };
+    let (_, first, err) = submit(&repo, &todo_patch(0), "release");
+    let lint = |decision: &serde_json::Value| {
+        decision["validators"]
+            .as_array()
+            .unwrap_or_else(|| panic!("validators in {decision:#}"))
+            .iter()
+            .find(|v| v["name"] == "lint")
+            .cloned()
+            .unwrap()
+    };
+    assert!(
+        lint(&first)["learned"]["signature"].is_object(),
+        "{first:#} {err}"
+    );
+    let proposals = json(&repo.ok(&["rules", "propose", "--json"]));
+    let proposal = proposals
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p.to_string().contains("lint"))
+        .unwrap_or_else(|| panic!("the validator's failure is proposed: {proposals:#}"));
+    let sha = proposal["sha256"].as_str().unwrap().to_owned();
+    let accepted = json(&repo.ok(&[
+        "rules",
+        "accept",
+        &sha,
+        "--guidance",
+        "resolve the TODO before submitting",
+        "--json",
+    ]));
+    let rule = accepted["id"].as_str().unwrap().to_owned();
+
+    let (_, second, _) = submit(&repo, &todo_patch(1), "release");
+    let learned = &lint(&second)["learned"];
+    assert_eq!(learned["rule"], rule.as_str(), "{second:#}");
+    assert_eq!(learned["guidance"], "resolve the TODO before submitting");
+    // Without --json the guidance is printed where the validator failed.
+    let out = repo.run(&["patch", "submit", &todo_patch(2), "--target", "release"]);
+    let text = crate::support::stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "known failure, rule {rule}: resolve the TODO before submitting"
+        )),
+        "{text}"
+    );
+}
