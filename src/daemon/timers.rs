@@ -1,6 +1,8 @@
 //! Scheduled work, each on its own timer (the scheduler sleeps until the
 //! earliest): sweeping worktrees of dead processes and trimming the pool,
-//! trimming old gate logs, carrying out waiting outbox operations (which is
+//! proposing a cleanup plan (old logs, idle pooled worktrees, finished patch
+//! branches: deleting those needs a signed approval, so the daemon only says a
+//! plan is waiting and never runs one), carrying out waiting outbox operations (which is
 //! when auto-close follow-ups end their review period), the queue-health alert
 //! that time alone can raise, and the retries of a sync after a push.
 
@@ -16,33 +18,33 @@ const SWEEP_EVERY: Duration = Duration::from_secs(10 * 60);
 const OUTBOX_EVERY: Duration = Duration::from_secs(60 * 60);
 /// Checking the review queue's health.
 const QUEUE_EVERY: Duration = Duration::from_secs(15 * 60);
-/// Trimming old gate logs.
-const TRIM_EVERY: Duration = Duration::from_secs(6 * 60 * 60);
-/// Gate logs older than this are removed (their results stay in the state).
-const LOG_MAX_AGE: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+/// Looking for what `cleanup plan` would propose.
+const PLAN_EVERY: Duration = Duration::from_secs(6 * 60 * 60);
 
 /// The next time each piece of scheduled work is due.
 pub(crate) struct Timers {
     sweep: Instant,
     outbox: Instant,
     queue: Instant,
-    trim: Instant,
+    plan: Instant,
 }
 
 impl Timers {
-    /// Due first after their period; start-up already swept.
+    /// Due first after their period (start-up already swept), except the
+    /// cleanup plan: at start-up, so that a daemon that exits when idle still
+    /// says when one is waiting, and an idle one does no work.
     pub(crate) fn new(now: Instant) -> Self {
         Timers {
             sweep: now + SWEEP_EVERY,
             outbox: now + OUTBOX_EVERY,
             queue: now + QUEUE_EVERY,
-            trim: now + Duration::from_secs(60),
+            plan: now,
         }
     }
 
     /// When the earliest is due.
     pub(crate) fn next(&self) -> Instant {
-        self.sweep.min(self.outbox).min(self.queue).min(self.trim)
+        self.sweep.min(self.outbox).min(self.queue).min(self.plan)
     }
 
     /// Runs what is due and sets its next time.
@@ -56,14 +58,20 @@ impl Timers {
                     .event(format!("swept {swept} worktree(s) of dead processes"));
             }
         }
-        if now >= self.trim {
-            self.trim = now + TRIM_EVERY;
-            let logs = crate::phase::gates::log_dir(ws.repo());
-            let trimmed = trim_logs(&logs, LOG_MAX_AGE);
-            if trimmed > 0 {
-                state
-                    .lock()
-                    .event(format!("removed {trimmed} gate log(s) older than 30 days"));
+        if now >= self.plan {
+            self.plan = now + PLAN_EVERY;
+            // A fresh workspace: the plan reads the state and config as they are now.
+            let dir = ws.repo().workdir().unwrap_or(ws.repo().git_dir());
+            match Workspace::open(dir).and_then(|ws| crate::cleanup::plan(&ws)) {
+                Ok(plan) if !plan.actions.is_empty() => state.lock().event(format!(
+                    "cleanup plan {} proposes {} deletion(s): `git auditops cleanup plan` shows \
+                     them, `git auditops approve report:{}` approves them",
+                    plan.report_id.short(),
+                    plan.actions.len(),
+                    plan.report_id
+                )),
+                Ok(_) => {}
+                Err(err) => tracing::warn!("cleanup plan: {}", crate::error::chain(&err)),
             }
         }
         if now >= self.queue {
@@ -96,32 +104,6 @@ fn queue_health(state: &State, ws: &Workspace) -> crate::error::Result<()> {
     )?;
     state.lock().event(alert.message.clone());
     Ok(())
-}
-
-/// Removes gate logs (`<tree>-<gate>-<stamp>.log`) older than `max_age`; the
-/// daemon's and sync's own logs are capped by rotation instead.
-pub(crate) fn trim_logs(dir: &std::path::Path, max_age: Duration) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    let now = SystemTime::now();
-    let mut removed = 0;
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.ends_with(".log") || name.starts_with("daemon.") || name.starts_with("sync.") {
-            continue;
-        }
-        let old = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| now.duration_since(t).ok())
-            .is_some_and(|age| age > max_age);
-        if old && std::fs::remove_file(entry.path()).is_ok() {
-            removed += 1;
-        }
-    }
-    removed
 }
 
 /// Backoff before retry `n` (from 1): 30 s × 2^(n-1), at most 30 min, ±10%.
@@ -247,23 +229,5 @@ mod tests {
             let j = jitter();
             assert!((-1.0..=1.0).contains(&j));
         }
-    }
-
-    #[test]
-    fn old_gate_logs_go_and_the_daemons_own_stay() {
-        let dir = tempfile::tempdir().unwrap();
-        for name in [
-            "aaaa-lint-20200101T000000Z.log",
-            "daemon.log",
-            "sync.log",
-            "keep.txt",
-        ] {
-            std::fs::write(dir.path().join(name), "x").unwrap();
-        }
-        assert_eq!(trim_logs(dir.path(), Duration::from_secs(3600)), 0);
-        std::thread::sleep(Duration::from_millis(20));
-        assert_eq!(trim_logs(dir.path(), Duration::from_millis(1)), 1);
-        assert!(dir.path().join("daemon.log").exists());
-        assert!(dir.path().join("keep.txt").exists());
     }
 }

@@ -494,3 +494,42 @@ fn a_result_gate_signers_will_not_count_is_not_run_again_in_a_loop() {
     assert!(!refused.status.success());
     assert!(stderr(&refused).contains("ci@*"), "{}", stderr(&refused));
 }
+
+#[test]
+fn the_daemon_proposes_a_cleanup_plan_and_never_deletes() {
+    let p = project(&config("true", ""));
+    let _guard = Guard(&p.repo);
+    // A gate log long past the default retention (30 days).
+    let logs = p.repo.path().join(".git/auditops/logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let old = logs.join("0000-has-lib-20200101T000000Z.log");
+    std::fs::write(&old, "ran long ago\n").unwrap();
+    let aged = std::process::Command::new("touch")
+        .args(["-d", "2020-01-01T00:00:00Z"])
+        .arg(&old)
+        .status()
+        .unwrap()
+        .success();
+    assert!(aged, "touch -d");
+    let planned = p.repo.ok(&["cleanup", "plan", "--json"]);
+    let report_id = serde_json::from_str::<Value>(&planned).unwrap()["report_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    daemon_ok(&p.repo, &["daemon", "start"]);
+    wait_for("the daemon's cleanup plan event", || {
+        status(&p.repo)["events"]
+            .to_string()
+            .contains("cleanup plan")
+    });
+    let events = status(&p.repo)["events"].to_string();
+    assert!(
+        events.contains(&format!("approve report:{report_id}")),
+        "{events}"
+    );
+    assert!(
+        old.exists(),
+        "the daemon deleted a log: it may only propose"
+    );
+}
