@@ -47,6 +47,7 @@
 //! cargo bench --bench auditops -- --no-hook-tools   # do not install lefthook / pre-commit
 //! cargo bench --bench auditops -- --files 50000     # files in the patch repository
 //! cargo bench --bench auditops -- --only-patch      # only the patch measurement (5.)
+//! cargo bench --bench auditops -- --only-daemon     # only the daemon measurement (10.)
 //! cargo bench --bench auditops -- --quick --keep   # keep the repositories to profile
 //! cargo bench --bench auditops -- --scaling 10000,100000,300000   # only the scaling table
 //! TMPDIR=/dev/shm cargo bench --bench auditops      # repositories on tmpfs
@@ -119,6 +120,8 @@ struct Options {
     first_use_runs: usize,
     /// Run only the patch measurement (5.).
     only_patch: bool,
+    /// `--only-daemon`: only the daemon measurement.
+    only_daemon: bool,
     /// Leave the scratch repositories in place for profiling.
     keep: bool,
     /// `--scaling 10000,100000,300000`: only the scaling table, at these sizes.
@@ -163,6 +166,7 @@ impl Options {
                 patch_runs: 2,
                 first_use_runs: 1,
                 only_patch: false,
+                only_daemon: false,
                 keep: false,
                 scaling: Vec::new(),
             }
@@ -184,6 +188,7 @@ impl Options {
                 patch_runs: 5,
                 first_use_runs: 2,
                 only_patch: false,
+                only_daemon: false,
                 keep: false,
                 scaling: Vec::new(),
             }
@@ -205,6 +210,7 @@ impl Options {
                 patch_runs: 10,
                 first_use_runs: 4,
                 only_patch: false,
+                only_daemon: false,
                 keep: false,
                 scaling: Vec::new(),
             }
@@ -244,6 +250,7 @@ impl Options {
             })
             .unwrap_or_default();
         options.only_patch = args.iter().any(|a| a == "--only-patch");
+        options.only_daemon = args.iter().any(|a| a == "--only-daemon");
         if args.iter().any(|a| a == "--no-hook-tools") {
             options.hook_tools = false;
         }
@@ -293,6 +300,13 @@ fn main() {
         return;
     }
     let mut table = Table::default();
+    if options.only_daemon {
+        println!("  (--only-daemon: every other measurement skipped)");
+        daemon::run(&ws, &options, &mut table);
+        println!();
+        print!("{}", table.render());
+        return;
+    }
     if options.only_patch {
         println!("  (--only-patch: measurements 1–4 skipped)");
     } else {

@@ -76,11 +76,7 @@ pub fn run(ws: &Workspace, measured: &Prepush, options: &Options, table: &mut Ta
     }
 
     // Ours as git runs it: the installed script, which execs the binary by name.
-    let bin_dir = ws.bin.parent().expect("the binary's folder");
-    let path = std::env::join_paths(std::iter::once(bin_dir.to_owned()).chain(
-        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
-    ))
-    .expect("PATH");
+    let path = ws.path_with_bin();
     let script = |r: &BenchRepo| {
         let mut cmd = std::process::Command::new(r.dir.join(".git/hooks/pre-push"));
         cmd.args(["origin", &r.origin_url()]).current_dir(&r.dir);

@@ -119,6 +119,25 @@ impl Workspace {
         cmd
     }
 
+    /// `PATH` with the release binary's folder first: what an installed hook
+    /// (which runs `git-auditops` by name) finds, as after `cargo install`.
+    pub fn path_with_bin(&self) -> std::ffi::OsString {
+        let bin_dir = self.bin.parent().expect("the binary's folder");
+        std::env::join_paths(
+            std::iter::once(bin_dir.to_owned()).chain(std::env::split_paths(
+                &std::env::var_os("PATH").unwrap_or_default(),
+            )),
+        )
+        .expect("PATH")
+    }
+
+    /// A `git` command run in `dir` whose hooks find the release binary.
+    pub fn git_with_hooks(&self, dir: &Path) -> Command {
+        let mut cmd = self.git(dir);
+        cmd.env("PATH", self.path_with_bin());
+        cmd
+    }
+
     /// A `git-auditops` command (the release binary) run in `dir`.
     pub fn auditops(&self, dir: &Path) -> Command {
         let mut cmd = Command::new(&self.bin);
