@@ -533,3 +533,78 @@ fn the_daemon_proposes_a_cleanup_plan_and_never_deletes() {
         "the daemon deleted a log: it may only propose"
     );
 }
+
+/// A daemon of another version, as an older binary would leave running: it
+/// holds the lock, answers on the socket, and stops when asked.
+fn old_daemon(repo: &Repo) -> std::thread::JoinHandle<Vec<String>> {
+    use std::io::{BufRead, BufReader, Write};
+    let dir = repo.path().join(".git/auditops");
+    std::fs::create_dir_all(&dir).unwrap();
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(dir.join("daemon.lock"))
+        .unwrap();
+    lock.try_lock().unwrap();
+    std::fs::write(
+        dir.join("daemon.lock"),
+        format!("pid={}\n", std::process::id()),
+    )
+    .unwrap();
+    let socket = dir.join("daemon.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    // Never waits forever: a client that never asks it to stop fails the test.
+    listener.set_nonblocking(true).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    std::thread::spawn(move || {
+        let mut asked = Vec::new();
+        while std::time::Instant::now() < deadline {
+            let mut stream = match listener.accept() {
+                Ok((stream, _)) => stream,
+                Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                    continue;
+                }
+                Err(err) => panic!("accept: {err}"),
+            };
+            stream.set_nonblocking(false).unwrap();
+            let mut line = String::new();
+            BufReader::new(&stream).read_line(&mut line).unwrap();
+            let request: Value = serde_json::from_str(&line).unwrap();
+            let cmd = request["cmd"].as_str().unwrap().to_owned();
+            let answer = serde_json::json!({
+                "ok": true,
+                "version": "0.0.1",
+                "pid": std::process::id(),
+                "status": {"running": true, "pid": std::process::id(), "version": "0.0.1"},
+            });
+            writeln!(stream, "{answer}").unwrap();
+            asked.push(cmd.clone());
+            if cmd == "stop" {
+                break;
+            }
+        }
+        let _ = std::fs::remove_file(&socket);
+        drop(lock);
+        asked
+    })
+}
+
+#[test]
+fn a_daemon_of_another_version_is_asked_to_stop_and_replaced() {
+    let p = project(&config("true", ""));
+    let _guard = Guard(&p.repo);
+    let old = old_daemon(&p.repo);
+    let started = daemon_ok(&p.repo, &["daemon", "start"]);
+    assert!(
+        started.contains("0.0.1"),
+        "names the version replaced: {started}"
+    );
+    let asked = old.join().unwrap();
+    assert_eq!(asked.last().map(String::as_str), Some("stop"), "{asked:?}");
+    let s = status(&p.repo);
+    assert_eq!(s["version"], env!("CARGO_PKG_VERSION"), "{s}");
+    assert_ne!(s["pid"], std::process::id(), "{s}");
+}
