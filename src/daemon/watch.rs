@@ -42,7 +42,30 @@ pub(crate) fn is_ref_path(common: &Path, path: &Path) -> bool {
 /// (inotify's open and close): the daemon reading HEAD must not wake it again.
 pub(crate) fn is_move(common: &Path, event: &notify::Event) -> bool {
     !matches!(event.kind, notify::EventKind::Access(_))
-        && event.paths.iter().any(|p| is_ref_path(common, p))
+        && event
+            .paths
+            .iter()
+            .any(|p| is_ref_path(common, p) && !is_our_worktree_head(common, p))
+}
+
+/// Whether `path` is the HEAD of a worktree git-auditops made for itself (the
+/// pool's slot, a throwaway gate worktree): its `gitdir` file points under
+/// `.git/auditops/`. Their HEADs move with every gate run; taking that for a
+/// user's move would wake the daemon for a scan after each of its own runs.
+fn is_our_worktree_head(common: &Path, path: &Path) -> bool {
+    let Some(admin) = path.parent() else {
+        return false;
+    };
+    let Ok(gitdir) = std::fs::read_to_string(admin.join("gitdir")) else {
+        return false;
+    };
+    let ours = common.join("auditops");
+    let ours = ours.canonicalize().unwrap_or(ours);
+    let checkout = Path::new(gitdir.trim());
+    let checkout = checkout
+        .canonicalize()
+        .unwrap_or_else(|_| checkout.to_owned());
+    checkout.starts_with(&ours)
 }
 
 /// Starts the watcher; it sends [`Msg::Scan`] when a followed ref moves. `None`
@@ -133,5 +156,37 @@ mod tests {
             c,
             &at(EventKind::Access(AccessKind::Close(AccessMode::Read)))
         ));
+    }
+
+    #[test]
+    fn the_head_of_a_worktree_of_ours_is_not_a_move() {
+        use notify::event::{ModifyKind, RenameMode};
+        use notify::{Event, EventKind};
+        let dir = tempfile::tempdir().unwrap();
+        let common = dir.path().join(".git");
+        for (name, checkout) in [
+            ("slot-0", common.join("auditops/worktrees/slot-0")),
+            ("mine", dir.path().join("mine")),
+        ] {
+            let admin = common.join("worktrees").join(name);
+            std::fs::create_dir_all(&admin).unwrap();
+            std::fs::create_dir_all(&checkout).unwrap();
+            std::fs::write(
+                admin.join("gitdir"),
+                format!("{}\n", checkout.join(".git").display()),
+            )
+            .unwrap();
+        }
+        let moved = |name: &str| {
+            let head = common.join("worktrees").join(name).join("HEAD");
+            let event =
+                Event::new(EventKind::Modify(ModifyKind::Name(RenameMode::To))).add_path(head);
+            is_move(&common, &event)
+        };
+        assert!(
+            !moved("slot-0"),
+            "the pool's slot moves with every gate run"
+        );
+        assert!(moved("mine"), "a user's linked worktree is followed");
     }
 }
