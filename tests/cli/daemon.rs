@@ -49,14 +49,7 @@ fn project(config: &str) -> Project {
     let repo = Repo::new();
     repo.write(".auditops.toml", config);
     repo.setup_trusted();
-    let remote = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new("git")
-        .args(["init", "-q", "--bare"])
-        .arg(remote.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    repo.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
+    let remote = repo.add_bare_remote("origin");
     Project {
         repo,
         _remote: remote,

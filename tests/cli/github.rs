@@ -387,15 +387,7 @@ fn the_token_never_appears_in_output_logs_reports_or_the_state() {
 /// A project with hooks installed and a bare `origin` to push to.
 fn pushing_project(extra: &str) -> (Project, tempfile::TempDir) {
     let p = Project::new(extra);
-    let origin = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new("git")
-        .args(["init", "-q", "--bare"])
-        .arg(origin.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    p.repo
-        .git(&["remote", "add", "origin", origin.path().to_str().unwrap()]);
+    let origin = p.repo.add_bare_remote("origin");
     p.repo.ok(&["hooks", "install"]);
     (p, origin)
 }

@@ -222,15 +222,7 @@ fn an_issue_already_proposed_is_not_proposed_again() {
 /// local patch branch.
 fn pr_project() -> (Project, tempfile::TempDir) {
     let p = Project::new("");
-    let origin = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new("git")
-        .args(["init", "-q", "--bare"])
-        .arg(origin.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    p.repo
-        .git(&["remote", "add", "origin", origin.path().to_str().unwrap()]);
+    let origin = p.repo.add_bare_remote("origin");
     p.repo.write("src/fix.rs", "pub fn fixed() {}\n");
     p.repo
         .git(&["checkout", "-q", "-b", "auditops/patch/ab12cd"]);

@@ -164,14 +164,7 @@ fn tampered_incoming_records_are_refused_and_nothing_is_merged() {
 #[test]
 fn pull_from_a_remote_without_state_and_unknown_remotes() {
     let team = team();
-    let empty = tempfile::tempdir().unwrap();
-    std::process::Command::new("git")
-        .args(["init", "-q", "--bare"])
-        .arg(empty.path())
-        .output()
-        .unwrap();
-    team.bob
-        .git(&["remote", "add", "empty", empty.path().to_str().unwrap()]);
+    let _empty = team.bob.add_bare_remote("empty");
     let out: serde_json::Value =
         serde_json::from_str(&team.bob.ok(&["state", "pull", "empty", "--json"])).unwrap();
     assert_eq!(out["outcome"], "remote_has_no_state");

@@ -206,6 +206,20 @@ impl Repo {
         self.git(&["rev-parse", "HEAD"])
     }
 
+    /// A new empty bare repository added as the remote `name`; it lives as
+    /// long as the returned folder.
+    pub fn add_bare_remote(&self, name: &str) -> tempfile::TempDir {
+        let remote = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new("git")
+            .args(["init", "-q", "--bare"])
+            .arg(remote.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git init --bare: {}", stderr(&out));
+        self.git(&["remote", "add", name, remote.path().to_str().unwrap()]);
+        remote
+    }
+
     /// The state ref's commit, if it exists.
     pub fn state_tip(&self) -> Option<String> {
         let mut cmd = std::process::Command::new("git");
