@@ -5,18 +5,14 @@ use super::redact;
 
 const CORPUS: &str = include_str!("../../../tests/fixtures/secrets/corpus.tsv");
 
-/// The places a secret stands in: `.env`, a function argument, a URL,
-/// JSON, YAML and a line of its own (short, so that three secrets in all
-/// six fit one evidence snippet in the integration test). None names a credential, so the
-/// format rules alone must find the secret.
-pub(in crate::evidence::redact) const CONTEXTS: &[&str] = &[
-    "K={}",
-    "f(\"{}\")",
-    "https://x.io/a?q={}&p=2",
-    "{\"k\": \"{}\"}",
-    "k: {}",
-    "{}",
-];
+/// The places a secret stands in (`contexts.txt` says which and why), shared
+/// with the integration test that decodes the stored envelopes.
+pub(in crate::evidence::redact) fn contexts() -> Vec<&'static str> {
+    include_str!("../../../tests/fixtures/secrets/contexts.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .collect()
+}
 
 /// (slug, secret) for every line of the corpus.
 pub(in crate::evidence::redact) fn secrets() -> Vec<(&'static str, String)> {
@@ -47,7 +43,7 @@ fn every_corpus_secret_goes_in_every_context() {
     let mut missed = Vec::new();
     for (slug, secret) in secrets() {
         let tail = &secret[secret.len() - 12..];
-        for context in CONTEXTS {
+        for context in contexts() {
             let line = context.replacen("{}", &secret, 1);
             let out = redact(&line);
             let label = format!("[REDACTED:{slug}]");
