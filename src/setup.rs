@@ -83,7 +83,7 @@ pub fn init(ws: &Workspace, install_hooks: bool, pages: &[manpages::Page]) -> Re
         // An existing file is never rewritten, but it must be valid to go on.
         ws.config()?.clone()
     };
-    // The workspace loaded the config before it was written: use the new one.
+    // The workspace may have loaded the config before it was written: use this one.
     let (tip, state_created) = Store::new(ws.repo(), config.ref_name())?
         .with_lock_timeout(config.state.lock_timeout.0)
         .init()?;

@@ -19,10 +19,10 @@ use std::path::{Path, PathBuf};
 /// A repository opened for git-auditops.
 pub struct Workspace {
     repo: gix::Repository,
-    /// A broken config is reported by the calls that need it, so that `init`
-    /// and `config check` still run and say what is wrong.
-    config: std::result::Result<Config, ConfigError>,
-    config_file: Option<PathBuf>,
+    /// Read on first use (a commit hook that finds the daemon never needs
+    /// it). A broken config is reported by the calls that need it, so that
+    /// `init` and `config check` still run and say what is wrong.
+    config: OnceCell<(std::result::Result<Config, ConfigError>, Option<PathBuf>)>,
     trust: OnceCell<TrustSet>,
     /// The state tip as last read or written: `None` until read, then
     /// `Some(None)` when the ref does not exist.
@@ -31,7 +31,7 @@ pub struct Workspace {
 
 impl Workspace {
     /// Opens the repository containing `dir` (honouring `GIT_DIR` and friends,
-    /// as git does) and loads its `.auditops.toml`.
+    /// as git does); its `.auditops.toml` is loaded when first asked for.
     pub fn open(dir: &Path) -> Result<Self> {
         let repo = crate::git::open(dir)?;
         Ok(Self::from_repo(repo))
@@ -39,14 +39,9 @@ impl Workspace {
 
     /// Wraps an already opened repository.
     pub fn from_repo(repo: gix::Repository) -> Self {
-        let (config, config_file) = match Config::load(repo.workdir()) {
-            Ok(Loaded { config, file }) => (Ok(config), file),
-            Err(err) => (Err(err), None),
-        };
         Workspace {
             repo,
-            config,
-            config_file,
+            config: OnceCell::new(),
             trust: OnceCell::new(),
             tip: Cell::new(None),
         }
@@ -59,12 +54,20 @@ impl Workspace {
 
     /// The configuration, or why it could not be loaded.
     pub fn config(&self) -> Result<&Config> {
-        self.config.as_ref().map_err(|err| err.clone().into())
+        self.loaded().0.as_ref().map_err(|err| err.clone().into())
     }
 
     /// The `.auditops.toml` in force, if one exists (else the defaults are).
     pub fn config_file(&self) -> Option<&Path> {
-        self.config_file.as_deref()
+        self.loaded().1.as_deref()
+    }
+
+    fn loaded(&self) -> &(std::result::Result<Config, ConfigError>, Option<PathBuf>) {
+        self.config
+            .get_or_init(|| match Config::load(self.repo.workdir()) {
+                Ok(Loaded { config, file }) => (Ok(config), file),
+                Err(err) => (Err(err), None),
+            })
     }
 
     /// The trust list named by the config, as committed at HEAD; loaded once.

@@ -81,6 +81,32 @@ impl Report for hooks::Changes {
     }
 }
 
+/// `git-auditops hook NAME ARGS…` for an event hook (post-commit, …), read
+/// from the process's arguments without clap, run without the workspace
+/// (`hooks::run_event`). `None` for any other command line, or when that path
+/// cannot tell where it runs: then clap and [`hook`] take it, as usual.
+pub fn event_hook() -> Option<i32> {
+    let mut args = std::env::args_os().skip(1);
+    if args.next()? != "hook" {
+        return None;
+    }
+    let name = args.next()?.into_string().ok()?;
+    let rest = args
+        .map(std::ffi::OsString::into_string)
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .ok()?;
+    match hooks::run_event(&name, &rest, std::io::stdin().lock())? {
+        Ok(outcome) => {
+            tracing::debug!(daemon = ?outcome.daemon, "event hook done");
+            Some(ExitCode::Success as i32)
+        }
+        Err(err) => {
+            super::report_error(&err);
+            Some(err.exit_code() as i32)
+        }
+    }
+}
+
 /// `git-auditops hook NAME ARGS…`: run the kept hook, then our check. A refused
 /// push is explained on stderr first, then fails as `push refused by git-auditops`.
 pub fn hook(ctx: &Context, name: &str, args: &[String]) -> Result<ExitCode> {

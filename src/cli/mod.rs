@@ -155,6 +155,10 @@ pub fn main() -> i32 {
             .with_writer(std::io::stderr)
             .init();
     }
+    // An event hook runs after every commit: it skips clap and the workspace.
+    if let Some(code) = hooks::event_hook() {
+        return code;
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code as i32,
@@ -166,7 +170,7 @@ pub fn main() -> i32 {
 }
 
 /// Prints the error and then each of its causes, one a line.
-fn report_error(err: &Error) {
+pub(crate) fn report_error(err: &Error) {
     eprintln!("error: {err}");
     let mut cause = std::error::Error::source(err);
     while let Some(err) = cause {

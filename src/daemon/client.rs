@@ -34,6 +34,16 @@ impl Client {
         })
     }
 
+    /// Sends `request` and reads no answer: for an event told to a daemon of
+    /// this version (see [`notify`]), so that a hook never waits for the
+    /// daemon to be scheduled.
+    fn tell(self, request: Request) -> std::io::Result<()> {
+        let mut stream = self.stream;
+        stream.set_write_timeout(Some(TIMEOUT))?;
+        stream.write_all(&request_line(request))?;
+        stream.shutdown(std::net::Shutdown::Write)
+    }
+
     /// Sends `request` and reads the answer.
     pub fn request(mut self, request: Request) -> Result<Response, DaemonError> {
         let io = |source| DaemonError::Io {
@@ -42,13 +52,7 @@ impl Client {
         };
         self.stream.set_read_timeout(Some(TIMEOUT)).map_err(io)?;
         self.stream.set_write_timeout(Some(TIMEOUT)).map_err(io)?;
-        let mut line = serde_json::to_vec(&Envelope {
-            version: VERSION.to_owned(),
-            request,
-        })
-        .expect("requests serialize");
-        line.push(b'\n');
-        self.stream.write_all(&line).map_err(io)?;
+        self.stream.write_all(&request_line(request)).map_err(io)?;
         let mut answer = String::new();
         BufReader::new(&self.stream)
             .read_line(&mut answer)
@@ -60,6 +64,28 @@ impl Client {
             _ => Ok(response),
         }
     }
+}
+
+/// `request` as one line of the protocol.
+fn request_line(request: Request) -> Vec<u8> {
+    let mut line = serde_json::to_vec(&Envelope {
+        version: VERSION.to_owned(),
+        request,
+    })
+    .expect("requests serialize");
+    line.push(b'\n');
+    line
+}
+
+/// Tells `request` to the running daemon without waiting for its answer, when
+/// it is of this version: its version file says so, and connecting proves it
+/// runs (a dead daemon's socket refuses), so the request lands in the socket's
+/// buffer. False when that is not known (the caller asks and waits instead).
+fn tell_current(paths: &Paths, request: &Request) -> bool {
+    let same_version =
+        std::fs::read_to_string(paths.version()).is_ok_and(|v| v.trim_end() == VERSION);
+    same_version
+        && Client::connect(paths).is_some_and(|client| client.tell(request.clone()).is_ok())
 }
 
 /// Sends `request` to the running daemon; `None` when none is running.
@@ -160,7 +186,7 @@ pub fn start(repo: &gix::Repository) -> Result<Started, DaemonError> {
         stop_paths(&paths)?;
         replaced = Some((response.pid, response.version));
     }
-    spawn(repo, &paths)?;
+    spawn(repo.workdir().unwrap_or(repo.git_dir()), &paths)?;
     let secs = 10;
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
@@ -184,21 +210,17 @@ pub fn start(repo: &gix::Repository) -> Result<Started, DaemonError> {
     }
 }
 
-/// Where the daemon is started from: a worktree of the repository.
-fn start_dir(repo: &gix::Repository) -> &Path {
-    repo.workdir().unwrap_or(repo.git_dir())
-}
-
-/// Starts `git-auditops daemon run` detached: its own session, no terminal,
-/// output appended to its log. It exits at once if another one wins the lock.
-pub(crate) fn spawn(repo: &gix::Repository, paths: &Paths) -> Result<u32, DaemonError> {
+/// Starts `git-auditops daemon run` detached in `start_dir` (a worktree of the
+/// repository, else its git dir): its own session, no terminal, output
+/// appended to its log. It exits at once if another one wins the lock.
+pub(crate) fn spawn(start_dir: &Path, paths: &Paths) -> Result<u32, DaemonError> {
     let log_path = paths.log();
     let log = super::log::open_for_child(&log_path).map_err(DaemonError::io(&log_path))?;
     let exe = std::env::current_exe().map_err(DaemonError::io(Path::new("current_exe")))?;
     let mut command = Command::new(exe);
     command
         .arg("-C")
-        .arg(start_dir(repo))
+        .arg(start_dir)
         .args(["daemon", "run"])
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(DaemonError::io(&log_path))?)
@@ -231,17 +253,20 @@ pub(crate) fn spawn(repo: &gix::Repository, paths: &Paths) -> Result<u32, Daemon
 }
 
 /// What a hook calls: tells the daemon about `event`, starting one (detached)
-/// when none runs and `autostart` allows, or when the one running is of
-/// another version. Never fails and never waits for work: a hook must not
-/// slow or fail git. The outcome is for the debug log.
-pub fn notify(repo: &gix::Repository, autostart: bool, event: &str) -> String {
-    let autostart = autostart && !disabled_by_env();
-    let paths = Paths::new(repo);
-    let worktree = repo.workdir().map(Path::to_owned);
+/// when none runs and `autostart` allows (asked only then: it reads the config), or when the one running is of
+/// another version. Never fails and never waits for work, nor for an answer
+/// when the daemon's version file names this version: a hook must not slow or
+/// fail git. The outcome is for the debug log.
+pub fn notify(site: &crate::hooks::Site, autostart: impl FnOnce() -> bool, event: &str) -> String {
+    let paths = Paths::for_common_dir(&site.common_dir);
     let request = Request::Event {
         event: event.to_owned(),
-        worktree,
+        worktree: site.worktree.clone(),
     };
+    let start_dir = &site.start_dir;
+    if tell_current(&paths, &request) {
+        return "told the daemon".to_owned();
+    }
     match ask(&paths, request) {
         Ok(Some(response)) if response.version == VERSION => "told the daemon".to_owned(),
         Ok(Some(response)) => {
@@ -251,18 +276,20 @@ pub fn notify(repo: &gix::Repository, autostart: bool, event: &str) -> String {
             if !wait_gone(&paths, deadline) {
                 return format!("daemon {} did not stop", response.pid);
             }
-            match spawn(repo, &paths) {
+            match spawn(start_dir, &paths) {
                 Ok(pid) => format!("replaced daemon {} with {pid}", response.pid),
                 Err(err) => format!("cannot start the daemon: {err}"),
             }
         }
-        Ok(None) | Err(_) if !autostart => "no daemon; autostart is off".to_owned(),
         Ok(None) | Err(_) => {
+            if disabled_by_env() || !autostart() {
+                return "no daemon; autostart is off".to_owned();
+            }
             if lock_holder(&paths).is_some() {
                 // Starting up (or stuck): it scans every HEAD when it comes up.
                 return "a daemon is starting".to_owned();
             }
-            match spawn(repo, &paths) {
+            match spawn(start_dir, &paths) {
                 Ok(pid) => format!("started the daemon ({pid})"),
                 Err(err) => format!("cannot start the daemon: {err}"),
             }
@@ -284,7 +311,9 @@ pub fn after_push(ws: &crate::workspace::Workspace) -> bool {
         event: "push".to_owned(),
         worktree: ws.repo().workdir().map(Path::to_owned),
     };
-    matches!(ask(&Paths::new(ws.repo()), request), Ok(Some(r)) if r.version == VERSION)
+    let paths = Paths::new(ws.repo());
+    tell_current(&paths, &request)
+        || matches!(ask(&paths, request), Ok(Some(r)) if r.version == VERSION)
 }
 
 /// `AUDITOPS_DAEMON=off` in the environment: hooks start no daemon, whatever

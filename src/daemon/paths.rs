@@ -39,6 +39,13 @@ impl Paths {
         self.dir.join("daemon.sock")
     }
 
+    /// The running daemon's version, written once its socket is bound, so that
+    /// a hook can tell the daemon of an event without waiting for an answer
+    /// (the answer's only use to a hook is the version).
+    pub fn version(&self) -> PathBuf {
+        self.dir.join("daemon.version")
+    }
+
     /// The log, with its one rotated predecessor `daemon.log.1`.
     pub fn log(&self) -> PathBuf {
         self.dir.join("logs").join("daemon.log")

@@ -27,6 +27,9 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
 pub(crate) enum Msg {
     /// A ref may have moved: look at every HEAD.
     Scan,
+    /// The watcher saw a followed ref change: scan once the burst settles
+    /// ([`super::watch::DEBOUNCE`]).
+    RefMoved,
     /// A push happened: carry out the outbox.
     Push,
     /// Stop (asked, or the repository is gone).
@@ -60,6 +63,10 @@ pub fn run(ws: &Workspace) -> Result<()> {
     }
     let swept = crate::worktree::sweep(repo);
     let (listener, socket_path) = socket::bind(&paths)?;
+    // Hooks read it to tell events without waiting for an answer (client::notify).
+    let version_file = paths.version();
+    crate::atomic_file::write(&version_file, format!("{VERSION}\n").as_bytes())
+        .map_err(DaemonError::io(&version_file))?;
     let start_dir = repo.workdir().unwrap_or(repo.git_dir()).to_owned();
     tracing::info!(pid = std::process::id(), version = VERSION, socket = %socket_path.display(), swept, "daemon started");
     let state = State::new();
@@ -92,6 +99,7 @@ pub fn run(ws: &Workspace) -> Result<()> {
     shutdown(&state, worker);
     // Only ours: a newer daemon cannot have bound it while we hold the lock.
     let _ = std::fs::remove_file(&socket_path);
+    let _ = std::fs::remove_file(&version_file);
     tracing::info!(why, "daemon stopped");
     Ok(())
 }
@@ -128,6 +136,8 @@ fn schedule(
     let repo = ws.repo();
     let mut timers = super::timers::Timers::new(Instant::now());
     let mut sync = super::timers::SyncRetry::default();
+    // When the watcher's last burst of events is to be scanned.
+    let mut scan_at: Option<Instant> = None;
     loop {
         let now = Instant::now();
         let idle_at = {
@@ -139,6 +149,7 @@ fn schedule(
             idle_at,
             Some(timers.next()),
             sync.due(),
+            scan_at,
         ]
         .into_iter()
         .flatten()
@@ -153,13 +164,17 @@ fn schedule(
                     match more {
                         Msg::Stop(why) => return why,
                         Msg::Push => push = true,
-                        Msg::Scan | Msg::Done => {}
+                        Msg::Scan | Msg::RefMoved | Msg::Done => {}
                     }
                 }
+                scan_at = None;
                 work::scan(state, repo);
                 if push {
                     sync.now(state, ws);
                 }
+            }
+            Ok(Msg::RefMoved) => {
+                scan_at.get_or_insert(now + super::watch::DEBOUNCE);
             }
             Ok(Msg::Push) => sync.now(state, ws),
             Ok(Msg::Done) => {}
@@ -170,6 +185,10 @@ fn schedule(
             return "the repository is gone";
         }
         let now = Instant::now();
+        if scan_at.is_some_and(|at| now >= at) {
+            scan_at = None;
+            work::scan(state, repo);
+        }
         sync.retry_if_due(state, ws, now);
         timers.run_due(state, ws, now);
         let shared = state.lock();

@@ -4,20 +4,23 @@
 //! worktree's `HEAD`. git writes refs by renaming a lock file, so folders are
 //! watched, not files. No `reference-transaction` hook: it would slow every
 //! fetch.
+//!
+//! The watcher only reports; the scheduler debounces (see [`DEBOUNCE`]). A
+//! debouncing library would tick on a timer even when nothing happens, and an
+//! idle daemon must use no CPU: inotify's thread sleeps until the kernel has
+//! an event.
 
 use super::Paths;
 use super::server::Msg;
-use notify::RecursiveMode;
-use notify_debouncer_full::{DebounceEventResult, new_debouncer};
+use notify::{RecursiveMode, Watcher};
 use std::path::Path;
 use std::sync::mpsc::Sender;
 use std::time::Duration;
 
-/// Events closer together than this are one. Also the debouncer's tick: it
-/// wakes this often to look for settled events even when nothing happens, so
-/// it is long (hooks report commits at once; the watcher is for the rest,
-/// which is seen within two ticks).
-const DEBOUNCE: Duration = Duration::from_secs(2);
+/// How long the scheduler waits after a ref moved before it scans, so that a
+/// burst (a rebase moves many refs, git writes a lock then renames it) is one
+/// scan. Hooks report commits at once; the watcher is for the rest.
+pub(crate) const DEBOUNCE: Duration = Duration::from_millis(200);
 
 /// Whether a changed path is a ref the daemon follows.
 pub(crate) fn is_ref_path(common: &Path, path: &Path) -> bool {
@@ -68,36 +71,23 @@ fn is_our_worktree_head(common: &Path, path: &Path) -> bool {
     checkout.starts_with(&ours)
 }
 
-/// Starts the watcher; it sends [`Msg::Scan`] when a followed ref moves. `None`
-/// when it cannot start (the hooks still report commits; logged).
-pub(crate) fn start(
-    paths: &Paths,
-    tx: Sender<Msg>,
-) -> Option<
-    notify_debouncer_full::Debouncer<
-        notify::RecommendedWatcher,
-        notify_debouncer_full::RecommendedCache,
-    >,
-> {
+/// Starts the watcher; it sends [`Msg::RefMoved`] when a followed ref moves.
+/// `None` when it cannot start (the hooks still report commits; logged).
+pub(crate) fn start(paths: &Paths, tx: Sender<Msg>) -> Option<notify::RecommendedWatcher> {
     let common = paths.common_dir.clone();
     let handler = {
         let common = common.clone();
-        move |result: DebounceEventResult| match result {
-            Ok(events) => {
-                if events.iter().any(|e| is_move(&common, e)) {
-                    tracing::debug!("a ref moved");
-                    let _ = tx.send(Msg::Scan);
+        move |result: notify::Result<notify::Event>| match result {
+            Ok(event) => {
+                if is_move(&common, &event) {
+                    let _ = tx.send(Msg::RefMoved);
                 }
             }
-            Err(errors) => {
-                for err in errors {
-                    tracing::warn!("watching the refs: {err}");
-                }
-            }
+            Err(err) => tracing::warn!("watching the refs: {err}"),
         }
     };
-    let mut debouncer = match new_debouncer(DEBOUNCE, Some(DEBOUNCE), handler) {
-        Ok(d) => d,
+    let mut watcher = match notify::recommended_watcher(handler) {
+        Ok(w) => w,
         Err(err) => {
             tracing::warn!("cannot watch the refs: {err}; only hooks report changes");
             return None;
@@ -110,12 +100,12 @@ pub(crate) fn start(
     ];
     for (dir, mode) in watches {
         if dir.is_dir()
-            && let Err(err) = debouncer.watch(&dir, mode)
+            && let Err(err) = watcher.watch(&dir, mode)
         {
             tracing::warn!(dir = %dir.display(), "cannot watch: {err}");
         }
     }
-    Some(debouncer)
+    Some(watcher)
 }
 
 #[cfg(test)]

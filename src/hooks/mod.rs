@@ -10,10 +10,12 @@
 //! `install` writes and removes hook files, `status` inspects them, and `run`
 //! is what an installed hook calls, on the push's hot path.
 
+mod event;
 mod install;
 mod run;
 mod status;
 
+pub use event::{Site, run_event};
 pub use install::{Action, Change, Changes, install, uninstall};
 pub use run::{HookOutcome, run, run_chained};
 pub use status::{NotInstalled, State, Status, Statuses, not_installed, status};

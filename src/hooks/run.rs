@@ -33,7 +33,7 @@ pub(super) fn hooks_dir_for_running(repo: &gix::Repository) -> PathBuf {
 }
 
 /// Fails with [`HookError::Unknown`] unless git-auditops handles `hook`.
-fn check_name(hook: &str) -> Result<(), HookError> {
+pub(super) fn check_name(hook: &str) -> Result<(), HookError> {
     match MANAGED.iter().any(|(name, _)| *name == hook) {
         true => Ok(()),
         false => Err(HookError::Unknown(hook.to_owned())),
@@ -52,8 +52,18 @@ pub fn run_chained(
     args: &[String],
     stdin: &[u8],
 ) -> Result<Option<ExitStatus>, HookError> {
+    run_kept(&hooks_dir_for_running(repo), hook, args, stdin)
+}
+
+/// [`run_chained`] with the hooks folder known: the kept hook of `hook` in `dir`.
+pub(super) fn run_kept(
+    dir: &Path,
+    hook: &str,
+    args: &[String],
+    stdin: &[u8],
+) -> Result<Option<ExitStatus>, HookError> {
     check_name(hook)?;
-    let kept = hooks_dir_for_running(repo).join(chained_name(hook));
+    let kept = dir.join(chained_name(hook));
     if std::fs::metadata(&kept).is_err() {
         return Ok(None);
     }
@@ -107,8 +117,26 @@ fn event(
     name: &str,
     chained: Option<ExitStatus>,
 ) -> Result<HookOutcome, HookError> {
-    let autostart = ws.config().is_ok_and(|c| c.daemon.autostart);
-    let told = crate::daemon::notify(ws.repo(), autostart, name);
+    let repo = ws.repo();
+    let site = super::event::Site {
+        common_dir: repo.common_dir().to_owned(),
+        worktree: repo.workdir().map(Path::to_owned),
+        start_dir: repo.workdir().unwrap_or(repo.git_dir()).to_owned(),
+    };
+    // The config is read only when no daemon answers: most commits find one.
+    let autostart = || ws.config().is_ok_and(|c| c.daemon.autostart);
+    told(&site, name, chained, autostart)
+}
+
+/// Tells the daemon about event `name` at `site` (see [`event`]), then passes
+/// on how the kept hook exited.
+pub(super) fn told(
+    site: &super::event::Site,
+    name: &str,
+    chained: Option<ExitStatus>,
+    autostart: impl FnOnce() -> bool,
+) -> Result<HookOutcome, HookError> {
+    let told = crate::daemon::notify(site, autostart, name);
     if let Some(status) = chained
         && !status.success()
     {
