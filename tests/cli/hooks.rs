@@ -852,6 +852,28 @@ fn event_hooks_chain_foreign_hooks_and_never_fail_git() {
     );
     assert!(!repo.path().join(".git/auditops/daemon.sock").exists());
 
+    // Called by git, the script names its folder (AUDITOPS_HOOK_DIR) and the
+    // hook takes the path without the workspace. Without that variable (an
+    // older script, by hand) or with one that does not hold our script, the
+    // ordinary path runs the kept hook all the same.
+    for hook_dir in [None, Some("/nonexistent"), Some("")] {
+        std::fs::remove_file(log.join("args")).unwrap();
+        let mut cmd = repo.cmd();
+        cmd.args(["hook", "post-rewrite", "rebase"])
+            .env_remove("AUDITOPS_HOOK_DIR")
+            .write_stdin("a b\n");
+        if let Some(dir) = hook_dir {
+            cmd.env("AUDITOPS_HOOK_DIR", dir);
+        }
+        cmd.assert().success();
+        assert_eq!(
+            std::fs::read_to_string(log.join("args")).unwrap(),
+            "rebase\n",
+            "AUDITOPS_HOOK_DIR={hook_dir:?}"
+        );
+        assert_eq!(std::fs::read_to_string(log.join("stdin")).unwrap(), "a b\n");
+    }
+
     let removed = uninstall(&repo);
     assert!(removed.to_string().contains("restored"), "{removed}");
     assert_eq!(
