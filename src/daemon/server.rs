@@ -19,6 +19,11 @@ use std::time::{Duration, Instant};
 
 /// How often the daemon checks that its repository still exists, at most.
 const REPO_CHECK: Duration = Duration::from_secs(60);
+/// How long after a hook's event the daemon scans. The hook returns at once,
+/// but git is still finishing its command (post-commit runs before `git
+/// commit` exits, then come its summary and `gc --auto`): scanning at once
+/// would read the same files and take the other core while git works.
+const SETTLE: Duration = Duration::from_millis(30);
 /// How long a client may take to send its request.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -30,6 +35,8 @@ pub(crate) enum Msg {
     /// The watcher saw a followed ref change: scan once the burst settles
     /// ([`super::watch::DEBOUNCE`]).
     RefMoved,
+    /// A hook told of an event: scan once git is done ([`SETTLE`]).
+    Event,
     /// A push happened: carry out the outbox.
     Push,
     /// Stop (asked, or the repository is gone).
@@ -164,7 +171,7 @@ fn schedule(
                     match more {
                         Msg::Stop(why) => return why,
                         Msg::Push => push = true,
-                        Msg::Scan | Msg::RefMoved | Msg::Done => {}
+                        Msg::Scan | Msg::RefMoved | Msg::Event | Msg::Done => {}
                     }
                 }
                 scan_at = None;
@@ -175,6 +182,11 @@ fn schedule(
             }
             Ok(Msg::RefMoved) => {
                 scan_at.get_or_insert(now + super::watch::DEBOUNCE);
+            }
+            Ok(Msg::Event) => {
+                // Sooner than a watcher's burst: a hook's event is one.
+                let at = now + SETTLE;
+                scan_at = Some(scan_at.map_or(at, |pending| pending.min(at)));
             }
             Ok(Msg::Push) => sync.now(state, ws),
             Ok(Msg::Done) => {}
@@ -275,7 +287,7 @@ fn serve(
                     drop(shared);
                     let _ = tx.send(match event.as_str() {
                         "push" => Msg::Push,
-                        _ => Msg::Scan,
+                        _ => Msg::Event,
                     });
                 }
                 Request::Enqueue { commit, worktree } => {
