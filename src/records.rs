@@ -78,6 +78,30 @@ pub trait KeyedKind: Serialize + DeserializeOwned {
     }
 }
 
+/// The store operations recording each of `records` ([`KeyedKind::put`]), in
+/// their order, sealed on every core: signing is most of the work of a large
+/// write (a findings import of 10,000 results), and each record is signed on
+/// its own.
+pub fn put_all<K: KeyedKind + Sync>(records: &[K], key: Option<&SigningKey>) -> Vec<Op> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Below this a thread costs more than it saves.
+    const PER_THREAD: usize = 256;
+    if threads == 1 || records.len() < 2 * PER_THREAD {
+        return records.iter().map(|r| r.put(key)).collect();
+    }
+    let per = records.len().div_ceil(threads).max(PER_THREAD);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = records
+            .chunks(per)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(|r| r.put(key)).collect::<Vec<_>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| part.join().expect("sealing a record does not panic"))
+            .collect()
+    })
+}
+
 /// Why a statement is not a valid record of the kind it claims.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {

@@ -472,8 +472,8 @@ pub(crate) fn import_in(
                 f
             })
             .collect();
+        ops.extend(crate::records::put_all(&changed, key.as_ref()));
         for finding in &changed {
-            ops.push(finding.put(key.as_ref()));
             current.insert(finding.fingerprint, finding.clone());
         }
         ops.push(scan.put(key.as_ref()));

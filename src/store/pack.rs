@@ -109,17 +109,20 @@ fn write_pack(
     hash: gix::hash::Kind,
     objects: &[(&ObjectId, &(gix::object::Kind, Vec<u8>))],
 ) -> Result<()> {
+    // One compressor for all: setting one up zeroes its tables, which cost
+    // more than compressing a small record (`Entry::from_data` makes one each).
+    let mut deflate = Deflate::new();
     let entries = objects
         .iter()
         .map(|(id, (kind, data))| {
-            output::Entry::from_data(
-                &output::Count::from_data(**id, None),
-                &gix::objs::Data::new(data, *kind, hash),
-                gix::zlib::Compression::BEST_SPEED,
-            )
+            Ok(output::Entry {
+                id: **id,
+                kind: output::entry::Kind::Base(*kind),
+                decompressed_size: data.len(),
+                compressed_data: deflate.compress(data)?,
+            })
         })
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(StoreError::git)?;
+        .collect::<Result<Vec<_>>>()?;
     let num_objects = u32::try_from(entries.len()).map_err(StoreError::git)?;
     let mut pack = Vec::new();
     let mut bytes = output::bytes::FromEntriesIter::new(
@@ -200,4 +203,91 @@ fn place(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = std::fs::remove_file(&temp);
     }
     result.map_err(io)
+}
+
+/// zlib streams of pack entries, at git's speed-first level, one after the
+/// other through the same state.
+struct Deflate {
+    state: gix::zlib::stream::deflate::Compress,
+    scratch: Vec<u8>,
+}
+
+impl Deflate {
+    fn new() -> Self {
+        Deflate {
+            state: gix::zlib::stream::deflate::Compress::new(gix::zlib::Compression::BEST_SPEED),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// `data` as one whole zlib stream.
+    fn compress(&mut self, data: &[u8]) -> Result<Vec<u8>> {
+        use gix::zlib::Status;
+        use gix::zlib::stream::deflate::FlushCompress;
+        self.state.reset();
+        let (in_start, out_start) = (self.state.total_in(), self.state.total_out());
+        // zlib's bound for one stream; grown below should it ever not do.
+        let bound = data.len() + (data.len() >> 12) + (data.len() >> 14) + 64;
+        self.scratch.resize(bound, 0);
+        loop {
+            let consumed =
+                usize::try_from(self.state.total_in() - in_start).map_err(StoreError::git)?;
+            let produced =
+                usize::try_from(self.state.total_out() - out_start).map_err(StoreError::git)?;
+            if produced == self.scratch.len() {
+                self.scratch.resize(2 * self.scratch.len(), 0);
+            }
+            let status = self
+                .state
+                .compress(
+                    &data[consumed..],
+                    &mut self.scratch[produced..],
+                    FlushCompress::Finish,
+                )
+                .map_err(StoreError::git)?;
+            let produced_now =
+                usize::try_from(self.state.total_out() - out_start).map_err(StoreError::git)?;
+            match status {
+                Status::StreamEnd => return Ok(self.scratch[..produced_now].to_vec()),
+                Status::Ok | Status::BufError => {
+                    let consumed_now = usize::try_from(self.state.total_in() - in_start)
+                        .map_err(StoreError::git)?;
+                    if consumed_now == consumed
+                        && produced_now == produced
+                        && produced_now < self.scratch.len()
+                    {
+                        return Err(StoreError::git(std::io::Error::other(
+                            "zlib made no progress",
+                        )));
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod deflate_tests {
+    use super::Deflate;
+
+    #[test]
+    fn each_stream_inflates_to_its_input() {
+        let mut deflate = Deflate::new();
+        let inputs: Vec<Vec<u8>> = vec![
+            Vec::new(),
+            b"a small record".to_vec(),
+            (0..200_000u32)
+                .flat_map(|i| (i.wrapping_mul(2_654_435_761)).to_le_bytes())
+                .collect(),
+            b"after a large one".repeat(50),
+        ];
+        for input in &inputs {
+            let compressed = deflate.compress(input).unwrap();
+            let mut out = Vec::new();
+            let mut inflate = gix::zlib::Inflate::default();
+            out.resize(input.len() + 16, 0);
+            let (_, _, written) = inflate.once(&compressed, &mut out).unwrap();
+            assert_eq!(&out[..written], &input[..], "{} bytes", input.len());
+        }
+    }
 }
