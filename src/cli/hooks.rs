@@ -81,30 +81,42 @@ impl Report for hooks::Changes {
     }
 }
 
-/// `git-auditops hook NAME ARGS…` for an event hook (post-commit, …), read
-/// from the process's arguments without clap, run without the workspace
-/// (`hooks::run_event`). `None` for any other command line, or when that path
-/// cannot tell where it runs: then clap and [`hook`] take it, as usual.
-pub fn event_hook() -> Option<i32> {
+/// `git-auditops hook NAME ARGS…` as the hook scripts call it, read from the
+/// process's arguments without clap: every push and commit runs it, and
+/// building clap's whole command tree is a good part of its start-up. An event
+/// hook (post-commit, …) also runs without the workspace when it can
+/// (`hooks::run_event`). `None` for any other command line (global flags, a
+/// name that is not a managed hook, `--help`): clap and [`hook`] take it.
+pub fn hook_without_clap() -> Option<i32> {
     let mut args = std::env::args_os().skip(1);
     if args.next()? != "hook" {
         return None;
     }
     let name = args.next()?.into_string().ok()?;
+    if !hooks::MANAGED.iter().any(|(managed, _)| *managed == name) {
+        return None;
+    }
     let rest = args
         .map(std::ffi::OsString::into_string)
         .collect::<std::result::Result<Vec<_>, _>>()
         .ok()?;
-    match hooks::run_event(&name, &rest, std::io::stdin().lock())? {
-        Ok(outcome) => {
+    let result = match hooks::run_event(&name, &rest, std::io::stdin().lock()) {
+        Some(outcome) => outcome.map(|outcome| {
             tracing::debug!(daemon = ?outcome.daemon, "event hook done");
-            Some(ExitCode::Success as i32)
-        }
+            ExitCode::Success
+        }),
+        None => std::env::current_dir()
+            .map_err(Error::io("the current directory"))
+            .and_then(|cwd| crate::workspace::Workspace::open(&cwd))
+            .and_then(|ws| hook(&Context { ws, json: false }, &name, &rest)),
+    };
+    Some(match result {
+        Ok(code) => code as i32,
         Err(err) => {
             super::report_error(&err);
-            Some(err.exit_code() as i32)
+            err.exit_code() as i32
         }
-    }
+    })
 }
 
 /// `git-auditops hook NAME ARGS…`: run the kept hook, then our check. A refused

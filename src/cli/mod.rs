@@ -155,8 +155,9 @@ pub fn main() -> i32 {
             .with_writer(std::io::stderr)
             .init();
     }
-    // An event hook runs after every commit: it skips clap and the workspace.
-    if let Some(code) = hooks::event_hook() {
+    // Hooks run on every commit and push: they skip clap (and, for the event
+    // hooks, the workspace).
+    if let Some(code) = hooks::hook_without_clap() {
         return code;
     }
     let cli = Cli::parse();
