@@ -1,7 +1,7 @@
 //! The external baseline for `verify`: securesystemslib (the reference DSSE
 //! implementation in Python) verifying the same exported envelopes.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -42,9 +42,9 @@ impl PythonRun {
     }
 }
 
-/// Whether `python3` can import securesystemslib (with its ed25519 backend).
-pub fn available() -> bool {
-    Command::new("python3")
+/// Whether `python` can import securesystemslib (with its ed25519 backend).
+fn can_import(python: &Path) -> bool {
+    Command::new(python)
         .args([
             "-c",
             "import securesystemslib.dsse, securesystemslib.signer, cryptography",
@@ -56,9 +56,57 @@ pub fn available() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// Runs the verification script on `jsonl`.
-pub fn verify(jsonl: &Path, limit: u64, keyid: &str, public_hex: &str) -> PythonRun {
-    let output = Command::new("python3")
+/// A Python that imports securesystemslib: `python3` when it does, else one
+/// of a scratch virtual environment in `dir` that `pip` installs it into
+/// (when `install` allows: not offline, not in a smoke run). Why not, as the
+/// error.
+pub fn interpreter(dir: &Path, install: bool) -> Result<PathBuf, String> {
+    let system = PathBuf::from("python3");
+    if can_import(&system) {
+        return Ok(system);
+    }
+    if !install {
+        return Err("python3 cannot import securesystemslib, and installing is off".to_owned());
+    }
+    let venv = dir.join("sslib-venv");
+    let run = |cmd: &mut Command, what: &str| -> Result<(), String> {
+        let out = cmd
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|err| format!("{what}: {err}"))?;
+        match out.status.success() {
+            true => Ok(()),
+            false => Err(format!(
+                "{what} failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )),
+        }
+    };
+    run(
+        Command::new("python3").args(["-m", "venv"]).arg(&venv),
+        "python3 -m venv",
+    )?;
+    let python = venv.join("bin/python");
+    run(
+        Command::new(&python).args([
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "securesystemslib",
+            "cryptography",
+        ]),
+        "pip install securesystemslib cryptography",
+    )?;
+    match can_import(&python) {
+        true => Ok(python),
+        false => Err("securesystemslib was installed but does not import".to_owned()),
+    }
+}
+
+/// Runs the verification script on `jsonl` with `python`.
+pub fn verify(python: &Path, jsonl: &Path, limit: u64, keyid: &str, public_hex: &str) -> PythonRun {
+    let output = Command::new(python)
         .arg("-c")
         .arg(VERIFY_SCRIPT)
         .arg(jsonl)

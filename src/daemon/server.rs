@@ -17,8 +17,12 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
-/// How often the daemon checks that its repository still exists, at most.
+/// How often the daemon checks that its repository still exists when no
+/// watcher runs. With one, the removal of `HEAD` or of the git dir wakes it
+/// (see [`super::watch`]), and the check is a backstop that an idle minute
+/// never reaches: an idle daemon must not wake at all.
 const REPO_CHECK: Duration = Duration::from_secs(60);
+const REPO_CHECK_WATCHED: Duration = Duration::from_secs(15 * 60);
 /// How long after a hook's event the daemon scans. The hook returns at once,
 /// but git is still finishing its command (post-commit runs before `git
 /// commit` exits, then come its summary and `gc --auto`): scanning at once
@@ -99,10 +103,15 @@ pub fn run(ws: &Workspace) -> Result<()> {
             .spawn(move || accept(listener, &state, &tx, &info))
             .map_err(DaemonError::io(Path::new("thread")))?;
     }
-    let _watcher = super::watch::start(&paths, tx.clone());
+    let watcher = super::watch::start(&paths, tx.clone());
+    let repo_check = match watcher {
+        Some(_) => REPO_CHECK_WATCHED,
+        None => REPO_CHECK,
+    };
     // Whatever happened while no daemon ran.
     let _ = tx.send(Msg::Scan);
-    let why = schedule(ws, &paths, &state, &rx, daemon.idle_exit.0);
+    let why = schedule(ws, &paths, &state, &rx, daemon.idle_exit.0, repo_check);
+    drop(watcher);
     shutdown(&state, worker);
     // Only ours: a newer daemon cannot have bound it while we hold the lock.
     let _ = std::fs::remove_file(&socket_path);
@@ -139,6 +148,7 @@ fn schedule(
     state: &Arc<State>,
     rx: &Receiver<Msg>,
     idle_exit: Duration,
+    repo_check: Duration,
 ) -> &'static str {
     let repo = ws.repo();
     let mut timers = super::timers::Timers::new(Instant::now());
@@ -152,7 +162,7 @@ fn schedule(
             (!shared.busy()).then(|| shared.last_activity + idle_exit)
         };
         let wake = [
-            Some(now + REPO_CHECK),
+            Some(now + repo_check),
             idle_at,
             Some(timers.next()),
             sync.due(),
@@ -161,7 +171,7 @@ fn schedule(
         .into_iter()
         .flatten()
         .min()
-        .unwrap_or(now + REPO_CHECK);
+        .unwrap_or(now + repo_check);
         match rx.recv_timeout(wake.saturating_duration_since(now)) {
             Ok(Msg::Stop(why)) => return why,
             Ok(Msg::Scan) => {

@@ -41,14 +41,24 @@ pub(crate) fn is_ref_path(common: &Path, path: &Path) -> bool {
     }
 }
 
-/// Whether `event` is a followed ref changing. Reads are reported too
-/// (inotify's open and close): the daemon reading HEAD must not wake it again.
+/// Whether `event` is a followed ref changing, or the git dir itself going
+/// (removed or moved away: the scheduler then finds `HEAD` gone and stops).
+/// Reads are reported too (inotify's open and close): the daemon reading HEAD
+/// must not wake it again.
 pub(crate) fn is_move(common: &Path, event: &notify::Event) -> bool {
-    !matches!(event.kind, notify::EventKind::Access(_))
-        && event
+    use notify::EventKind::{Access, Modify, Remove};
+    match event.kind {
+        Access(_) => false,
+        Remove(_) | Modify(notify::event::ModifyKind::Name(_))
+            if event.paths.iter().any(|p| p == common) =>
+        {
+            true
+        }
+        _ => event
             .paths
             .iter()
-            .any(|p| is_ref_path(common, p) && !is_our_worktree_head(common, p))
+            .any(|p| is_ref_path(common, p) && !is_our_worktree_head(common, p)),
+    }
 }
 
 /// Whether `path` is the HEAD of a worktree git-auditops made for itself (the

@@ -601,3 +601,21 @@ fn a_daemon_of_another_version_is_asked_to_stop_and_replaced() {
     assert_eq!(s["version"], env!("CARGO_PKG_VERSION"), "{s}");
     assert_ne!(s["pid"], std::process::id(), "{s}");
 }
+
+/// The daemon leaves when its repository goes, woken by the file watcher (its
+/// periodic check is a backstop of 15 minutes, far beyond this test's wait),
+/// and an idle daemon wakes for nothing else.
+#[test]
+fn the_daemon_exits_when_its_repository_is_removed() {
+    let p = project(&config("true", ""));
+    let _guard = Guard(&p.repo);
+    daemon_ok(&p.repo, &["daemon", "start"]);
+    let pid = lock_pid(&p.repo).expect("a daemon holds the lock");
+    let alive = || {
+        // SAFETY: signal 0 only checks that the process exists.
+        unsafe { libc::kill(pid, 0) == 0 }
+    };
+    assert!(alive());
+    std::fs::remove_dir_all(p.repo.path().join(".git")).unwrap();
+    wait_for("the daemon to notice its repository is gone", || !alive());
+}
