@@ -253,10 +253,11 @@ pub(crate) fn spawn(start_dir: &Path, paths: &Paths) -> Result<u32, DaemonError>
 }
 
 /// What a hook calls: tells the daemon about `event`, starting one (detached)
-/// when none runs and `autostart` allows (asked only then: it reads the config), or when the one running is of
-/// another version. Never fails and never waits for work, nor for an answer
-/// when the daemon's version file names this version: a hook must not slow or
-/// fail git. The outcome is for the debug log.
+/// when none runs and `autostart` allows (asked only then: it reads the
+/// config), or when the one running is of another version. Never fails and
+/// never waits for work, nor for an answer when the daemon's version file
+/// names this version: a hook must not slow or fail git. The outcome is for
+/// the debug log.
 pub fn notify(site: &crate::hooks::Site, autostart: impl FnOnce() -> bool, event: &str) -> String {
     let paths = Paths::for_common_dir(&site.common_dir);
     let request = Request::Event {
