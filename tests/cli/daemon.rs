@@ -602,9 +602,9 @@ fn a_daemon_of_another_version_is_asked_to_stop_and_replaced() {
     assert_ne!(s["pid"], std::process::id(), "{s}");
 }
 
-/// The daemon leaves when its repository goes, woken by the file watcher (its
-/// periodic check is a backstop of 15 minutes, far beyond this test's wait),
-/// and an idle daemon wakes for nothing else.
+/// The daemon leaves when its repository goes, woken by the file watcher: its
+/// periodic check is a backstop of 15 minutes, far beyond this test's wait, so
+/// an idle daemon needs no timer to notice.
 #[test]
 fn the_daemon_exits_when_its_repository_is_removed() {
     let p = project(&config("true", ""));
