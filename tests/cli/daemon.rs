@@ -616,6 +616,20 @@ fn the_daemon_exits_when_its_repository_is_removed() {
         unsafe { libc::kill(pid, 0) == 0 }
     };
     assert!(alive());
-    std::fs::remove_dir_all(p.repo.path().join(".git")).unwrap();
+    // Once its first scan's gates are done, so that nothing of the daemon's
+    // writes into the folder being removed; the daemon's own clean-up (its
+    // socket) may still race the removal, so it is retried.
+    wait_for("the gates of HEAD to pass", || gates_passed(&p.repo));
+    wait_for("the daemon to be idle", || {
+        let s = status(&p.repo);
+        s["current"].is_null() && s["queued"].as_array().is_none_or(|q| q.is_empty())
+    });
+    let git_dir = p.repo.path().join(".git");
+    wait_for("the git dir to be removed", || {
+        match std::fs::remove_dir_all(&git_dir) {
+            Ok(()) => true,
+            Err(err) => err.kind() == std::io::ErrorKind::NotFound,
+        }
+    });
     wait_for("the daemon to notice its repository is gone", || !alive());
 }
