@@ -625,11 +625,12 @@ fn the_daemon_exits_when_its_repository_is_removed() {
         s["current"].is_null() && s["queued"].as_array().is_none_or(|q| q.is_empty())
     });
     let git_dir = p.repo.path().join(".git");
-    wait_for("the git dir to be removed", || {
-        match std::fs::remove_dir_all(&git_dir) {
+    wait_for(
+        "the git dir to be removed",
+        || match std::fs::remove_dir_all(&git_dir) {
             Ok(()) => true,
             Err(err) => err.kind() == std::io::ErrorKind::NotFound,
-        }
-    });
+        },
+    );
     wait_for("the daemon to notice its repository is gone", || !alive());
 }
