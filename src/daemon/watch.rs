@@ -159,6 +159,33 @@ mod tests {
     }
 
     #[test]
+    fn the_git_dir_going_away_is_reported() {
+        use notify::event::{AccessKind, ModifyKind, RemoveKind, RenameMode};
+        use notify::{Event, EventKind};
+        let c = Path::new("/r/.git");
+        let at = |kind, path: &str| Event::new(kind).add_path(path.into());
+        assert!(is_move(
+            c,
+            &at(EventKind::Remove(RemoveKind::Folder), "/r/.git")
+        ));
+        assert!(is_move(
+            c,
+            &at(
+                EventKind::Modify(ModifyKind::Name(RenameMode::Any)),
+                "/r/.git"
+            )
+        ));
+        assert!(!is_move(
+            c,
+            &at(EventKind::Access(AccessKind::Any), "/r/.git")
+        ));
+        assert!(!is_move(
+            c,
+            &at(EventKind::Remove(RemoveKind::File), "/r/.git/index")
+        ));
+    }
+
+    #[test]
     fn the_head_of_a_worktree_of_ours_is_not_a_move() {
         use notify::event::{ModifyKind, RenameMode};
         use notify::{Event, EventKind};

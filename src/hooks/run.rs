@@ -33,7 +33,7 @@ pub(super) fn hooks_dir_for_running(repo: &gix::Repository) -> PathBuf {
 }
 
 /// Fails with [`HookError::Unknown`] unless git-auditops handles `hook`.
-pub(super) fn check_name(hook: &str) -> Result<(), HookError> {
+fn check_name(hook: &str) -> Result<(), HookError> {
     match MANAGED.iter().any(|(name, _)| *name == hook) {
         true => Ok(()),
         false => Err(HookError::Unknown(hook.to_owned())),

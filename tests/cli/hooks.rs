@@ -856,22 +856,37 @@ fn event_hooks_chain_foreign_hooks_and_never_fail_git() {
     // hook takes the path without the workspace. Without that variable (an
     // older script, by hand) or with one that does not hold our script, the
     // ordinary path runs the kept hook all the same.
-    for hook_dir in [None, Some("/nonexistent"), Some("")] {
+    // The debug log names the path taken: "event hook done" without the
+    // workspace, "hook done" through it.
+    let hooks_folder = dir.display().to_string();
+    for (hook_dir, light) in [
+        (Some(hooks_folder.as_str()), true),
+        (None, false),
+        (Some("/nonexistent"), false),
+        (Some(""), false),
+    ] {
         std::fs::remove_file(log.join("args")).unwrap();
         let mut cmd = repo.cmd();
         cmd.args(["hook", "post-rewrite", "rebase"])
             .env_remove("AUDITOPS_HOOK_DIR")
+            .env("RUST_LOG", "git_auditops=debug")
             .write_stdin("a b\n");
         if let Some(dir) = hook_dir {
             cmd.env("AUDITOPS_HOOK_DIR", dir);
         }
-        cmd.assert().success();
+        let out = cmd.assert().success().get_output().clone();
         assert_eq!(
             std::fs::read_to_string(log.join("args")).unwrap(),
             "rebase\n",
             "AUDITOPS_HOOK_DIR={hook_dir:?}"
         );
         assert_eq!(std::fs::read_to_string(log.join("stdin")).unwrap(), "a b\n");
+        assert_eq!(
+            stderr(&out).contains("event hook done"),
+            light,
+            "AUDITOPS_HOOK_DIR={hook_dir:?}: {}",
+            stderr(&out)
+        );
     }
 
     let removed = uninstall(&repo);
