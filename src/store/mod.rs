@@ -33,7 +33,7 @@ pub use kept::Kept;
 pub use merge::{Incoming, IntegrateOutcome};
 pub use record::{RawRecord, RecordId};
 pub use ref_lock::RefLockState;
-pub use view::{Segment, StateView};
+pub use view::{Group, Segment, StateView};
 
 use gix::ObjectId;
 use gix::refs::Target;

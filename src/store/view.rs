@@ -16,6 +16,18 @@ pub struct Segment {
     pub blob: ObjectId,
 }
 
+/// One group of a log: a tree of up to [`layout::SEGMENTS_PER_GROUP`]
+/// segments. Every group but the last is full, so it never changes while it
+/// stays in place, and its tree id names its content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    /// Its number in the log, from 0: it holds the segments from
+    /// `number * SEGMENTS_PER_GROUP` on.
+    pub number: u64,
+    /// Its tree.
+    pub tree: ObjectId,
+}
+
 /// The state as of one commit of the state ref.
 pub struct StateView<'r> {
     pub(crate) repo: &'r gix::Repository,
@@ -128,60 +140,84 @@ impl<'r> StateView<'r> {
         Ok(out)
     }
 
-    /// All segments of `log`, in order. Empty when the log does not exist.
-    pub fn segments(&self, log: &str) -> Result<Vec<Segment>> {
+    /// The groups of `log` (the trees of [`layout::SEGMENTS_PER_GROUP`] segments
+    /// each), in order and numbered from 0. Empty when the log does not exist.
+    /// One tree read, whatever the log's length.
+    pub fn groups(&self, log: &str) -> Result<Vec<Group>> {
         let Some(log_tree) = self.subtree(self.tree, log)? else {
             return Ok(Vec::new());
         };
-        let mut segments = Vec::new();
-        for (group, group_tree) in
+        let mut groups = Vec::new();
+        for (number, tree) in
             self.numbered_entries(log_tree, layout::parse_group_name, true, log)?
         {
-            let context = format!(
-                "{log}/{}",
-                layout::group_name(group * layout::SEGMENTS_PER_GROUP)
-            );
-            for (number, blob) in
-                self.numbered_entries(group_tree, layout::parse_segment_file_name, false, &context)?
-            {
-                if number / layout::SEGMENTS_PER_GROUP != group {
-                    return Err(self
-                        .malformed(format!("segment {number} of `{log}` sits in group {group}")));
-                }
-                if number != segments.len() as u64 {
-                    return Err(self.malformed(format!(
-                        "`{log}` has segment {number} where segment {} belongs",
-                        segments.len()
-                    )));
-                }
-                segments.push(Segment { number, blob });
+            if number != groups.len() as u64 {
+                return Err(self.malformed(format!(
+                    "`{log}` has group {number} where group {} belongs",
+                    groups.len()
+                )));
             }
+            groups.push(Group { number, tree });
+        }
+        Ok(groups)
+    }
+
+    /// The segments of one group of `log`, in order; each checked to sit in
+    /// its group, numbered on from the group's first.
+    pub fn group_segments(&self, log: &str, group: &Group) -> Result<Vec<Segment>> {
+        let first = group.number * layout::SEGMENTS_PER_GROUP;
+        let context = format!("{log}/{}", layout::group_name(first));
+        let mut segments: Vec<Segment> = Vec::new();
+        for (number, blob) in
+            self.numbered_entries(group.tree, layout::parse_segment_file_name, false, &context)?
+        {
+            if number / layout::SEGMENTS_PER_GROUP != group.number {
+                return Err(self.malformed(format!(
+                    "segment {number} of `{log}` sits in group {}",
+                    group.number
+                )));
+            }
+            let expected = first + segments.len() as u64;
+            if number != expected {
+                return Err(self.malformed(format!(
+                    "`{log}` has segment {number} where segment {expected} belongs"
+                )));
+            }
+            segments.push(Segment { number, blob });
+        }
+        Ok(segments)
+    }
+
+    /// All segments of `log`, in order. Empty when the log does not exist.
+    pub fn segments(&self, log: &str) -> Result<Vec<Segment>> {
+        let mut segments = Vec::new();
+        for group in self.groups(log)? {
+            let next = segments.len() as u64;
+            let in_group = self.group_segments(log, &group)?;
+            // Every group but the last is full: the next one starts where it ends.
+            if let Some(first) = in_group.first()
+                && first.number != next
+            {
+                return Err(self.malformed(format!(
+                    "`{log}` has segment {} where segment {next} belongs",
+                    first.number
+                )));
+            }
+            segments.extend(in_group);
         }
         Ok(segments)
     }
 
     /// The last segment of `log` and its bytes, without listing the whole log.
     pub(crate) fn tail_segment(&self, log: &str) -> Result<Option<(Segment, Vec<u8>)>> {
-        let Some(log_tree) = self.subtree(self.tree, log)? else {
+        let Some(group) = self.groups(log)?.pop() else {
             return Ok(None);
         };
-        let groups = self.numbered_entries(log_tree, layout::parse_group_name, true, log)?;
-        let Some((_, group_tree)) = groups.last() else {
+        let Some(segment) = self.group_segments(log, &group)?.pop() else {
             return Ok(None);
         };
-        let segments =
-            self.numbered_entries(*group_tree, layout::parse_segment_file_name, false, log)?;
-        let Some((number, blob)) = segments.last() else {
-            return Ok(None);
-        };
-        let data = self.read_blob(*blob)?;
-        Ok(Some((
-            Segment {
-                number: *number,
-                blob: *blob,
-            },
-            data,
-        )))
+        let data = self.read_blob(segment.blob)?;
+        Ok(Some((segment, data)))
     }
 
     /// The content of a blob of the state.

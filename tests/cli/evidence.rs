@@ -403,8 +403,8 @@ fn evidence_in_a_full_segment_is_found_again() {
         repo.ok(&evidence_add("src/lib.rs", "1-3", &format!("d {i}")));
     }
     let tip = repo.state_tip();
-    let cache = repo.path().join(".git/auditops/evidence-identities");
-    for damage in [None, Some(&b"garbage"[..]), Some(&b"AOEVID1\n\x14"[..])] {
+    let cache = repo.path().join(".git/auditops/evidence-tail");
+    for damage in [None, Some(&b"garbage"[..]), Some(&b"AOEVTL1\n\x14"[..])] {
         if let Some(bytes) = damage {
             std::fs::write(&cache, bytes).unwrap();
         }
