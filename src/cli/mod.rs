@@ -160,6 +160,12 @@ pub fn main() -> i32 {
     if let Some(code) = hooks::hook_without_clap() {
         return code;
     }
+    if version_alone() {
+        // What clap prints for `--version`, without building the parser of every
+        // subcommand first (which costs more than starting the process).
+        println!("git-auditops {}", env!("CARGO_PKG_VERSION"));
+        return 0;
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code as i32,
@@ -168,6 +174,12 @@ pub fn main() -> i32 {
             err.exit_code() as i32
         }
     }
+}
+
+/// Whether the only argument is `--version` (or `-V`).
+fn version_alone() -> bool {
+    let mut args = std::env::args_os().skip(1);
+    matches!((args.next(), args.next()), (Some(arg), None) if arg == "--version" || arg == "-V")
 }
 
 /// Prints the error and then each of its causes, one a line.

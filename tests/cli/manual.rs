@@ -294,3 +294,18 @@ fn zsh_and_fish_completions_are_printed() {
     assert_eq!(json["shell"], "fish");
     assert!(json["script"].as_str().unwrap().contains("git-auditops"));
 }
+
+/// `--version` alone is answered before the parser is built; it must say what
+/// the parser says (reached here through `-C`, which the short path leaves alone).
+#[test]
+fn version_alone_says_what_the_parser_says() {
+    let home = Home::new();
+    let fast = ok_outside(&home, &["--version"]);
+    assert_eq!(
+        fast,
+        format!("git-auditops {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    assert_eq!(ok_outside(&home, &["-V"]), fast);
+    let dir = home.path().to_str().unwrap();
+    assert_eq!(ok_outside(&home, &["-C", dir, "--version"]), fast);
+}
