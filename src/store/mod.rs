@@ -9,6 +9,7 @@
 
 mod append;
 mod error;
+mod fold;
 mod growth;
 mod history;
 mod identity;
