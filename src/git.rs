@@ -58,15 +58,6 @@ impl GitError {
     }
 }
 
-/// Pack slots per process: gix sizes its table of packs once, at open, and
-/// a process that then sees more packs come and go than it has slots (other
-/// writers folding packs, `git gc`) can no longer find objects. 256 slots cost
-/// a few kilobytes.
-const SLOTS: gix::odb::store::init::Slots = gix::odb::store::init::Slots::AsNeededByDiskState {
-    multiplier: 1.1,
-    minimum: 256,
-};
-
 /// Opens the repository containing `dir`, honouring `GIT_DIR` and friends as git does
 /// (hooks run with them set), and every configuration source git reads: the
 /// system, global (`GIT_CONFIG_GLOBAL`, `GIT_CONFIG_NOSYSTEM`) and repository
@@ -74,19 +65,10 @@ const SLOTS: gix::odb::store::init::Slots = gix::odb::store::init::Slots::AsNeed
 /// (`GIT_CONFIG_PARAMETERS`, above all others), so that every key read later
 /// (the signing key, `user.*`, `auditops.*`, `core.hooksPath` …) is git's.
 pub fn open(dir: &Path) -> Result<gix::Repository, GitError> {
-    let mut trust = gix::sec::trust::Mapping::<gix::open::Options>::default();
-    trust.full = trust.full.object_store_slots(SLOTS);
-    trust.reduced = trust.reduced.object_store_slots(SLOTS);
-    let mut repo: gix::Repository =
-        gix::ThreadSafeRepository::discover_with_environment_overrides_opts(
-            dir,
-            Default::default(),
-            trust,
-        )
-        .map_err(|_| GitError::NotARepository {
+    let mut repo =
+        gix::discover_with_environment_overrides(dir).map_err(|_| GitError::NotARepository {
             path: dir.to_owned(),
-        })?
-        .into();
+        })?;
     config_params::apply_from_env(&mut repo)?;
     repo.object_cache_size_if_unset(8 * 1024 * 1024);
     Ok(repo)

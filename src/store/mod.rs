@@ -9,7 +9,6 @@
 
 mod append;
 mod error;
-mod fold;
 mod growth;
 mod history;
 mod identity;

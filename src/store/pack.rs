@@ -11,25 +11,23 @@
 //! `gc.autoPackLimit` packs) folds them into one.
 //!
 //! The one price is the number of packs, which every object lookup and every
-//! repository open walks, and which gix holds in a table of slots sized once
-//! per process ([`crate::git::open`] asks for at least 256). So once the pack folder holds [`SMALL_PACK_LIMIT`]
-//! packs, a small transaction folds the smallest packs into its own
-//! ([`super::fold`]); should none qualify, it is written loose as before. A large
-//! transaction (at least [`LARGE_TRANSACTION`] objects, an import) is always
-//! packed, as `git fetch` keeps any pack of 100 objects or more. Nothing of
-//! this changes the state format: the same objects, stored differently.
+//! repository open walks, and which gix holds in a fixed number of slots per
+//! process (at least 32). So a small transaction is packed only while the pack
+//! folder holds fewer than [`SMALL_PACK_LIMIT`] packs, and written loose as before
+//! otherwise; a large one (at least [`LARGE_TRANSACTION`] objects, an import) is
+//! always packed, as `git fetch` keeps any pack of 100 objects or more. Nothing
+//! of this changes the state format: the same objects, stored differently.
 
 use super::error::{Result, StoreError};
-use super::fold;
 use gix::ObjectId;
 use gix_pack::data::output;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-/// From this many packs in the folder on, a small transaction folds the
-/// smallest packs into its own (or, with none to fold, is written loose). Well
-/// below the pack slots gix gets per process, and below git's
+/// A small transaction is packed only while the pack folder holds fewer packs
+/// than this; then it is written loose until `git gc` consolidates them. Well
+/// below gix's minimum of 32 pack slots per process, and below git's
 /// `gc.autoPackLimit` (50), so our packs alone never trigger the repacking.
 pub const SMALL_PACK_LIMIT: usize = 24;
 /// A transaction of at least this many objects is always packed.
@@ -71,39 +69,13 @@ impl Staging {
         // Commits, then trees, then blobs, as git orders a pack; by id within each,
         // so that the same transaction makes the same pack.
         objects.sort_by_key(|(id, (kind, _))| (kind_rank(*kind), **id));
-        let hash = self.repo.object_hash();
-        let fold_lock = (count < LARGE_TRANSACTION && count_packs(&pack_dir) >= SMALL_PACK_LIMIT)
-            .then(|| fold::try_lock(&self.repo))
-            .flatten();
-        if fold_lock.is_none() {
-            // Few packs, a large transaction, or another writer folding now.
-            write_pack(&pack_dir, hash, &objects, Durability::AsLoose)?;
-            return Ok(count);
-        }
-        // Many packs: take the smallest along into this one (see `fold`).
-        let own: u64 = objects.iter().map(|(_, (_, data))| data.len() as u64).sum();
-        let folded = &fold::choose(fold::foldable(&pack_dir), own, hash);
-        match fold::read(&self.repo, folded) {
-            Ok(mut all) if !folded.is_empty() => {
-                all.extend(
-                    objects
-                        .into_iter()
-                        .map(|(id, object)| (*id, object.clone())),
-                );
-                let mut all: Vec<_> = all.iter().collect();
-                all.sort_by_key(|(id, (kind, _))| (kind_rank(*kind), **id));
-                // Synced before the folded packs go: objects a ref points at
-                // must survive a crash.
-                let written = write_pack(&pack_dir, hash, &all, Durability::Synced)?;
-                fold::remove(folded, &written);
-            }
-            _ => {
-                // Nothing to fold (or it could not be read): plain loose writes,
-                // through the real object database, until `git gc`.
-                let odb = self.repo.objects.clone().into_inner();
-                for (_, (kind, data)) in objects {
-                    gix::objs::Write::write_buf(&odb, *kind, data).map_err(StoreError::git)?;
-                }
+        if count >= LARGE_TRANSACTION || count_packs(&pack_dir) < SMALL_PACK_LIMIT {
+            write_pack(&pack_dir, self.repo.object_hash(), &objects)?;
+        } else {
+            // Plain loose writes, through the real object database.
+            let odb = self.repo.objects.clone().into_inner();
+            for (_, (kind, data)) in objects {
+                gix::objs::Write::write_buf(&odb, *kind, data).map_err(StoreError::git)?;
             }
         }
         Ok(count)
@@ -131,24 +103,12 @@ fn count_packs(pack_dir: &Path) -> usize {
         .unwrap_or(0)
 }
 
-/// Whether a new pack must reach the disk before the write returns.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Durability {
-    /// No fsync, as for gix's loose objects: a crash loses at most objects no
-    /// ref points at yet.
-    AsLoose,
-    /// Files and folder synced: the pack replaces packs that refs rely on.
-    Synced,
-}
-
-/// Writes `objects` as `pack-<hash>.pack` and `pack-<hash>.idx` in `pack_dir`;
-/// returns the path of the pack, which may have been there already.
+/// Writes `objects` as `pack-<hash>.pack` and `pack-<hash>.idx` in `pack_dir`.
 fn write_pack(
     pack_dir: &Path,
     hash: gix::hash::Kind,
     objects: &[(&ObjectId, &(gix::object::Kind, Vec<u8>))],
-    durability: Durability,
-) -> Result<PathBuf> {
+) -> Result<()> {
     // One compressor for all: setting one up zeroes its tables, which cost
     // more than compressing a small record (`Entry::from_data` makes one each).
     let mut deflate = Deflate::new();
@@ -204,31 +164,13 @@ fn write_pack(
     let name = format!("pack-{}", checksum.to_hex());
     let pack_path = pack_dir.join(format!("{name}.pack"));
     if pack_path.is_file() {
-        // The same objects, already there (a transaction written twice); made
-        // durable now if asked, as it may have been written without a sync.
-        if durability == Durability::Synced {
-            for path in [&pack_path, &pack_dir.join(format!("{name}.idx"))] {
-                std::fs::File::open(path)
-                    .and_then(|file| file.sync_all())
-                    .map_err(StoreError::git)?;
-            }
-        }
-        return Ok(pack_path);
+        // The same objects, already there (a transaction written twice).
+        return Ok(());
     }
     // The pack goes first: readers find packs by their index.
-    place(pack_dir, &pack_path, &pack, durability)?;
-    place(
-        pack_dir,
-        &pack_dir.join(format!("{name}.idx")),
-        &index,
-        durability,
-    )?;
-    if durability == Durability::Synced {
-        std::fs::File::open(pack_dir)
-            .and_then(|dir| dir.sync_all())
-            .map_err(StoreError::git)?;
-    }
-    Ok(pack_path)
+    place(pack_dir, &pack_path, &pack)?;
+    place(pack_dir, &pack_dir.join(format!("{name}.idx")), &index)?;
+    Ok(())
 }
 
 fn entry_bytes<'r>(range: gix_pack::data::EntryRange, pack: &'r &[u8]) -> Option<&'r [u8]> {
@@ -236,8 +178,9 @@ fn entry_bytes<'r>(range: gix_pack::data::EntryRange, pack: &'r &[u8]) -> Option
 }
 
 /// Writes `bytes` to a temporary file in `dir` and renames it to `path`, read-only
-/// as git makes its packs, synced first if `durability` asks.
-fn place(dir: &Path, path: &Path, bytes: &[u8], durability: Durability) -> Result<()> {
+/// as git makes its packs. No fsync, as for gix's loose objects: a crash loses
+/// at most objects no ref points at yet.
+fn place(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let io = |source: std::io::Error| StoreError::git(source);
     std::fs::create_dir_all(dir).map_err(io)?;
@@ -254,9 +197,6 @@ fn place(dir: &Path, path: &Path, bytes: &[u8], durability: Durability) -> Resul
             .mode(0o444)
             .open(&temp)?;
         file.write_all(bytes)?;
-        if durability == Durability::Synced {
-            file.sync_all()?;
-        }
         std::fs::rename(&temp, path)
     })();
     if result.is_err() {
