@@ -119,15 +119,8 @@ fn in_full_groups(
             .filter(|e| e.segment < below)
             .collect();
         let mut indexed: Vec<ObjectId> = full[..kept].iter().map(|g| g.tree).collect();
-        // Beyond what a slot can number (4 billion segments), groups are read whole.
-        let mut unindexed: Vec<u64> = Vec::new();
         for group in &full[kept..] {
-            let segments = view.group_segments(LOG, group)?;
-            if !unindexed.is_empty() || !segments.iter().all(|s| table::holds(s.number)) {
-                unindexed.extend(segments.iter().map(|s| s.number));
-                continue;
-            }
-            for segment in &segments {
+            for segment in &view.group_segments(LOG, group)? {
                 entries.extend(
                     identities_of(view, segment)?
                         .into_iter()
@@ -143,12 +136,11 @@ fn in_full_groups(
         let _ = crate::atomic_file::write(&path, &table::encode(&indexed, &entries));
         // The single file of earlier versions, superseded by these two.
         let _ = std::fs::remove_file(dir.join("evidence-identities"));
-        let mut segments: Vec<u64> = entries
+        let segments: Vec<u64> = entries
             .iter()
             .filter(|e| e.short == wanted)
             .map(|e| e.segment)
             .collect();
-        segments.extend(unindexed);
         segments
     };
     segments.sort_unstable();

@@ -15,9 +15,9 @@
 //! id length L                 u8      (20 for SHA-1, 32 for SHA-256)
 //! G group tree ids            L bytes each, in log order
 //! slot bits B                 u8
-//! 2^B slots                   12 bytes each:
+//! 2^B slots                   16 bytes each:
 //!   identity prefix           u64     (the first 8 bytes of the identity, big-endian)
-//!   segment number + 1        u32     (0: an empty slot)
+//!   segment number + 1        u64     (0: an empty slot)
 //! ```
 //!
 //! Slots are found by linear probing from the prefix's low bits; the table is
@@ -30,8 +30,8 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 /// The first bytes of the file: its format, for a future change to see.
-const MAGIC: &[u8; 8] = b"AOEVGR1\n";
-const SLOT: usize = 12;
+const MAGIC: &[u8; 8] = b"AOEVGR2\n";
+const SLOT: usize = 16;
 /// Slots read per probe: one read covers the run a lookup usually walks.
 const PROBE: usize = 32;
 /// The largest table: 2^40 slots, far beyond any log, and a bound that keeps a
@@ -141,19 +141,13 @@ impl Table {
 
 fn decode_slot(slot: &[u8]) -> Option<Entry> {
     let short = u64::from_le_bytes(slot[..8].try_into().expect("8 bytes"));
-    let segment = u32::from_le_bytes(slot[8..12].try_into().expect("4 bytes"));
-    (segment != 0).then(|| Entry {
-        short,
-        segment: u64::from(segment - 1),
-    })
+    let segment = u64::from_le_bytes(slot[8..16].try_into().expect("8 bytes"));
+    segment
+        .checked_sub(1)
+        .map(|segment| Entry { short, segment })
 }
 
-/// Whether the table can hold a record of `segment` (its number + 1 fits a slot).
-pub(super) fn holds(segment: u64) -> bool {
-    segment < u64::from(u32::MAX)
-}
-
-/// The file for `groups` holding `entries` (each of a segment that [`holds`]).
+/// The file for `groups` holding `entries`.
 pub(super) fn encode(groups: &[ObjectId], entries: &[Entry]) -> Vec<u8> {
     let id_len = groups.first().map_or(20, |id| id.as_bytes().len());
     let bits = (entries.len() * 2)
@@ -163,14 +157,13 @@ pub(super) fn encode(groups: &[ObjectId], entries: &[Entry]) -> Vec<u8> {
     let slots = 1usize << bits;
     let mut table = vec![0u8; slots * SLOT];
     for entry in entries {
-        debug_assert!(holds(entry.segment));
         let mut at = (entry.short & (slots as u64 - 1)) as usize;
-        while table[at * SLOT + 8..at * SLOT + SLOT] != [0; 4] {
+        while table[at * SLOT + 8..at * SLOT + SLOT] != [0; 8] {
             at = (at + 1) % slots;
         }
         let slot = &mut table[at * SLOT..(at + 1) * SLOT];
         slot[..8].copy_from_slice(&entry.short.to_le_bytes());
-        slot[8..].copy_from_slice(&(entry.segment as u32 + 1).to_le_bytes());
+        slot[8..].copy_from_slice(&(entry.segment + 1).to_le_bytes());
     }
     let mut out = MAGIC.to_vec();
     out.extend_from_slice(&(groups.len() as u32).to_le_bytes());
