@@ -108,6 +108,22 @@ pub fn tree_of(repo: &gix::Repository, commit: ObjectId) -> Result<ObjectId, Git
         .map_err(GitError::object)
 }
 
+/// The object `name` points at once symbolic refs are followed (`HEAD` →
+/// `refs/heads/main` → an id), or `None` when it does not exist or HEAD is
+/// unborn. Unlike [`head_commit`] it reads refs only, never an object (an
+/// annotated tag is not peeled): the pre-push hook compares these ids with
+/// the ones a prepared decision was made for, before it opens anything else.
+pub fn ref_target(repo: &gix::Repository, name: &str) -> Result<Option<ObjectId>, GitError> {
+    match repo.try_find_reference(name).map_err(GitError::object)? {
+        Some(mut reference) => match reference.follow_to_object() {
+            Ok(id) => Ok(Some(id.detach())),
+            Err(_) if name == "HEAD" && repo.head().is_ok_and(|h| h.is_unborn()) => Ok(None),
+            Err(err) => Err(GitError::object(err)),
+        },
+        None => Ok(None),
+    }
+}
+
 /// The commit HEAD points at, or `None` on an unborn branch.
 pub fn head_commit(repo: &gix::Repository) -> Result<Option<ObjectId>, GitError> {
     match repo.head_id() {

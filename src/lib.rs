@@ -28,6 +28,7 @@ pub(crate) mod manpages;
 pub mod outbox;
 pub mod patch;
 pub mod phase;
+pub(crate) mod prepared;
 pub mod quarantine;
 pub mod records;
 pub(crate) mod render;

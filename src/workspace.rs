@@ -10,11 +10,20 @@
 
 use crate::config::{Config, ConfigError, Loaded};
 use crate::error::Result;
+use crate::ids::Sha256;
 use crate::sign::TrustSet;
 use crate::store::{Op, StateView, Store, Written};
 use gix::ObjectId;
 use std::cell::{Cell, OnceCell};
 use std::path::{Path, PathBuf};
+
+/// The configuration as read, or why it could not be; the file it came from
+/// and the digest of its bytes, when there is one.
+type LoadedConfig = (
+    std::result::Result<Config, ConfigError>,
+    Option<PathBuf>,
+    Option<Sha256>,
+);
 
 /// A repository opened for git-auditops.
 pub struct Workspace {
@@ -22,7 +31,7 @@ pub struct Workspace {
     /// Read on first use (a commit hook that finds the daemon never needs
     /// it). A broken config is reported by the calls that need it, so that
     /// `init` and `config check` still run and say what is wrong.
-    config: OnceCell<(std::result::Result<Config, ConfigError>, Option<PathBuf>)>,
+    config: OnceCell<LoadedConfig>,
     trust: OnceCell<TrustSet>,
     /// The state tip as last read or written: `None` until read, then
     /// `Some(None)` when the ref does not exist.
@@ -62,11 +71,21 @@ impl Workspace {
         self.loaded().1.as_deref()
     }
 
-    fn loaded(&self) -> &(std::result::Result<Config, ConfigError>, Option<PathBuf>) {
+    /// The SHA-256 of the `.auditops.toml` in force, as read (`None` with the
+    /// defaults or a file that could not be read).
+    pub fn config_digest(&self) -> Option<Sha256> {
+        self.loaded().2
+    }
+
+    fn loaded(&self) -> &LoadedConfig {
         self.config
             .get_or_init(|| match Config::load(self.repo.workdir()) {
-                Ok(Loaded { config, file }) => (Ok(config), file),
-                Err(err) => (Err(err), None),
+                Ok(Loaded {
+                    config,
+                    file,
+                    digest,
+                }) => (Ok(config), file, digest),
+                Err(err) => (Err(err), None, None),
             })
     }
 

@@ -4,8 +4,11 @@
 //! run, against `git rev-parse HEAD` in the same repository, interleaved;
 //! target ≤ 3× (docs/performance.md). The hook runs on every push, so it must cost
 //! about what the cheapest git command does, however long the history and
-//! however large the state. A refusal (a commit whose tree has no results) is
-//! timed in the same loop, as an `info` row.
+//! however large the state. The hook finds the answer `gate run` prepared
+//! (as the daemon does after the gates it runs: `src/prepared.rs`); the same
+//! push with nothing prepared, which reads the state and keeps the answer,
+//! and a refusal (a commit whose tree has no results) are timed in the same
+//! loop, as `info` rows.
 //!
 //! The repository and the push input are handed on to the breakdown of the
 //! hook's time (`prepush_profile`) and the comparison with other hook
@@ -124,17 +127,34 @@ pub fn run(ws: &Workspace, options: &Options, threads: usize, table: &mut Table)
         elapsed
     };
     let rev_parse = || run_timed(ws.git(&repo.dir).args(["rev-parse", "HEAD"])).1;
+    // What the daemon (or `gate run`, as above) prepared for HEAD: removed,
+    // the hook works the decision out from the state and keeps it again.
+    let prepared = repo.dir.join(".git/auditops/prepared-push.json");
+    assert!(
+        prepared.is_file(),
+        "`gate run` did not prepare the push's answer"
+    );
+    let unprepared = || {
+        std::fs::remove_file(&prepared).expect("remove the prepared answer");
+        allowed()
+    };
     for _ in 0..options.warmup {
         allowed();
         rev_parse();
         refused();
+        unprepared();
     }
-    let (mut ours, mut base, mut refusals) =
-        (Samples::default(), Samples::default(), Samples::default());
+    let (mut ours, mut base, mut refusals, mut cold) = (
+        Samples::default(),
+        Samples::default(),
+        Samples::default(),
+        Samples::default(),
+    );
     for _ in 0..options.hook_runs {
         ours.push(allowed());
         base.push(rev_parse());
         refusals.push(refused());
+        cold.push(unprepared());
     }
     println!(
         "  hook pre-push, results recorded (exit 0 every run): {}",
@@ -148,9 +168,14 @@ pub fn run(ws: &Workspace, options: &Options, threads: usize, table: &mut Table)
         "  hook pre-push, tree without results (exit 1):      {}",
         refusals.summary()
     );
+    println!(
+        "  hook pre-push, nothing prepared (read the state):  {}",
+        cold.summary()
+    );
     let r = ratio(ours.median(), base.median());
     let r_refused = ratio(refusals.median(), base.median());
-    println!("  ratio: {r:.2}× (refusal {r_refused:.2}×)");
+    let r_cold = ratio(cold.median(), base.median());
+    println!("  ratio: {r:.2}× (refusal {r_refused:.2}×, nothing prepared {r_cold:.2}×)");
     let size = format!(
         "{} commits, {} records",
         fmt_count(options.commits),
@@ -162,6 +187,13 @@ pub fn run(ws: &Workspace, options: &Options, threads: usize, table: &mut Table)
         base.median(),
         "≤ 2× (issue 17; CLI.md ≤ 3×)",
         Verdict::from_bool(r <= 2.0),
+    );
+    table.push_comparison(
+        "pre-push, nothing prepared (reads the state) vs git rev-parse HEAD",
+        cold.median(),
+        base.median(),
+        "—",
+        Verdict::Info,
     );
     table.push_comparison(
         "pre-push refusal (tree without results) vs git rev-parse HEAD",

@@ -4,7 +4,8 @@
 //! the repository, read `.auditops.toml`, load the trust list; no decision),
 //! and the hook with the push. Then the steps of the hook are timed
 //! in-process through the library on the same repository, from a fresh
-//! `git::open` to `prepush::decide`. No baseline and no table row: it shows
+//! `git::open` to `prepush::decide`, with the answer `gate run` prepared and
+//! with none (`src/prepared.rs`). No baseline and no table row: it shows
 //! that most of the hook is process start-up, and which step to work on when
 //! the ≤ 3× target of 4. is missed (docs/performance.md, "The pre-push
 //! decision: where its 3.3 ms go").
@@ -47,20 +48,29 @@ pub fn run(ws: &Workspace, measured: &Prepush, options: &Options) {
             ]
         },
     );
-    time_step(
-        "whole hook in-process (open … decide), fresh open",
-        runs,
-        &mut |_| {
+    let prepared = repo.dir.join(".git/auditops/prepared-push.json");
+    let whole_hook = |label: &str, unprepared: bool| {
+        time_step(label, runs, &mut |_| {
+            if unprepared {
+                std::fs::remove_file(&prepared).expect("remove the prepared answer");
+            }
             let repo = git_auditops::git::open(&repo.dir).expect("open");
             let opened = git_auditops::workspace::Workspace::from_repo(repo);
             opened.config().expect("config");
             let updates = prepush::parse_updates(input).expect("parse");
             git_auditops::hooks::run_chained(opened.repo(), "pre-push", &[], input)
                 .expect("chained");
-            opened.trust().expect("trust");
             let decisions = prepush::decide(&opened, &updates, false).expect("decide");
             assert!(decisions.iter().all(|d| d.allowed), "{decisions:?}");
-        },
+        })
+    };
+    whole_hook(
+        "whole hook in-process, prepared (open … decide), fresh open",
+        false,
+    );
+    whole_hook(
+        "whole hook in-process, nothing prepared (reads, keeps)",
+        true,
     );
     time_step(
         "open repository (gix, discovery + config)",
@@ -149,9 +159,18 @@ pub fn run(ws: &Workspace, measured: &Prepush, options: &Options) {
     );
     let opened = git_auditops::workspace::Workspace::from_repo(repo.open());
     opened.trust().expect("trust");
-    time_step("prepush::decide (view … gates)", runs, &mut |_| {
-        // Read the state again each time, as a fresh hook process would.
+    time_step("prepush::decide, prepared (refs + file)", runs, &mut |_| {
         opened.refresh();
         prepush::decide(&opened, &updates, false).expect("decide");
     });
+    time_step(
+        "prepush::decide, nothing prepared (view … gates, keeps)",
+        runs,
+        &mut |_| {
+            // Read the state again each time, as a fresh hook process would.
+            std::fs::remove_file(&prepared).expect("remove the prepared answer");
+            opened.refresh();
+            prepush::decide(&opened, &updates, false).expect("decide");
+        },
+    );
 }

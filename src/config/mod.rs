@@ -245,6 +245,9 @@ pub struct Loaded {
     pub config: Config,
     /// `None` when no file exists and the defaults are in force.
     pub file: Option<PathBuf>,
+    /// The SHA-256 of the file's bytes (`None` with the defaults): a prepared
+    /// pre-push decision holds only while the file is the one it was made with.
+    pub digest: Option<crate::ids::Sha256>,
 }
 
 impl Config {
@@ -339,6 +342,7 @@ impl Config {
             return Ok(Loaded {
                 config: Config::default(),
                 file: None,
+                digest: None,
             });
         };
         let file = workdir.join(FILE_NAME);
@@ -346,10 +350,12 @@ impl Config {
             Ok(text) => Ok(Loaded {
                 config: Config::parse(&text, &file)?,
                 file: Some(file),
+                digest: Some(crate::ids::Sha256::of(&text)),
             }),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Loaded {
                 config: Config::default(),
                 file: None,
+                digest: None,
             }),
             Err(err) => Err(ConfigError::Read {
                 file,

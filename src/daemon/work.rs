@@ -389,6 +389,10 @@ fn run_job(state: &Arc<State>, job: &Job, cancel: Arc<AtomicBool>) -> String {
         let report = crate::phase::runner::supervise(supervisor, || {
             crate::phase::gates::run(&ws, phase, job.commit, &gates, &Progress::quiet())
         })?;
+        if report.passed {
+            // The push of this commit finds its answer ready.
+            crate::prepared::prepare(&ws, job.commit);
+        }
         Ok(match report.passed {
             true => format!("gates passed on tree {tree}: {}", gates.join(", ")),
             false => {

@@ -30,8 +30,8 @@ pub enum Started {
 pub fn start_after_push(ws: &Workspace) -> Started {
     // The hook may have written the state by other paths since it was read.
     ws.refresh();
-    let pending = match Outbox::read(ws) {
-        Ok(outbox) => outbox.states().values().any(|s| s.is_open()),
+    let pending = match outbox_open(ws) {
+        Ok(open) => open,
         Err(err) => {
             let err = crate::error::chain(&err);
             return Started::Failed(format!("cannot read the outbox: {err}"));
@@ -51,6 +51,23 @@ pub fn start_after_push(ws: &Workspace) -> Started {
         Ok(pid) => Started::Yes(pid),
         Err(err) => Started::Failed(err.to_string()),
     }
+}
+
+/// Whether the outbox holds operations to send: the answer prepared for the
+/// state as it stands (`crate::prepared`) when there is one, else read from
+/// the state and kept for the next push.
+pub(crate) fn outbox_open(ws: &Workspace) -> crate::error::Result<bool> {
+    let inputs = crate::prepared::Inputs::current(ws).ok();
+    let prepared = inputs
+        .as_ref()
+        .and_then(|inputs| crate::prepared::Prepared::read(ws, inputs));
+    if let Some(open) = prepared.and_then(|p| p.outbox_open()) {
+        return Ok(open);
+    }
+    let open = Outbox::read(ws)?.states().values().any(|s| s.is_open());
+    let view = ws.view()?;
+    crate::prepared::keep_outbox(ws, crate::prepared::Inputs::used(ws, view.as_ref())?, open);
+    Ok(open)
 }
 
 fn spawn(repo: &gix::Repository) -> std::io::Result<u32> {

@@ -142,6 +142,9 @@ pub(crate) fn run_phase(
     let report = run(ws, phase, commit, &all, progress)?;
     // A fix rule for the failure runs now that the gates released the pool.
     crate::rules::fix::after_gate_run(ws, &report, progress);
+    if report.passed {
+        crate::prepared::prepare(ws, commit);
+    }
     Ok(report)
 }
 

@@ -146,27 +146,78 @@ impl RefDecision {
 
 /// Decides every update. With `run_missing`, gates without a result are run
 /// (showing progress) and recorded before deciding.
+///
+/// A push whose answer was prepared for the same inputs (`crate::prepared`)
+/// reads it instead of the state; a decision that allows is kept for the
+/// next push.
 pub fn decide(
     ws: &Workspace,
     updates: &[PushUpdate],
     run_missing: bool,
 ) -> Result<Vec<RefDecision>> {
-    let (repo, config) = (ws.repo(), ws.config()?);
-    let protected: Vec<&PushUpdate> = updates
+    let config = ws.config()?;
+    decide_with(ws, updates, run_missing, |name| {
+        config.policy.is_protected(name)
+    })
+}
+
+/// Works out, and keeps when it allows, the decision on a push of `commit` to
+/// a protected ref, so that the push finds it ready (`crate::prepared::prepare`).
+pub(crate) fn prepare(ws: &Workspace, commit: CommitId) -> Result<()> {
+    let update = PushUpdate {
+        local_ref: "HEAD".to_owned(),
+        local: Some(commit),
+        remote_ref: "a protected ref".to_owned(),
+    };
+    decide_with(ws, &[update], false, |_| true).map(drop)
+}
+
+/// The decisions prepared for these inputs, when every protected update has
+/// one (`None` sends the push the long way).
+fn prepared_decisions(
+    ws: &Workspace,
+    updates: &[PushUpdate],
+    is_protected: &impl Fn(&str) -> bool,
+) -> Option<Vec<RefDecision>> {
+    let inputs = crate::prepared::Inputs::current(ws).ok()?;
+    let prepared = crate::prepared::Prepared::read(ws, &inputs)?;
+    updates
         .iter()
-        .filter(|u| config.policy.is_protected(&u.remote_ref))
-        .collect();
-    if protected.is_empty() {
+        .map(|update| match is_protected(&update.remote_ref) {
+            false => Some(RefDecision::allow(update, None)),
+            // A deletion has no commit: it is refused the long way.
+            true => {
+                let allowed = prepared.allowed(update.local?)?;
+                Some(RefDecision::allow(update, allowed.phase))
+            }
+        })
+        .collect()
+}
+
+/// [`decide`] with the protected refs named by `is_protected`.
+fn decide_with(
+    ws: &Workspace,
+    updates: &[PushUpdate],
+    run_missing: bool,
+    is_protected: impl Fn(&str) -> bool,
+) -> Result<Vec<RefDecision>> {
+    let repo = ws.repo();
+    let config = ws.config()?;
+    if !updates.iter().any(|u| is_protected(&u.remote_ref)) {
         return Ok(updates
             .iter()
             .map(|u| RefDecision::allow(u, None))
             .collect());
     }
+    if let Some(decisions) = prepared_decisions(ws, updates, &is_protected) {
+        return Ok(decisions);
+    }
     let mut view = ws.view()?;
+    let mut ran_gates = false;
     let mut decisions = Vec::new();
     let mut phases = None;
     for update in updates {
-        if !config.policy.is_protected(&update.remote_ref) {
+        if !is_protected(&update.remote_ref) {
             decisions.push(RefDecision::allow(update, None));
             continue;
         }
@@ -224,6 +275,7 @@ pub fn decide(
                 commit.short()
             ));
             gates::run(ws, phase, commit, &missing, &progress)?;
+            ran_gates = true;
             view = ws.view()?;
             statuses = Reader::new(ws, view.as_ref())?.gates(phase, tree)?;
         }
@@ -250,7 +302,38 @@ pub fn decide(
             decisions.push(decision);
         }
     }
+    // Kept only when the whole answer came from one reading of the state:
+    // running gates moved it.
+    if !ran_gates {
+        keep_if_allowed(ws, view.as_ref(), &decisions, &is_protected);
+    }
     Ok(decisions)
+}
+
+/// Keeps the commits of `decisions` for the next push (`crate::prepared`)
+/// when every one allows, under the inputs they were worked out from.
+fn keep_if_allowed(
+    ws: &Workspace,
+    view: Option<&crate::store::StateView<'_>>,
+    decisions: &[RefDecision],
+    is_protected: &impl Fn(&str) -> bool,
+) {
+    if !decisions.iter().all(|d| d.allowed) {
+        return;
+    }
+    let allowed: Vec<crate::prepared::Allowed> = decisions
+        .iter()
+        .filter(|d| is_protected(&d.remote_ref))
+        .filter_map(|d| {
+            Some(crate::prepared::Allowed {
+                commit: d.commit?,
+                phase: d.phase,
+            })
+        })
+        .collect();
+    if let Ok(inputs) = crate::prepared::Inputs::used(ws, view) {
+        crate::prepared::keep_allowed(ws, inputs, &allowed);
+    }
 }
 
 /// The message git shows the user for refused refs: for a gate that failed on

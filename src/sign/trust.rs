@@ -40,6 +40,9 @@ pub struct TrustSet {
     pub skipped: usize,
     /// SHA-256 of the list's text: what a verdict under this list depends on.
     text_digest: [u8; 32],
+    /// The commit whose list this is (HEAD when it was read); `None` for a
+    /// file a reviewer brought, or an unborn HEAD.
+    committed_at: Option<gix::ObjectId>,
 }
 
 impl TrustSet {
@@ -110,6 +113,14 @@ impl TrustSet {
     /// The SHA-256 of the list's text.
     pub fn text_digest(&self) -> &[u8; 32] {
         &self.text_digest
+    }
+
+    /// The commit the list was read from: HEAD at the time, `None` for a file
+    /// a reviewer brought or an unborn HEAD. A prepared pre-push decision is
+    /// keyed by it (`crate::prepared`), as the hook can read HEAD without
+    /// reading the list.
+    pub(crate) fn committed_at(&self) -> Option<gix::ObjectId> {
+        self.committed_at
     }
 
     /// Who the list trusts the key `keyid` as, if it trusts it (at some time):
@@ -276,24 +287,29 @@ pub fn load(
         source_name: source.clone(),
         source: err,
     };
-    let committed = match crate::git::head_commit(repo).map_err(git_failed)? {
+    let head = crate::git::head_commit(repo).map_err(git_failed)?;
+    let committed = match head {
         Some(commit) => crate::git::read_committed(repo, commit, path).map_err(git_failed)?,
         None => crate::git::Committed::Missing,
     };
-    match committed {
+    let set = match committed {
         crate::git::Committed::File(bytes) => {
             let text = String::from_utf8(bytes).map_err(|_| SignError::TrustParse {
                 source_name: source.clone(),
                 line: 0,
                 message: "not UTF-8 text".into(),
             })?;
-            TrustSet::parse(&text, &source)
+            TrustSet::parse(&text, &source)?
         }
-        _ => Ok(TrustSet {
+        _ => TrustSet {
             source: format!("{source} (not committed: no key is trusted)"),
             ..TrustSet::default()
-        }),
-    }
+        },
+    };
+    Ok(TrustSet {
+        committed_at: head,
+        ..set
+    })
 }
 
 /// Checks one envelope's signatures now (outside a batch): the status and, when

@@ -157,6 +157,12 @@ fn a_commit_runs_the_gates_and_the_push_then_passes() {
     // The post-commit hook starts the daemon, which runs the gates.
     commit_on(&p.repo, "src/more.rs", "// more\n", "more");
     wait_for("the daemon's gate results", || gates_passed(&p.repo));
+    // And it prepared the push's answer (src/prepared.rs) for that commit.
+    let head = git_on(&p.repo, &["rev-parse", "HEAD"]);
+    let prepared = p.repo.path().join(".git/auditops/prepared-push.json");
+    wait_for("the prepared push answer", || {
+        std::fs::read_to_string(&prepared).is_ok_and(|text| text.contains(&head))
+    });
     // No `gate run`, no daemon needed any more: the results are recorded.
     let pushed = push(&p.repo, &[]);
     assert!(pushed.status.success(), "{}", stderr(&pushed));

@@ -40,6 +40,7 @@ mod patches_real;
 mod phase_tag;
 mod phases;
 mod pool;
+mod prepared_push;
 mod quarantine;
 mod quickstart;
 mod redaction;
