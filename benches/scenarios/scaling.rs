@@ -84,7 +84,16 @@ pub fn run(ws: &Workspace, sizes: &[u64], threads: usize) {
             ]))
         });
         rows.push(row("append (evidence add)", size, &add));
-        rows.push(row("pre-push decision", size, &prepush(ws, &repo)));
+        rows.push(row(
+            "pre-push decision, nothing prepared",
+            size,
+            &prepush(ws, &repo, false),
+        ));
+        rows.push(row(
+            "pre-push decision, prepared",
+            size,
+            &prepush(ws, &repo, true),
+        ));
         rows.push(row(
             "evidence list --json",
             size,
@@ -100,8 +109,11 @@ pub fn run(ws: &Workspace, sizes: &[u64], threads: usize) {
     }
 }
 
-/// The hook as git runs it, a push of HEAD on its stdin (from a file).
-fn prepush(ws: &Workspace, repo: &BenchRepo) -> ChildUsage {
+/// The hook as git runs it, a push of HEAD on its stdin (from a file): with
+/// the answer prepared (as the daemon leaves it after the gates; here by a
+/// first run, which keeps it), or with none (removed before each run, so the
+/// hook reads the state).
+fn prepush(ws: &Workspace, repo: &BenchRepo, prepared: bool) -> ChildUsage {
     let input = ws.path(&format!(
         "push-{}.txt",
         repo.dir.file_name().unwrap_or_default().to_string_lossy()
@@ -121,5 +133,12 @@ fn prepush(ws: &Workspace, repo: &BenchRepo) -> ChildUsage {
             None => sh.env_remove(key),
         };
     }
-    median_of(3, || measure(&sh))
+    let answer = repo.dir.join(".git/auditops/prepared-push.json");
+    measure(&sh);
+    median_of(3, || {
+        if !prepared {
+            std::fs::remove_file(&answer).expect("remove the prepared answer");
+        }
+        measure(&sh)
+    })
 }

@@ -3,7 +3,7 @@
 use super::context::Context;
 use super::output::{self, Report, say};
 use crate::error::{ExitCode, Result};
-use crate::evidence::record::{self, Listing, Recorded};
+use crate::evidence::record::{self, Recorded};
 use crate::evidence::{self, LineRange};
 use clap::Subcommand;
 
@@ -75,13 +75,19 @@ pub fn run(ctx: &Context, command: EvidenceCommand) -> Result<ExitCode> {
             output::report(ctx, &recorded);
         }
         EvidenceCommand::List { phase } => {
-            let listing = record::list(ctx, phase)?;
-            for id in &listing.unreadable {
+            // Printed as read: a listing of 300,000 records holds one at a time.
+            let mut listing = output::Stream::new(ctx.json);
+            let mut unreadable = Vec::new();
+            record::for_each(ctx, phase, |item| match item {
+                Ok(listed) => listing.item(&listed, listed_line),
+                Err(id) => unreadable.push(id),
+            })?;
+            listing.finish("no evidence recorded");
+            for id in &unreadable {
                 eprintln!(
                     "warning: record {id} is not readable evidence; run `git auditops verify`"
                 );
             }
-            output::report(ctx, &listing);
         }
         EvidenceCommand::Export { phase } => {
             let exported = record::export(ctx, phase, &mut std::io::stdout().lock())?;
@@ -114,27 +120,20 @@ impl Report for Recorded {
     }
 }
 
-impl Report for Listing {
-    fn text(&self) {
-        if self.evidence.is_empty() {
-            say!("no evidence recorded");
-        }
-        for l in &self.evidence {
-            let e = &l.evidence;
-            let unsigned = if l.keyid.is_none() {
-                "  (unsigned)"
-            } else {
-                ""
-            };
-            say!(
-                "{}  {}  phase {}  {}:{}  {}{unsigned}",
-                l.id.short(),
-                e.evidence_id,
-                e.phase,
-                e.file,
-                e.lines,
-                e.description,
-            );
-        }
-    }
+/// One line of `evidence list`.
+fn listed_line(listed: &record::Listed) -> String {
+    let e = &listed.evidence;
+    let unsigned = match listed.keyid {
+        None => "  (unsigned)",
+        Some(_) => "",
+    };
+    format!(
+        "{}  {}  phase {}  {}:{}  {}{unsigned}",
+        listed.id.short(),
+        e.evidence_id,
+        e.phase,
+        e.file,
+        e.lines,
+        e.description,
+    )
 }

@@ -149,17 +149,6 @@ pub fn counts(listed: &Listed, trust: &sign::TrustSet, require_signed: bool) -> 
     }
 }
 
-/// The evidence of the state, as `evidence list` shows it.
-#[derive(Debug, Clone, serde::Serialize)]
-#[serde(transparent)]
-pub struct Listing {
-    /// Oldest first; in JSON, the array of them.
-    pub evidence: Vec<Listed>,
-    /// Records that are not readable evidence (`verify` says why).
-    #[serde(skip)]
-    pub unreadable: Vec<RecordId>,
-}
-
 /// Calls `visit` with each evidence record of `view`, oldest first (optionally of
 /// one phase only), one segment in memory at a time. A record that cannot be read
 /// as evidence is passed as `Err(id)`.
@@ -195,31 +184,24 @@ pub(crate) fn parse(line: &[u8]) -> Option<Listed> {
     })
 }
 
-/// [`for_each_in`] the state of `ws`.
-fn for_each(
+/// The readable evidence in `view`, oldest first (optionally of one phase
+/// only); `verify` reports the records that are not.
+pub(crate) fn all_in(view: Option<&StateView<'_>>, phase: Option<u32>) -> Result<Vec<Listed>> {
+    let mut all = Vec::new();
+    for_each_in(view, phase, |item| all.extend(item.ok()))?;
+    Ok(all)
+}
+
+/// Calls `visit` with each evidence record in the state of `ws`, oldest first
+/// (optionally of one phase only), one segment in memory at a time: what
+/// `evidence list` prints as it reads. A record that cannot be read as
+/// evidence is passed as `Err(id)`.
+pub fn for_each(
     ws: &Workspace,
     phase: Option<u32>,
     visit: impl FnMut(std::result::Result<Listed, RecordId>),
 ) -> Result<()> {
     for_each_in(ws.view()?.as_ref(), phase, visit)
-}
-
-/// The evidence in `view`, oldest first, and the ids of unreadable records.
-pub(crate) fn list_in(view: Option<&StateView<'_>>, phase: Option<u32>) -> Result<Listing> {
-    let mut listing = Listing {
-        evidence: Vec::new(),
-        unreadable: Vec::new(),
-    };
-    for_each_in(view, phase, |item| match item {
-        Ok(l) => listing.evidence.push(l),
-        Err(id) => listing.unreadable.push(id),
-    })?;
-    Ok(listing)
-}
-
-/// The evidence in the state of `ws`, oldest first, and the ids of unreadable records.
-pub fn list(ws: &Workspace, phase: Option<u32>) -> Result<Listing> {
-    list_in(ws.view()?.as_ref(), phase)
 }
 
 /// What `evidence export` wrote.

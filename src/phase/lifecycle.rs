@@ -195,8 +195,7 @@ pub(crate) fn approvals(
 pub(crate) fn evidence(ws: &Workspace, phase: u32) -> Result<Vec<Listed>> {
     let (trust, require_signed) = (ws.trust()?, ws.require_signed()?);
     Ok(evidence_record::distinct(
-        evidence_record::list(ws, Some(phase))?
-            .evidence
+        evidence_record::all_in(ws.view()?.as_ref(), Some(phase))?
             .into_iter()
             .filter(|l| evidence_record::counts(l, trust, require_signed)),
     ))

@@ -95,9 +95,8 @@ pub(crate) fn status(ws: &Workspace) -> Result<PhaseStatus> {
     let tree: Option<TreeId> = head
         .map(|c| crate::git::tree_of(repo, c.object_id()).map(TreeId::from))
         .transpose()?;
-    let evidence = crate::evidence::record::distinct(
-        crate::evidence::record::list_in(view.as_ref(), None)?.evidence,
-    );
+    let evidence =
+        crate::evidence::record::distinct(crate::evidence::record::all_in(view.as_ref(), None)?);
     let mut rows = Vec::new();
     for (phase, (state, completion)) in config.phases.iter().zip(reader.states()?) {
         let id = *phase.id.get_ref();

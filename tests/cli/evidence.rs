@@ -206,6 +206,26 @@ fn list_filters_by_phase_and_export_prints_the_stored_envelopes() {
     let phase2: Vec<serde_json::Value> =
         serde_json::from_str(&repo.ok(&["evidence", "list", "--phase", "2", "--json"])).unwrap();
     assert_eq!(phase2.len(), 2);
+    // Printed as it is read, yet the very document `--json` prints for a
+    // whole value: the array pretty-printed, then a newline.
+    let printed = |phase: &str| {
+        let out = repo
+            .cmd()
+            .args(["evidence", "list", "--phase", phase, "--json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", support::stderr(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let ws = git_auditops::workspace::Workspace::open(repo.path()).unwrap();
+    let mut listed = Vec::new();
+    git_auditops::evidence::record::for_each(&ws, Some(2), |item| listed.push(item.unwrap()))
+        .unwrap();
+    assert_eq!(
+        printed("2"),
+        serde_json::to_string_pretty(&listed).unwrap() + "\n"
+    );
+    assert_eq!(printed("7"), "[]\n");
     let export = repo.ok(&["evidence", "export", "--phase", "2"]);
     let lines: Vec<&str> = export.lines().collect();
     assert_eq!(lines.len(), 2);
