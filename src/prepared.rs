@@ -154,7 +154,7 @@ fn update(ws: &Workspace, inputs: Inputs, change: impl FnOnce(&mut Prepared)) {
     change(&mut prepared);
     let written = serde_json::to_vec(&prepared)
         .map_err(std::io::Error::other)
-        .and_then(|bytes| crate::atomic_file::write(&path(ws), &bytes));
+        .and_then(|bytes| crate::atomic_file::write_cache(&path(ws), &bytes));
     if let Err(err) = written {
         tracing::debug!(%err, "the prepared push answers could not be kept");
     }
