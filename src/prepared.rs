@@ -21,7 +21,7 @@
 //! Only what allows is kept: a refusal is worked out every time, as it reads
 //! logs, may run or wait for gates, and explains itself. The file is local
 //! and per worktree, like the hooks: whoever can write it can replace the
-//! hook as well (docs/security-model.md). A missing, damaged or stale file
+//! hook as well (docs/security.md). A missing, damaged or stale file
 //! only makes the push take the longer way.
 
 use crate::error::Result;
@@ -58,7 +58,7 @@ pub(crate) struct Inputs {
 
 impl Inputs {
     /// The inputs as they stand now, read from refs and the loaded config.
-    pub(crate) fn current(ws: &Workspace) -> Result<Inputs> {
+    fn current(ws: &Workspace) -> Result<Inputs> {
         let repo = ws.repo();
         Ok(Inputs {
             version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -104,8 +104,14 @@ pub(crate) struct Prepared {
 }
 
 impl Prepared {
+    /// What is kept for the inputs as they stand now, if anything is: what
+    /// the hook reads instead of the state.
+    pub(crate) fn current(ws: &Workspace) -> Option<Prepared> {
+        Prepared::read(ws, &Inputs::current(ws).ok()?)
+    }
+
     /// What is kept for `inputs`, if anything is.
-    pub(crate) fn read(ws: &Workspace, inputs: &Inputs) -> Option<Prepared> {
+    fn read(ws: &Workspace, inputs: &Inputs) -> Option<Prepared> {
         let bytes = std::fs::read(path(ws)).ok()?;
         let prepared: Prepared = serde_json::from_slice(&bytes).ok()?;
         (prepared.format == FORMAT && prepared.inputs == *inputs).then_some(prepared)

@@ -57,11 +57,7 @@ pub fn start_after_push(ws: &Workspace) -> Started {
 /// state as it stands (`crate::prepared`) when there is one, else read from
 /// the state and kept for the next push.
 pub(crate) fn outbox_open(ws: &Workspace) -> crate::error::Result<bool> {
-    let inputs = crate::prepared::Inputs::current(ws).ok();
-    let prepared = inputs
-        .as_ref()
-        .and_then(|inputs| crate::prepared::Prepared::read(ws, inputs));
-    if let Some(open) = prepared.and_then(|p| p.outbox_open()) {
+    if let Some(open) = crate::prepared::Prepared::current(ws).and_then(|p| p.outbox_open()) {
         return Ok(open);
     }
     let open = Outbox::read(ws)?.states().values().any(|s| s.is_open());

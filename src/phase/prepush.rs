@@ -179,8 +179,7 @@ fn prepared_decisions(
     updates: &[PushUpdate],
     is_protected: &impl Fn(&str) -> bool,
 ) -> Option<Vec<RefDecision>> {
-    let inputs = crate::prepared::Inputs::current(ws).ok()?;
-    let prepared = crate::prepared::Prepared::read(ws, &inputs)?;
+    let prepared = crate::prepared::Prepared::current(ws)?;
     updates
         .iter()
         .map(|update| match is_protected(&update.remote_ref) {

@@ -43,8 +43,13 @@ fn push_of(commit: &str) -> String {
 
 /// The pre-push hook, as git runs it, on a push of `commit` to main.
 fn hook(repo: &Repo, commit: &str) -> Output {
+    hook_with(repo, commit, &[])
+}
+
+fn hook_with(repo: &Repo, commit: &str, env: &[(&str, &str)]) -> Output {
     repo.cmd()
         .args(["hook", "pre-push", "origin", "/nowhere"])
+        .envs(env.iter().copied())
         .write_stdin(push_of(commit))
         .output()
         .unwrap()
@@ -53,12 +58,17 @@ fn hook(repo: &Repo, commit: &str) -> Output {
 /// [`hook`] with the object folder out of reach: only a prepared answer can
 /// let the push through; the long way fails to read the state.
 fn hook_without_objects(repo: &Repo, commit: &str) -> Output {
+    without_objects(repo, || hook(repo, commit))
+}
+
+/// Runs `run` with the repository's object folder moved away.
+fn without_objects(repo: &Repo, run: impl FnOnce() -> Output) -> Output {
     let objects = repo.path().join(".git/objects");
     let away = repo.path().join(".git/objects.away");
     std::fs::rename(&objects, &away).unwrap();
     std::fs::create_dir_all(objects.join("pack")).unwrap();
     std::fs::create_dir_all(objects.join("info")).unwrap();
-    let output = hook(repo, commit);
+    let output = run();
     std::fs::remove_dir_all(&objects).unwrap();
     std::fs::rename(&away, &objects).unwrap();
     output
@@ -95,6 +105,26 @@ fn gate_run_prepares_the_push_so_the_hook_reads_no_object() {
 
     repo.ok(&["gate", "run"]);
     answered_without_objects(&repo, &head);
+    // Whether a sync must follow the push is prepared too (the outbox is in
+    // the state): said in the hook's debug log, as the push never fails on it.
+    let logged = without_objects(&repo, || {
+        hook_with(&repo, &head, &[("RUST_LOG", "git_auditops=debug")])
+    });
+    let log = stderr(&logged);
+    assert!(log.contains("started=NothingPending"), "{log}");
+    // Without that fact the hook reads the outbox, which it cannot do here.
+    let file = prepared_file(&repo);
+    let kept = std::fs::read_to_string(&file).unwrap();
+    let unknown = kept.replacen("\"outbox_open\":false", "\"outbox_open\":null", 1);
+    assert_ne!(unknown, kept);
+    std::fs::write(&file, unknown).unwrap();
+    let logged = without_objects(&repo, || {
+        hook_with(&repo, &head, &[("RUST_LOG", "git_auditops=debug")])
+    });
+    let log = stderr(&logged);
+    assert!(logged.status.success(), "{log}");
+    assert!(log.contains("cannot read the outbox"), "{log}");
+    std::fs::write(&file, kept).unwrap();
 
     // The prepared answer and the long way say the same, byte for byte.
     let prepared = hook(&repo, &head);
